@@ -1,0 +1,62 @@
+# Tandem: `make run` and `make test` work on a fresh Debian machine (as root).
+# Every step is idempotent and skipped when nothing changed.
+
+SHELL := /bin/bash
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+# Debian's own python3, not whatever python3 is first on PATH.
+SYSTEM_PYTHON := $(shell command -p -v python3 || echo /usr/bin/python3)
+SWIFT_CONFIG ?= release
+BIN_DIR = $(shell swift build -c $(SWIFT_CONFIG) --show-bin-path)
+TANDEM = $(BIN_DIR)/tandem
+APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OUT := $(ROOT)/out
+
+.PHONY: run test setup apt venv build kernelspec unit integration bench clean
+
+run: setup build kernelspec
+	@mkdir -p $(OUT)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute notebooks/tour.ipynb \
+	  --ExecutePreprocessor.kernel_name=tandem --output-dir $(OUT) --output tour.ipynb
+	@echo "Executed notebook: $(OUT)/tour.ipynb"
+
+test: setup build kernelspec unit integration
+
+setup: apt venv
+
+apt: .build/apt.stamp
+.build/apt.stamp:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@mkdir -p .build && touch $@
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements.txt python/pyproject.toml .build/apt.stamp
+	[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e python
+	touch $@
+
+build: .build/apt.stamp
+	swift build -c $(SWIFT_CONFIG)
+
+kernelspec: build venv
+	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
+
+unit: .build/apt.stamp
+	swift test
+
+integration: build venv
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) -m pytest tests -q
+
+bench: setup build
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/latency.py
+
+clean:
+	rm -rf .build $(VENV) $(OUT)

@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "Tandem",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "tandem", targets: ["tandem"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    // System libraries and the C macros Swift cannot import.
+    .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+    .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto"),
+    .systemLibrary(name: "CPython", path: "Sources/CPython", pkgConfig: "python3-embed"),
+
+    // The Jupyter messaging protocol: connection files, messages, signing, sockets.
+    .target(
+      name: "JupyterWire",
+      dependencies: [
+        "CZeroMQ", "COpenSSL",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
+    // so it uses language mode 5.
+    .target(
+      name: "PythonEngine",
+      dependencies: ["CPython", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    // Request routing, execution queue, output routing.
+    .target(
+      name: "TandemKernel",
+      dependencies: [
+        "JupyterWire", "PythonEngine",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    .executableTarget(
+      name: "tandem",
+      dependencies: [
+        "TandemKernel", "JupyterWire", "PythonEngine",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire"]),
+  ]
+)

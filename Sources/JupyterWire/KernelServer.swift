@@ -1,0 +1,207 @@
+@preconcurrency import CZeroMQ
+import Foundation
+import Logging
+
+/// Receives the verified messages a `KernelServer` reads from its sockets.
+public protocol KernelServerHandler: AnyObject, Sendable {
+  /// Called on the server thread for every message whose signature verified.
+  /// Must return quickly: hand long work to another thread.
+  func handle(_ message: Message, from channel: Channel)
+}
+
+/// Owns the kernel's sockets and the one thread that uses them.
+///
+/// Shell, control, stdin and IOPub live on the server thread; the heartbeat echoes on
+/// a thread of its own so that a busy server never looks dead. Any thread may `send`:
+/// messages are queued and the server thread signs and writes them in order.
+public final class KernelServer: @unchecked Sendable {
+  /// The session id of this kernel's own messages.
+  public let session: String
+  public let connection: ConnectionInfo
+
+  private let context = ZMQContext()
+  private let codec: WireCodec
+  private let logger: Logger
+  private var sockets: [Channel: ZMQSocket] = [:]
+  /// A self-pipe: writing to it wakes the server thread's poll.
+  private let wakeFD: Int32
+  private let wakeWriteFD: Int32
+  private let lock = NSLock()
+  private var outgoing: [(Channel, Message)] = []
+  private var stopping = false
+  private let stopped = DispatchSemaphore(value: 0)
+  private weak var handler: KernelServerHandler?
+
+  /// Why the sockets could not be bound, in words a user can act on.
+  public struct BindError: Error, CustomStringConvertible {
+    public let channel: Channel
+    public let endpoint: String
+    public let underlying: ZMQError
+    public var description: String {
+      if underlying.errno == EADDRINUSE {
+        return
+          "\(channel.rawValue) port \(endpoint) is already in use: another process holds it; "
+          + "start the kernel with a fresh connection file"
+      }
+      return "cannot bind the \(channel.rawValue) socket to \(endpoint): \(underlying)"
+    }
+  }
+
+  /// Binds every socket to the address in the connection file.
+  public init(connection: ConnectionInfo, session: String, logger: Logger) throws {
+    self.connection = connection
+    self.session = session
+    self.logger = logger
+    self.codec = WireCodec(key: connection.key)
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw ZMQError(call: "pipe", errno: errno) }
+    for fd in fds { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+    (wakeFD, wakeWriteFD) = (fds[0], fds[1])
+    let kinds: [(Channel, ZMQSocket.Kind)] = [
+      (.shell, .router), (.control, .router), (.stdin, .router), (.iopub, .xpub), (.hb, .router),
+    ]
+    for (channel, kind) in kinds {
+      let socket = try ZMQSocket(context: context, kind: kind)
+      if channel == .iopub {
+        // Every subscription is reported, so each new client gets its welcome.
+        try socket.setOption(ZMQ_XPUB_VERBOSE, 1)
+      }
+      let endpoint = connection.endpoint(channel)
+      do {
+        try socket.bind(endpoint)
+      } catch {
+        throw BindError(channel: channel, endpoint: endpoint, underlying: error)
+      }
+      sockets[channel] = socket
+    }
+  }
+
+  deinit {
+    close(wakeFD)
+    close(wakeWriteFD)
+  }
+
+  /// Starts the heartbeat and server threads.
+  public func start(handler: KernelServerHandler) {
+    self.handler = handler
+    let hb = sockets[.hb]!
+    let heartbeat = Thread { ZMQSocket.proxy(hb, hb) }
+    heartbeat.name = "tandem-heartbeat"
+    heartbeat.start()
+    let server = Thread { [self] in run() }
+    server.name = "tandem-server"
+    server.start()
+  }
+
+  /// Queues a message; the server thread signs and sends it.
+  public func send(_ message: Message, on channel: Channel) {
+    lock.lock()
+    outgoing.append((channel, message))
+    let first = outgoing.count == 1
+    lock.unlock()
+    if first { wake() }
+  }
+
+  /// Sends what is queued, closes the sockets and returns once the server thread ends.
+  public func stop() {
+    lock.lock()
+    stopping = true
+    lock.unlock()
+    wake()
+    stopped.wait()
+  }
+
+  private func wake() {
+    var one: UInt8 = 1
+    _ = write(wakeWriteFD, &one, 1)
+  }
+
+  private func run() {
+    let order: [Channel] = [.control, .shell, .stdin, .iopub]
+    var poller = ZMQPoller()
+    for channel in order { poller.add(sockets[channel]!) }
+    poller.add(fd: wakeFD)
+    while true {
+      let ready = poller.poll(timeoutMilliseconds: 1000)
+      for (i, channel) in order.enumerated() where ready[i] {
+        drain(channel)
+      }
+      if ready[order.count] {
+        var sink = [UInt8](repeating: 0, count: 256)
+        while read(wakeFD, &sink, sink.count) > 0 {}
+      }
+      if flushOutgoing() { break }
+    }
+    for socket in sockets.values where socket !== sockets[.hb] { socket.close() }
+    stopped.signal()
+  }
+
+  /// Sends everything queued; returns true when the server should stop.
+  private func flushOutgoing() -> Bool {
+    while true {
+      lock.lock()
+      let batch = outgoing
+      outgoing.removeAll(keepingCapacity: true)
+      let stop = stopping
+      lock.unlock()
+      if batch.isEmpty { return stop }
+      for (channel, message) in batch {
+        var message = message
+        if channel == .iopub && message.identities.isEmpty {
+          message.identities = [Array("kernel.\(session).\(message.msgType)".utf8)]
+        }
+        do {
+          try sockets[channel]!.send(codec.encode(message))
+        } catch {
+          logger.error("could not send \(message.msgType) on \(channel.rawValue): \(error)")
+        }
+      }
+    }
+  }
+
+  /// Reads every message waiting on a socket (bounded, so control is never starved).
+  private func drain(_ channel: Channel) {
+    let socket = sockets[channel]!
+    for _ in 0..<256 {
+      let frames: [[UInt8]]?
+      do {
+        frames = try socket.receive(dontWait: true)
+      } catch {
+        logger.error("receive on \(channel.rawValue) failed: \(error)")
+        return
+      }
+      guard let frames else { return }
+      if channel == .iopub {
+        subscriptionChanged(frames)
+      } else {
+        deliver(frames, from: channel)
+      }
+    }
+  }
+
+  private func deliver(_ frames: [[UInt8]], from channel: Channel) {
+    do {
+      let message = try codec.decode(frames)
+      handler?.handle(message, from: channel)
+    } catch {
+      let type = WireCodec.peekHeader(frames).header?["msg_type"]?.stringValue ?? "?"
+      logger.warning("dropped a message on \(channel.rawValue) (msg_type \(type)): \(error)")
+    }
+  }
+
+  /// XPUB reports subscriptions as a frame starting with 1; answer each with a welcome
+  /// (JEP 65) so the client knows IOPub is connected.
+  private func subscriptionChanged(_ frames: [[UInt8]]) {
+    guard let frame = frames.first, frame.first == 1 else { return }
+    let topic = Array(frame.dropFirst())
+    let content: JSONValue = ["subscription": .string(String(decoding: topic, as: UTF8.self))]
+    let welcome = Message(
+      identities: [topic], header: MessageHeader(msgType: "iopub_welcome", session: session),
+      content: content.serialized)
+    do {
+      try sockets[.iopub]!.send(codec.encode(welcome))
+    } catch {
+      logger.error("could not send iopub_welcome: \(error)")
+    }
+  }
+}

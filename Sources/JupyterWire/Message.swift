@@ -1,0 +1,119 @@
+import Foundation
+
+/// The protocol version Tandem speaks.
+public let protocolVersion = "5.4"
+
+/// A message header: who sent what, when.
+public struct MessageHeader: Sendable, Equatable {
+  public var msgID: String
+  public var msgType: String
+  public var session: String
+  public var username: String
+  public var date: String
+  public var version: String
+
+  public init(
+    msgID: String = MessageHeader.newID(), msgType: String, session: String,
+    username: String = "tandem", date: String = MessageHeader.now(),
+    version: String = protocolVersion
+  ) {
+    self.msgID = msgID
+    self.msgType = msgType
+    self.session = session
+    self.username = username
+    self.date = date
+    self.version = version
+  }
+
+  /// Reads a header frame; `msg_id`, `msg_type` and `session` are required.
+  public init(json: JSONValue) throws(WireError) {
+    guard json.objectValue != nil else { throw .invalidHeader("header is not a JSON object") }
+    func field(_ name: String, required: Bool) throws(WireError) -> String {
+      if let s = json[name]?.stringValue { return s }
+      if required { throw .invalidHeader("header field \"\(name)\" is missing or not a string") }
+      return ""
+    }
+    msgID = try field("msg_id", required: true)
+    msgType = try field("msg_type", required: true)
+    session = try field("session", required: true)
+    username = try field("username", required: false)
+    date = try field("date", required: false)
+    version = try field("version", required: false)
+  }
+
+  public var json: JSONValue {
+    [
+      "msg_id": .string(msgID), "msg_type": .string(msgType), "session": .string(session),
+      "username": .string(username), "date": .string(date), "version": .string(version),
+    ]
+  }
+
+  /// A fresh random message id.
+  public static func newID() -> String { UUID().uuidString.lowercased() }
+
+  /// The current time in ISO 8601 with microseconds and a UTC offset, as Jupyter writes it.
+  public static func now() -> String {
+    var tv = timeval()
+    gettimeofday(&tv, nil)
+    var t = time_t(tv.tv_sec)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    return String(
+      format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900,
+      Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min),
+      Int(parts.tm_sec), Int(tv.tv_usec))
+  }
+}
+
+/// One Jupyter message as it travels: routing identities, the four JSON parts, and buffers.
+///
+/// The parent header, metadata and content are kept as serialised JSON so that content
+/// made elsewhere (by the Python half, for example) is signed and sent without re-encoding.
+public struct Message: Sendable {
+  public var identities: [[UInt8]]
+  public var header: MessageHeader
+  /// The header exactly as received, so replies echo it byte for byte as their parent.
+  public var rawHeader: [UInt8]
+  public var parentHeader: [UInt8]
+  public var metadata: [UInt8]
+  public var content: [UInt8]
+  public var buffers: [[UInt8]]
+
+  public init(
+    identities: [[UInt8]] = [], header: MessageHeader, parentHeader: [UInt8] = Array("{}".utf8),
+    metadata: [UInt8] = Array("{}".utf8), content: [UInt8], buffers: [[UInt8]] = []
+  ) {
+    self.identities = identities
+    self.header = header
+    self.rawHeader = header.json.serialized
+    self.parentHeader = parentHeader
+    self.metadata = metadata
+    self.content = content
+    self.buffers = buffers
+  }
+
+  /// The message type, for routing.
+  public var msgType: String { header.msgType }
+
+  /// The content parsed as JSON.
+  public func parsedContent() throws(WireError) -> JSONValue {
+    let value: JSONValue
+    do {
+      value = try JSONValue.parse(content)
+    } catch {
+      throw .invalidContent(error.description)
+    }
+    guard value.objectValue != nil else { throw .invalidContent("content is not a JSON object") }
+    return value
+  }
+
+  /// A message answering this one: same session, this header as parent.
+  public func reply(
+    type: String, content: [UInt8], session: String, metadata: [UInt8] = Array("{}".utf8)
+  ) -> Message {
+    Message(
+      identities: identities,
+      header: MessageHeader(msgType: type, session: session),
+      parentHeader: rawHeader, metadata: metadata, content: content)
+  }
+}

@@ -1,0 +1,111 @@
+import JupyterWire
+import Logging
+import PythonEngine
+
+/// Python cells, run by IPython inside the embedded interpreter through the `tandem`
+/// Python package (`tandem._kernel`).
+public final class IPythonEngine: LanguageEngine {
+  /// Why Python could not be brought up, with the fix.
+  public struct StartError: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  private let interpreter: PythonInterpreter
+  private let logger: Logger
+  private var kernel: PyRef?
+  private weak var frontend: Frontend?
+  public private(set) var kernelInfo: JSONValue = [:]
+  public private(set) var servedTypes: Set<String> = []
+
+  public init(pythonExecutable: String, logger: Logger) {
+    self.interpreter = PythonInterpreter(executable: pythonExecutable, logger: logger)
+    self.logger = logger
+  }
+
+  /// Initialises Python and imports the Python half of the kernel.
+  public func start() throws {
+    let python = interpreter.executable
+    do {
+      try interpreter.start()
+    } catch {
+      throw StartError(description: "cannot start Python from \(python): \(error)")
+    }
+    try interpreter.sync { [self] in
+      let module: PyRef
+      do {
+        module = try PyRef.importModule("tandem._kernel")
+      } catch let error as PythonError {
+        throw StartError(description: Self.explainImportFailure(error, python: python))
+      }
+      let publish = try PythonCallback.make(name: "publish") { [weak self] args in
+        guard args.count == 4, let type = args[0].stringValue, let content = args[1].bytesValue,
+          let metadata = args[2].bytesValue
+        else { throw PythonError(typeName: "TypeError", message: "publish(type, content, metadata, buffers)") }
+        let buffers = args[3].sequenceItems.compactMap(\.bytesValue)
+        self?.frontend?.publish(type, content: content, metadata: metadata, buffers: buffers)
+        return .none
+      }
+      let requestInput = try PythonCallback.make(name: "request_input") { [weak self] args in
+        guard args.count == 2, let prompt = args[0].stringValue else {
+          throw PythonError(typeName: "TypeError", message: "request_input(prompt, password)")
+        }
+        return PyRef(try self?.readInput(prompt: prompt, password: args[1].boolValue) ?? "")
+      }
+      let kernel = try module.callMethod("start", publish, requestInput)
+      self.kernel = kernel
+      let info = try kernel.callMethod("kernel_info").bytesValue ?? []
+      kernelInfo = (try? JSONValue.parse(info)) ?? [:]
+      servedTypes = Set(try kernel.callMethod("message_types").sequenceItems.compactMap(\.stringValue))
+    }
+  }
+
+  static func explainImportFailure(_ error: PythonError, python: String) -> String {
+    let fix: String
+    if error.message.contains("'IPython'") {
+      fix = "install it with `\(python) -m pip install ipython`, or run `make setup`"
+    } else if error.message.contains("'tandem'") {
+      fix = "install the Python half with `\(python) -m pip install -e python/`, or run `make setup`"
+    } else {
+      fix = "check that environment, or run `make setup`"
+    }
+    return "the Python environment of \(python) cannot load Tandem (\(error)): \(fix)"
+  }
+
+  public func enqueue(_ work: @escaping () -> Void) {
+    interpreter.submit(work)
+  }
+
+  public func serve(_ request: Message, frontend: Frontend) throws -> [UInt8]? {
+    guard let kernel else { return nil }
+    self.frontend = frontend
+    let buffers = PyRef(list: request.buffers.map { PyRef(bytes: $0) })
+    let reply = try kernel.callMethod(
+      "handle", PyRef(request.msgType), PyRef(bytes: request.content), buffers)
+    return reply.isNone ? nil : reply.bytesValue
+  }
+
+  public func interrupt() {
+    interpreter.interrupt()
+  }
+
+  public func discardStaleInterrupt() {
+    interpreter.discardPendingInterrupt()
+  }
+
+  public func shutdown() {
+    _ = try? kernel?.attribute("shell")?.callMethod("atexit_operations")
+  }
+
+  /// `input()` on the Python thread: ask the frontend, then wait with the GIL released,
+  /// checking for an interrupt between waits.
+  private func readInput(prompt: String, password: Bool) throws -> String {
+    guard let frontend else { throw PythonError(typeName: "EOFError", message: "no frontend") }
+    try frontend.sendInputRequest(prompt: prompt, password: password)
+    while true {
+      if let value = interpreter.allowingThreads({ frontend.takeInputReply(timeout: 0.05) }) {
+        return value
+      }
+      try interpreter.checkSignals()
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import JupyterWire
+
+/// Shell requests waiting for the engine, in arrival order.
+final class ShellQueue: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [Message] = []
+  private var head = 0
+
+  func append(_ message: Message) {
+    lock.lock()
+    items.append(message)
+    lock.unlock()
+  }
+
+  /// The oldest waiting request, removed from the queue.
+  func next() -> Message? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard head < items.count else { return nil }
+    let message = items[head]
+    head += 1
+    if head > 64 && head * 2 > items.count {
+      items.removeFirst(head)
+      head = 0
+    }
+    return message
+  }
+
+  /// Removes and returns the waiting requests that match, keeping the others in order.
+  func removeAll(where matches: (Message) -> Bool) -> [Message] {
+    lock.lock()
+    defer { lock.unlock() }
+    let waiting = items[head...]
+    let removed = waiting.filter(matches)
+    items = waiting.filter { !matches($0) }
+    head = 0
+    return removed
+  }
+}
+
+/// The value of an input_reply, handed from the server thread to the waiting engine.
+final class InputMailbox: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var value: String?
+
+  func put(_ reply: String) {
+    condition.lock()
+    value = reply
+    condition.signal()
+    condition.unlock()
+  }
+
+  func clear() {
+    condition.lock()
+    value = nil
+    condition.unlock()
+  }
+
+  /// Waits up to `timeout` seconds for a reply and takes it.
+  func take(timeout: Double) -> String? {
+    condition.lock()
+    defer { condition.unlock() }
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while value == nil {
+      if !condition.wait(until: deadline) { break }
+    }
+    defer { value = nil }
+    return value
+  }
+}

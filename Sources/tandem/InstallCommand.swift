@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import JupyterWire
+
+/// `tandem install`: writes the kernelspec Jupyter uses to start Tandem.
+struct InstallCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "install",
+    abstract: "Install the Tandem kernelspec so Jupyter can start it.",
+    discussion: """
+      Without a location option the spec goes to the system folder
+      (/usr/local/share/jupyter/kernels). The spec names this binary and the Python
+      environment to embed, as reticulate's use_python does.
+      """
+  )
+
+  @Flag(help: "Install for the current user (~/.local/share/jupyter/kernels).")
+  var user = false
+
+  @Flag(help: "Install into the Python environment's prefix (sys.prefix/share/jupyter/kernels).")
+  var sysPrefix = false
+
+  @Option(help: "Install into PREFIX/share/jupyter/kernels.")
+  var prefix: String?
+
+  @Option(help: "The kernelspec name.")
+  var name = "tandem"
+
+  @Option(help: "The name shown in Jupyter's launcher.")
+  var displayName = "Tandem (Python + R)"
+
+  @Option(help: "The python of the environment to embed.")
+  var python: String = PythonLocation.defaultExecutable()
+
+  @Option(help: "How Jupyter interrupts the kernel: signal or message.")
+  var interruptMode = "signal"
+
+  @Option(help: "The folder holding the logo files (default: kernelspec/ of the source tree).")
+  var resources: String?
+
+  func validate() throws {
+    if [user, sysPrefix, prefix != nil].filter({ $0 }).count > 1 {
+      throw ValidationError("choose at most one of --user, --sys-prefix and --prefix")
+    }
+    if !["signal", "message"].contains(interruptMode) {
+      throw ValidationError("--interrupt-mode must be signal or message")
+    }
+    if name.isEmpty || name.contains("/") {
+      throw ValidationError("--name must be a plain folder name")
+    }
+  }
+
+  func run() throws {
+    let python = PythonLocation.absolute(self.python)
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      throw ValidationError("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
+    }
+    let folder = try kernelsFolder(python: python) + "/" + name
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let spec: JSONValue = [
+      "argv": [
+        .string(Self.executablePath), "kernel", "-f", "{connection_file}", "--python", .string(python),
+      ],
+      "display_name": .string(displayName),
+      "language": "python",
+      "interrupt_mode": .string(interruptMode),
+      "metadata": ["debugger": false],
+    ]
+    try Data(spec.serialized).write(to: URL(fileURLWithPath: folder + "/kernel.json"))
+    if let logos = resources ?? Self.sourceKernelspecFolder() {
+      for file in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
+        let source = logos + "/" + file
+        let target = folder + "/" + file
+        guard FileManager.default.fileExists(atPath: source) else { continue }
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: source, toPath: target)
+      }
+    }
+    print("Installed kernelspec \(name) in \(folder)")
+  }
+
+  private func kernelsFolder(python: String) throws -> String {
+    let env = ProcessInfo.processInfo.environment
+    if let prefix { return prefix + "/share/jupyter/kernels" }
+    if sysPrefix { return try PythonLocation.prefix(of: python) + "/share/jupyter/kernels" }
+    if user {
+      if let data = env["JUPYTER_DATA_DIR"], !data.isEmpty { return data + "/kernels" }
+      let xdg = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+      return xdg + "/jupyter/kernels"
+    }
+    return "/usr/local/share/jupyter/kernels"
+  }
+
+  /// This binary, as an absolute path.
+  static var executablePath: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      ?? CommandLine.arguments[0]
+  }
+
+  /// `kernelspec/` of the source tree this binary was built in, found by walking up.
+  static func sourceKernelspecFolder() -> String? {
+    var dir = URL(fileURLWithPath: executablePath).deletingLastPathComponent()
+    for _ in 0..<6 {
+      let candidate = dir.appendingPathComponent("kernelspec").path
+      if FileManager.default.fileExists(atPath: candidate + "/logo-64x64.png") { return candidate }
+      dir.deleteLastPathComponent()
+    }
+    return nil
+  }
+}

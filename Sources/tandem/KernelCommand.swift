@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import JupyterWire
+import Logging
+import TandemKernel
+
+/// `tandem kernel -f CONNECTION_FILE`: what Jupyter runs.
+struct KernelCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "kernel",
+    abstract: "Run the kernel for a Jupyter client (started by Jupyter, not by hand).",
+    discussion: """
+      Binds the sockets named in the connection file, starts Python from the given
+      environment, and serves until a shutdown request.
+      """
+  )
+
+  @Option(name: [.customShort("f"), .customLong("connection-file")], help: "The connection file Jupyter wrote.")
+  var connectionFile: String
+
+  @Option(help: "The python of the environment to embed (its site-packages are used).")
+  var python: String = PythonLocation.defaultExecutable()
+
+  @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); also TANDEM_LOG_LEVEL.")
+  var logLevel: Logger.Level?
+
+  func run() throws {
+    // Only the Python thread may take SIGINT: block it before any thread exists.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_BLOCK, &set, nil)
+    // A write to a closed pipe must not kill the kernel.
+    signal(SIGPIPE, SIG_IGN)
+
+    let logger = makeLogger(level: logLevel)
+    let connection: ConnectionInfo
+    do {
+      connection = try ConnectionInfo(contentsOf: connectionFile)
+    } catch {
+      fail("\(error)")
+    }
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      fail("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
+    }
+    let server: KernelServer
+    do {
+      server = try KernelServer(connection: connection, session: MessageHeader.newID(), logger: logger)
+    } catch {
+      fail("\(error)")
+    }
+    let capture: OutputCapture
+    do {
+      capture = try OutputCapture()
+    } catch {
+      fail("cannot capture output: \(error)")
+    }
+    LogOutput.fd = capture.originalStderr
+    let engine = IPythonEngine(pythonExecutable: python, logger: logger)
+    do {
+      try engine.start()
+    } catch {
+      capture.flush()
+      fail("\(error)")
+    }
+    let kernel = Kernel(server: server, engine: engine, capture: capture, logger: logger)
+    logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
+    kernel.run()
+    Foundation.exit(0)
+  }
+}

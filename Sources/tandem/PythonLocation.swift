@@ -1,0 +1,42 @@
+import Foundation
+
+/// Finding the Python environment to embed.
+enum PythonLocation {
+  /// `TANDEM_PYTHON`, else the active virtualenv's python, else `python3` on PATH.
+  static func defaultExecutable() -> String {
+    let env = ProcessInfo.processInfo.environment
+    if let explicit = env["TANDEM_PYTHON"], !explicit.isEmpty { return explicit }
+    if let venv = env["VIRTUAL_ENV"], !venv.isEmpty { return venv + "/bin/python" }
+    for dir in (env["PATH"] ?? "/usr/bin").split(separator: ":") {
+      let candidate = "\(dir)/python3"
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return "/usr/bin/python3"
+  }
+
+  /// `sys.prefix` of that Python, asked of the interpreter itself.
+  static func prefix(of python: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", "import sys; print(sys.prefix)"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// An absolute path with symlinks kept (a venv's python is a symlink that must
+  /// stay one, or the venv is not found).
+  static func absolute(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    if !path.contains("/") {
+      for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let candidate = "\(dir)/\(path)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      }
+    }
+    return FileManager.default.currentDirectoryPath + "/" + path
+  }
+}

@@ -1,0 +1,252 @@
+"""The requests the Swift kernel hands to Python, one method per message type.
+
+The kernel process owns the sockets, busy/idle and the execution queue; this
+module runs the language side: it executes cells in IPython, completes,
+inspects, and returns each reply's content as JSON bytes.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import sys
+from typing import Any, Callable
+
+from IPython.core.completer import provisionalcompleter, rectify_completions
+from IPython.utils.tokenutil import token_at_cursor
+
+from . import _comms, _streams
+from ._display import flush_streams
+from ._jsonutil import dumps
+from ._shell import TandemShell
+from ._stdin import Stdin
+
+NativePublish = Callable[[str, bytes, bytes, list], None]
+NativeInput = Callable[[str, bool], str]
+
+
+class Kernel:
+    """The Python side of one Tandem kernel."""
+
+    def __init__(self, publish: NativePublish, request_input: NativeInput) -> None:
+        self._native_publish = publish
+        _streams.install()
+        os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        self.shell = TandemShell.instance()
+        self.shell.displayhook.publish_message = self.publish
+        self.shell.display_pub.publish_message = self.publish
+        self.stdin = Stdin(request_input)
+        self.stdin.install()
+        self.comm_manager = _comms.install(self.publish)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self._run_startup_files()
+        self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
+            "execute_request": self.execute,
+            "complete_request": self.complete,
+            "inspect_request": self.inspect,
+            "is_complete_request": self.is_complete,
+            "history_request": self.history,
+            "comm_info_request": self.comm_info,
+            "comm_open": self.comm_open,
+            "comm_msg": self.comm_msg,
+            "comm_close": self.comm_close,
+        }
+
+    def publish(
+        self,
+        msg_type: str,
+        content: dict,
+        metadata: dict | None = None,
+        buffers: list | None = None,
+    ) -> None:
+        """Publish an IOPub message in reply to the request being served."""
+        views = [bytes(memoryview(b)) for b in buffers or []]
+        self._native_publish(msg_type, dumps(content), dumps(metadata or {}), views)
+
+    def message_types(self) -> list[str]:
+        """The message types this side serves."""
+        return list(self._handlers)
+
+    def handle(self, msg_type: str, content: bytes, buffers: list) -> bytes | None:
+        """Serve one request; returns the reply content, or None for comm messages."""
+        reply = self._handlers[msg_type](json.loads(content), buffers)
+        return None if reply is None else dumps(reply)
+
+    def kernel_info(self) -> bytes:
+        """The language part of kernel_info_reply."""
+        import IPython
+
+        version = ".".join(map(str, sys.version_info[:3]))
+        return dumps(
+            {
+                "language_info": {
+                    "name": "python",
+                    "version": version,
+                    "mimetype": "text/x-python",
+                    "codemirror_mode": {"name": "ipython", "version": 3},
+                    "pygments_lexer": "ipython3",
+                    "nbconvert_exporter": "python",
+                    "file_extension": ".py",
+                },
+                "banner": f"Tandem: Python {version}, IPython {IPython.__version__}\n",
+                "help_links": [
+                    {"text": "Python Reference", "url": "https://docs.python.org/3/"},
+                    {"text": "IPython Reference", "url": "https://ipython.readthedocs.io/"},
+                ],
+            }
+        )
+
+    # -- execute -------------------------------------------------------------
+
+    def execute(self, content: dict, buffers: list) -> dict:
+        shell = self.shell
+        code = content.get("code", "")
+        silent = bool(content.get("silent", False))
+        store_history = bool(content.get("store_history", not silent)) and not silent
+        if not silent:
+            self.publish("execute_input", {"code": code, "execution_count": shell.execution_count})
+        self.stdin.allowed = bool(content.get("allow_stdin", False))
+        shell.last_error = None
+        try:
+            result = shell.run_cell(code, store_history=store_history, silent=silent)
+        finally:
+            self.stdin.allowed = False
+            flush_streams()
+        reply: dict[str, Any] = {"execution_count": shell.execution_count - 1}
+        if result.success:
+            reply["status"] = "ok"
+            expressions = content.get("user_expressions") or {}
+            reply["user_expressions"] = shell.user_expressions(expressions)
+        else:
+            error = shell.last_error or {
+                "ename": type(result.error_in_exec or result.error_before_exec).__name__,
+                "evalue": str(result.error_in_exec or result.error_before_exec),
+                "traceback": [],
+            }
+            reply.update(status="error", user_expressions={}, **error)
+        reply["payload"] = shell.payload_manager.read_payload()
+        shell.payload_manager.clear_payload()
+        return reply
+
+    # -- introspection -------------------------------------------------------
+
+    def complete(self, content: dict, buffers: list) -> dict:
+        code = content.get("code", "")
+        cursor = content.get("cursor_pos")
+        cursor = len(code) if cursor is None else cursor
+        with provisionalcompleter():
+            raw = self.shell.Completer.completions(code, cursor)
+            completions = list(rectify_completions(code, raw))
+        types = [
+            {
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "type": c.type,
+                "signature": c.signature,
+            }
+            for c in completions
+        ]
+        start, end = (completions[0].start, completions[0].end) if completions else (cursor, cursor)
+        return {
+            "status": "ok",
+            "matches": [c.text for c in completions],
+            "cursor_start": start,
+            "cursor_end": end,
+            "metadata": {"_jupyter_types_experimental": types},
+        }
+
+    def inspect(self, content: dict, buffers: list) -> dict:
+        code = content.get("code", "")
+        cursor = content.get("cursor_pos", len(code))
+        name = token_at_cursor(code, cursor)
+        reply = {"status": "ok", "data": {}, "metadata": {}, "found": False}
+        try:
+            bundle = self.shell.object_inspect_mime(
+                name, detail_level=int(content.get("detail_level", 0))
+            )
+        except KeyError:
+            return reply
+        if not self.shell.enable_html_pager:
+            bundle.pop("text/html", None)
+        reply.update(data=bundle, found=True)
+        return reply
+
+    def is_complete(self, content: dict, buffers: list) -> dict:
+        status, indent = self.shell.input_transformer_manager.check_complete(
+            content.get("code", "")
+        )
+        reply: dict[str, Any] = {"status": status}
+        if status == "incomplete":
+            reply["indent"] = " " * (indent or 0)
+        return reply
+
+    def history(self, content: dict, buffers: list) -> dict:
+        manager = self.shell.history_manager
+        access = content.get("hist_access_type", "tail")
+        raw = bool(content.get("raw", True))
+        output = bool(content.get("output", False))
+        if access == "tail":
+            entries = manager.get_tail(
+                int(content.get("n", 10)), raw=raw, output=output, include_latest=True
+            )
+        elif access == "range":
+            entries = manager.get_range(
+                int(content.get("session", 0)),
+                int(content.get("start", 0)),
+                content.get("stop"),
+                raw=raw,
+                output=output,
+            )
+        elif access == "search":
+            entries = manager.search(
+                content.get("pattern", "*"),
+                raw=raw,
+                output=output,
+                n=content.get("n"),
+                unique=bool(content.get("unique", False)),
+            )
+        else:
+            entries = []
+        return {"status": "ok", "history": [list(e) for e in entries]}
+
+    # -- comms ---------------------------------------------------------------
+
+    def comm_info(self, content: dict, buffers: list) -> dict:
+        target = content.get("target_name")
+        comms = {
+            comm_id: {"target_name": c.target_name}
+            for comm_id, c in self.comm_manager.comms.items()
+            if target is None or c.target_name == target
+        }
+        return {"status": "ok", "comms": comms}
+
+    def _comm_message(self, content: dict, buffers: list) -> dict:
+        return {"content": content, "buffers": buffers, "metadata": {}, "header": {}}
+
+    def comm_open(self, content: dict, buffers: list) -> None:
+        self.comm_manager.comm_open(None, None, self._comm_message(content, buffers))
+
+    def comm_msg(self, content: dict, buffers: list) -> None:
+        self.comm_manager.comm_msg(None, None, self._comm_message(content, buffers))
+
+    def comm_close(self, content: dict, buffers: list) -> None:
+        self.comm_manager.comm_close(None, None, self._comm_message(content, buffers))
+
+    # -- start-up ------------------------------------------------------------
+
+    def _run_startup_files(self) -> None:
+        """Run the profile's startup scripts, as IPython and ipykernel do."""
+        startup = self.shell.profile_dir.startup_dir
+        for path in sorted(glob.glob(os.path.join(startup, "*.py"))):
+            self.shell.safe_execfile(path, self.shell.user_ns, raise_exceptions=False)
+        for path in sorted(glob.glob(os.path.join(startup, "*.ipy"))):
+            self.shell.safe_execfile_ipy(path)
+        flush_streams()
+
+
+def start(publish: NativePublish, request_input: NativeInput) -> Kernel:
+    """Create the kernel's Python side; called once by the kernel process."""
+    return Kernel(publish, request_input)

@@ -1,0 +1,75 @@
+"""The IPython shell that runs Tandem's Python cells."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from IPython.core import page, payloadpage
+from IPython.core.autocall import ExitAutocall
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets import Type
+
+from ._display import TandemDisplayHook, TandemDisplayPublisher, flush_streams
+
+
+class _ExitAutocall(ExitAutocall):
+    """``exit`` / ``quit``: ask the frontend to close; ``exit(keep_kernel=True)`` keeps it."""
+
+    def __call__(self, keep_kernel: bool = False) -> None:  # type: ignore[override]
+        self._ip.keepkernel_on_exit = keep_kernel
+        self._ip.ask_exit()
+
+
+class TandemShell(InteractiveShell):
+    """An ``InteractiveShell`` whose output goes to a Jupyter frontend.
+
+    Tracebacks become ``error`` messages, the last expression an ``execute_result``,
+    pager output and ``exit`` become reply payloads, as in ipykernel.
+    """
+
+    displayhook_class = Type(TandemDisplayHook)
+    display_pub_class = Type(TandemDisplayPublisher)
+    exiter = None  # set in init_builtins_extra
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.last_error: dict[str, Any] | None = None
+        self.keepkernel_on_exit = False
+        self.exiter = _ExitAutocall(self)
+        self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
+        self.readline_use = False
+
+    def enable_gui(self, gui: str | None = None) -> None:
+        if gui not in (None, "inline"):
+            raise NotImplementedError(
+                f"GUI event loop '{gui}' is not available in Tandem; use %matplotlib inline"
+            )
+
+    def _showtraceback(self, etype: type, evalue: BaseException, stb: list[str]) -> None:
+        flush_streams()
+        content = {
+            "ename": getattr(etype, "__name__", str(etype)),
+            "evalue": str(evalue),
+            "traceback": stb,
+        }
+        self.last_error = content
+        self.display_pub.publish_message("error", content)
+
+    def ask_exit(self) -> None:
+        self.exit_now = not self.keepkernel_on_exit
+        self.payload_manager.write_payload(
+            {"source": "ask_exit", "keepkernel": self.keepkernel_on_exit}
+        )
+
+    def set_next_input(self, text: str, replace: bool = False) -> None:
+        self.payload_manager.write_payload(
+            {"source": "set_next_input", "text": text, "replace": replace}
+        )
+
+    def system(self, cmd: str) -> None:  # type: ignore[override]
+        # The child writes straight to the captured descriptors; flush ours first so
+        # the order on screen is the order of execution.
+        flush_streams()
+        self.system_raw(cmd)
+        sys.stdout.flush()
