@@ -82,17 +82,20 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     allowStdin = false
     lock.unlock()
     capture.flush()
-    if let (type, content) = reply {
-      server.send(request.reply(type: type, content: content, session: server.session), on: .shell)
-    }
-    setStatus("idle", parent: request)
-
+    // Requests queued before this reply goes out are the ones stop_on_error aborts;
+    // a request the client sends after seeing the error runs normally.
+    var aborted: [Message] = []
     if request.msgType == "execute_request", let (_, content) = reply,
       (try? JSONValue.parse(content))?["status"]?.stringValue == "error",
       (try? request.parsedContent())?["stop_on_error"]?.boolValue ?? true
     {
-      abortQueuedExecutions()
+      aborted = queue.removeAll(where: { $0.msgType == "execute_request" })
     }
+    if let (type, content) = reply {
+      server.send(request.reply(type: type, content: content, session: server.session), on: .shell)
+    }
+    setStatus("idle", parent: request)
+    for abortedRequest in aborted { abort(abortedRequest) }
   }
 
   /// The reply type and content for a shell request, or nil when none is due.
@@ -127,16 +130,14 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     }
   }
 
-  /// After an error with stop_on_error, queued executions are answered "aborted".
-  private func abortQueuedExecutions() {
-    for request in queue.removeAll(where: { $0.msgType == "execute_request" }) {
-      setStatus("busy", parent: request)
-      let content: JSONValue = ["status": "aborted"]
-      server.send(
-        request.reply(type: "execute_reply", content: content.serialized, session: server.session),
-        on: .shell)
-      setStatus("idle", parent: request)
-    }
+  /// Answers an execution queued behind a failed one (stop_on_error) as "aborted".
+  private func abort(_ request: Message) {
+    setStatus("busy", parent: request)
+    let content: JSONValue = ["status": "aborted"]
+    server.send(
+      request.reply(type: "execute_reply", content: content.serialized, session: server.session),
+      on: .shell)
+    setStatus("idle", parent: request)
   }
 
   // MARK: - Control (server thread)

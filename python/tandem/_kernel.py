@@ -210,7 +210,12 @@ class Kernel:
             )
         else:
             entries = []
-        return {"status": "ok", "history": [list(e) for e in entries]}
+        # IPython numbers the current session 0 in ranges; clients expect its number.
+        current = manager.session_number
+        return {
+            "status": "ok",
+            "history": [[e[0] or current, *e[1:]] for e in entries],
+        }
 
     # -- comms ---------------------------------------------------------------
 

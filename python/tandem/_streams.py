@@ -130,6 +130,23 @@ def _flush_loop(streams: list[OutStream]) -> None:
                 pass
 
 
+# Events after which other code writes to fds 1 and 2 directly: flushing our buffers
+# first keeps the order on screen the order of execution.
+_DIRECT_WRITERS = frozenset(
+    {"subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.exec",
+     "pty.spawn", "ctypes.call_function"}
+)
+
+
+def _audit_hook(streams: list[OutStream]):
+    def hook(event: str, args: tuple) -> None:
+        if event in _DIRECT_WRITERS:
+            for stream in streams:
+                stream.flush()
+
+    return hook
+
+
 def install() -> tuple[OutStream, OutStream]:
     """Make ``sys.stdout``/``sys.stderr`` fd-backed streams with a background flusher."""
     import sys
@@ -142,4 +159,5 @@ def install() -> tuple[OutStream, OutStream]:
         target=_flush_loop, args=([stdout, stderr],), name="tandem-flush", daemon=True
     )
     flusher.start()
+    sys.addaudithook(_audit_hook([stdout, stderr]))
     return stdout, stderr

@@ -1,0 +1,62 @@
+"""Shared set-up: kernelspecs for the built `tandem` binary in a private Jupyter path.
+
+The suite never touches the user's kernelspecs: `tandem install --prefix` writes
+`tandem` (signal interrupts) and `tandem-message` (message interrupts) into a
+temporary folder that JUPYTER_PATH points at before any client starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TANDEM = os.environ.get("TANDEM_BIN") or str(ROOT / ".build" / "release" / "tandem")
+PYTHON = os.environ.get("TANDEM_PYTHON") or sys.executable
+
+_prefix = Path(tempfile.mkdtemp(prefix="tandem-specs-"))
+
+
+def _install(name: str, mode: str) -> None:
+    subprocess.run(
+        [TANDEM, "install", "--prefix", str(_prefix), "--name", name,
+         "--python", PYTHON, "--interrupt-mode", mode],
+        check=True, capture_output=True,
+    )
+
+
+_install("tandem", "signal")
+_install("tandem-message", "message")
+os.environ["JUPYTER_PATH"] = str(_prefix / "share" / "jupyter")
+# Keep IPython's history and config of the test run away from the user's own.
+os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="tandem-ipython-"))
+
+
+@pytest.fixture
+def kernel(request):
+    """A started kernel and a blocking client; `kernel_name` via indirect parametrisation."""
+    from jupyter_client.manager import start_new_kernel
+
+    name = getattr(request, "param", "tandem")
+    km, kc = start_new_kernel(kernel_name=name, startup_timeout=30)
+    yield km, kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def run_cell(kc, code: str, timeout: float = 30, **kwargs):
+    """Execute code; returns (reply content, [(msg_type, content)] of IOPub output)."""
+    outputs = []
+    reply = kc.execute_interactive(
+        code, timeout=timeout, output_hook=lambda m: outputs.append(m), **kwargs
+    )
+    return reply["content"], [(m["msg_type"], m["content"]) for m in outputs]
+
+
+def stdout_of(outputs) -> str:
+    return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stdout")
