@@ -92,11 +92,17 @@ public struct Message: Sendable {
     self.buffers = buffers
   }
 
+  /// Content larger than this is not parsed: the request gets an error reply.
+  public static let maximumContentBytes = 64 << 20
+
   /// The message type, for routing.
   public var msgType: String { header.msgType }
 
   /// The content parsed as JSON.
   public func parsedContent() throws(WireError) -> JSONValue {
+    guard content.count <= Message.maximumContentBytes else {
+      throw .invalidContent("content of \(content.count) bytes exceeds the \(Message.maximumContentBytes >> 20) MiB limit")
+    }
     let value: JSONValue
     do {
       value = try JSONValue.parse(content)

@@ -28,7 +28,7 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
 /// parses anything, and remembers signatures so a replayed message is refused.
 public final class WireCodec: @unchecked Sendable {
   public static let delimiter: [UInt8] = Array("<IDS|MSG>".utf8)
-  /// JSON frames larger than this are refused unparsed.
+  /// JSON frames larger than this are refused unparsed (see `Message.maximumContentBytes`).
   public let maximumJSONFrameBytes: Int
 
   private let signer: Signer
@@ -37,7 +37,9 @@ public final class WireCodec: @unchecked Sendable {
   private var seenStart = 0
   private let replayWindow: Int
 
-  public init(key: [UInt8], maximumJSONFrameBytes: Int = 64 << 20, replayWindow: Int = 65536) {
+  public init(
+    key: [UInt8], maximumJSONFrameBytes: Int = Message.maximumContentBytes, replayWindow: Int = 65536
+  ) {
     self.signer = Signer(key: key)
     self.maximumJSONFrameBytes = maximumJSONFrameBytes
     self.replayWindow = replayWindow
@@ -71,7 +73,9 @@ public final class WireCodec: @unchecked Sendable {
     guard rest >= 5 else { throw .tooFewFrames(rest) }
     let signature = frames[d + 1]
     let parts = Array(frames[(d + 2)..<(d + 6)])
-    if let big = parts.first(where: { $0.count > maximumJSONFrameBytes }) {
+    // Oversized header parts are refused unread; oversized content is refused later,
+    // once the header is known, so that the sender gets an error reply.
+    if let big = parts[0..<3].first(where: { $0.count > maximumJSONFrameBytes }) {
       throw .frameTooLarge(big.count)
     }
     guard signer.verify(signature, parts: parts) else { throw .badSignature }

@@ -144,7 +144,9 @@ extension PythonInterpreter {
 
   /// The file the linked libpython was loaded from.
   public static var libraryPath: String {
-    let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+    // procfs files report size 0, so read to the end rather than by size.
+    let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
+    let maps = String(decoding: data, as: UTF8.self)
     for line in maps.split(separator: "\n") {
       if let path = line.split(separator: " ").last, path.contains("libpython") { return String(path) }
     }

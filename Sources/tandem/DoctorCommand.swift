@@ -17,28 +17,28 @@ struct DoctorCommand: ParsableCommand {
   func run() throws {
     let python = PythonLocation.absolute(self.python)
     var problems: [String] = []
-    print("tandem      \(Tandem.configuration.version)")
-    print("libzmq      \(ZMQContext.libraryVersion)")
-    print("libpython   \(PythonInterpreter.libraryPath)")
-    print("            \(PythonInterpreter.libraryVersion.split(separator: "\n").first ?? "")")
-    print("python      \(python)")
+    print("tandem             \(Tandem.configuration.version)")
+    print("libzmq             \(ZMQContext.libraryVersion)")
+    print("libpython          \(PythonInterpreter.libraryPath)")
+    print("                   \(PythonInterpreter.libraryVersion.split(separator: "\n").first ?? "")")
+    print("python             \(python)")
     if FileManager.default.isExecutableFile(atPath: python) {
       let logger = Logger(label: "tandem.doctor")
       let interpreter = PythonInterpreter(executable: python, logger: logger)
       do {
         try interpreter.start()
         let modules: [(String, String, String)] = [
-          ("IPython", "ipython", "IPython"),
-          ("tandem", "tandem (Python half)", "-e python/"),
+          ("IPython", "IPython", "ipython"),
+          ("tandem", "tandem (py)", "-e python/"),
           ("matplotlib_inline", "matplotlib-inline", "matplotlib-inline"),
           ("comm", "comm", "comm"),
         ]
         for (module, label, package) in modules {
           do {
             let version = try interpreter.moduleVersion(module)
-            print("\(label.padding(toLength: 11, withPad: " ", startingAt: 0)) \(version.isEmpty ? "ok" : version)")
+            print("\(label.padding(toLength: 18, withPad: " ", startingAt: 0)) \(version.isEmpty ? "ok" : version)")
           } catch {
-            print("\(label.padding(toLength: 11, withPad: " ", startingAt: 0)) MISSING (\(error))")
+            print("\(label.padding(toLength: 18, withPad: " ", startingAt: 0)) MISSING (\(error))")
             problems.append("\(label) is missing: run `\(python) -m pip install \(package)` or `make setup`")
           }
         }
