@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core import page, payloadpage
 from IPython.core.autocall import ExitAutocall
 from IPython.core.interactiveshell import InteractiveShell
-from traitlets import Type
+from traitlets import Type, default
 
 from ._display import TandemDisplayHook, TandemDisplayPublisher, flush_streams
 
@@ -30,13 +30,15 @@ class TandemShell(InteractiveShell):
 
     displayhook_class = Type(TandemDisplayHook)
     display_pub_class = Type(TandemDisplayPublisher)
-    exiter = None  # set in init_builtins_extra
+
+    @default("exiter")
+    def _exiter_default(self) -> _ExitAutocall:
+        return _ExitAutocall(self)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.last_error: dict[str, Any] | None = None
         self.keepkernel_on_exit = False
-        self.exiter = _ExitAutocall(self)
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
 

@@ -1,0 +1,26 @@
+"""`jupyter console --kernel tandem` in a pseudo-terminal runs a cell and prints it."""
+
+from __future__ import annotations
+
+import sys
+
+import pexpect
+
+
+def test_console_runs_a_cell():
+    child = pexpect.spawn(
+        sys.executable, ["-m", "jupyter", "console", "--kernel", "tandem", "--simple-prompt"],
+        encoding="utf-8", timeout=60, dimensions=(40, 120),
+    )
+    try:
+        child.expect(r"In \[1\]: ")
+        child.sendline("6 * 7")
+        child.expect(r"Out\[1\]: 42")
+        child.expect(r"In \[2\]: ")
+        child.sendline("print('console says hi')")
+        child.expect("console says hi")
+        child.expect(r"In \[3\]: ")
+        child.sendline("exit")
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        child.close(force=True)

@@ -1,0 +1,38 @@
+"""The notebooks in notebooks/ execute under nbconvert, as `make run` does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         str(ROOT / "notebooks" / name), "--output-dir", str(tmp_path), "--output", name,
+         "--ExecutePreprocessor.timeout=120"],
+        check=True, capture_output=True,
+    )
+    return nbformat.read(tmp_path / name, as_version=4)
+
+
+def outputs_of(cell) -> list:
+    return cell.get("outputs", [])
+
+
+def test_tour_executes_with_expected_outputs(tmp_path):
+    nb = execute("tour.ipynb", tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not any(o.output_type == "error" for o in outputs_of(c)) for c in code)
+    assert "inside Tandem" in outputs_of(code[0])[0]["text"]
+    assert "hello from a shell command" in outputs_of(code[1])[0]["text"]
+    assert outputs_of(code[2])[0]["data"]["text/plain"] == "285"
+    assert "<table" in outputs_of(code[3])[0]["data"]["text/html"]
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(code[4]))
+    assert [o["data"]["text/plain"] for o in outputs_of(code[5])] == ["'done'"]
+    assert "loops each" in outputs_of(code[6])[0]["text"]
