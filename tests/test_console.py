@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 
 import pexpect
@@ -12,6 +13,7 @@ def test_console_runs_a_cell():
         sys.executable, ["-m", "jupyter", "console", "--kernel", "tandem", "--simple-prompt"],
         encoding="utf-8", timeout=60, dimensions=(40, 120),
     )
+    child.logfile_read = screen = io.StringIO()
     try:
         child.expect(r"In \[1\]: ")
         child.sendline("6 * 7")
@@ -22,5 +24,7 @@ def test_console_runs_a_cell():
         child.expect(r"In \[3\]: ")
         child.sendline("exit")
         child.expect(pexpect.EOF, timeout=30)
+    except pexpect.TIMEOUT as error:
+        raise AssertionError(f"console screen so far:\n{screen.getvalue()}") from error
     finally:
         child.close(force=True)

@@ -58,10 +58,13 @@ public struct MessageHeader: Sendable, Equatable {
     var t = time_t(tv.tv_sec)
     var parts = tm()
     gmtime_r(&t, &parts)
-    return String(
-      format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900,
-      Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min),
-      Int(parts.tm_sec), Int(tv.tv_usec))
+    func pad(_ value: Int32, _ width: Int) -> String {
+      let digits = String(value)
+      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
+      + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+      + ".\(pad(Int32(tv.tv_usec), 6))Z"
   }
 }
 

@@ -6,37 +6,44 @@ import Foundation
 /// An empty key disables signing: signatures are empty and every message verifies,
 /// which is what jupyter_client does with an empty key.
 public final class Signer: @unchecked Sendable {
-  private let key: [UInt8]
-  private let mac: OpaquePointer?
-  // OSSL_PARAM keeps the pointer it is given, so the digest name lives as long as we do.
-  private let digestName: UnsafeMutablePointer<CChar>
+  /// An HMAC context keyed once; each signature starts from a copy of it, which
+  /// avoids looking the digest up again for every message.
+  private let template: OpaquePointer?
+  private let lock = NSLock()
 
   public init(key: [UInt8]) {
-    self.key = key
-    self.digestName = strdup("SHA256")!
-    self.mac = key.isEmpty ? nil : EVP_MAC_fetch(nil, "HMAC", nil)
+    guard !key.isEmpty, let mac = EVP_MAC_fetch(nil, "HMAC", nil) else {
+      template = nil
+      return
+    }
+    defer { EVP_MAC_free(mac) }
+    let context = EVP_MAC_CTX_new(mac)
+    let ok = "SHA256".withCString { digest in
+      var params = [
+        OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: digest), 0),
+        OSSL_PARAM_construct_end(),
+      ]
+      return key.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &params) }
+    }
+    template = ok == 1 ? context : nil
+    if ok != 1 { EVP_MAC_CTX_free(context) }
   }
 
   deinit {
-    if let mac { EVP_MAC_free(mac) }
-    free(digestName)
+    if let template { EVP_MAC_CTX_free(template) }
   }
 
   /// Whether messages are signed at all.
-  public var isEnabled: Bool { mac != nil }
+  public var isEnabled: Bool { template != nil }
 
   /// The lowercase hex HMAC of the concatenated parts, or empty when signing is disabled.
   public func signature(of parts: [[UInt8]]) -> [UInt8] {
-    guard let mac, let ctx = EVP_MAC_CTX_new(mac) else { return [] }
+    guard let template else { return [] }
+    lock.lock()
+    let copy = EVP_MAC_CTX_dup(template)
+    lock.unlock()
+    guard let ctx = copy else { return [] }
     defer { EVP_MAC_CTX_free(ctx) }
-    var params = [
-      OSSL_PARAM_construct_utf8_string("digest", digestName, 0),
-      OSSL_PARAM_construct_end(),
-    ]
-    let ok = key.withUnsafeBufferPointer { k in
-      EVP_MAC_init(ctx, k.baseAddress, k.count, &params)
-    }
-    guard ok == 1 else { return [] }
     for part in parts {
       part.withUnsafeBufferPointer { p in _ = EVP_MAC_update(ctx, p.baseAddress, p.count) }
     }

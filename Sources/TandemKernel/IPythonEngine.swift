@@ -84,6 +84,10 @@ public final class IPythonEngine: LanguageEngine {
     return reply.isNone ? nil : reply.bytesValue
   }
 
+  public func requestFinished() {
+    _ = try? kernel?.callMethod("after_request")
+  }
+
   public func interrupt() {
     interpreter.interrupt()
   }

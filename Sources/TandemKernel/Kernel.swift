@@ -96,6 +96,7 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     }
     setStatus("idle", parent: request)
     for abortedRequest in aborted { abort(abortedRequest) }
+    engine.requestFinished()
   }
 
   /// The reply type and content for a shell request, or nil when none is due.

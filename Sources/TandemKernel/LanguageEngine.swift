@@ -31,6 +31,10 @@ public protocol LanguageEngine: AnyObject {
   /// messages that have no reply (comm messages).
   func serve(_ request: Message, frontend: Frontend) throws -> [UInt8]?
 
+  /// Called on the engine thread after a request's reply and idle status went out:
+  /// the place for deferred work that no client should wait for.
+  func requestFinished()
+
   /// Interrupts the running request (called from any thread).
   func interrupt()
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
 
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 
+from ._streams import flush_streams
+
 Publish = Callable[..., None]
-
-
-def flush_streams() -> None:
-    """Flush Python's stdout/stderr so text written before a display comes first."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 class TandemDisplayPublisher(DisplayPublisher):

@@ -12,13 +12,15 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 from typing import Any, Callable
 
 from IPython.core.completer import provisionalcompleter, rectify_completions
 from IPython.utils.tokenutil import token_at_cursor
 
 from . import _comms, _streams
-from ._display import flush_streams
+from ._streams import flush_streams
 from ._jsonutil import dumps
 from ._shell import TandemShell
 from ._stdin import Stdin
@@ -35,6 +37,7 @@ class Kernel:
         _streams.install()
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self.shell = TandemShell.instance()
+        self._history = _DeferredHistoryWrites(self.shell.history_manager)
         self.shell.displayhook.publish_message = self.publish
         self.shell.display_pub.publish_message = self.publish
         self.stdin = Stdin(request_input)
@@ -73,6 +76,10 @@ class Kernel:
         """Serve one request; returns the reply content, or None for comm messages."""
         reply = self._handlers[msg_type](json.loads(content), buffers)
         return None if reply is None else dumps(reply)
+
+    def after_request(self) -> None:
+        """Deferred work once the reply is out."""
+        self._history.touch()
 
     def kernel_info(self) -> bytes:
         """The language part of kernel_info_reply."""
@@ -250,6 +257,37 @@ class Kernel:
         for path in sorted(glob.glob(os.path.join(startup, "*.ipy"))):
             self.shell.safe_execfile_ipy(path)
         flush_streams()
+
+
+class _DeferredHistoryWrites:
+    """Writes IPython's history to disk once cells have stopped coming for a moment.
+
+    IPython writes after every cell and holds the cache lock during the SQLite
+    commit, which stalls the next cell. Here the cache only grows while cells run,
+    and is written ``delay`` seconds after the last one; history requests still see
+    everything (IPython writes the cache out before reading).
+    """
+
+    def __init__(self, manager, delay: float = 0.5) -> None:
+        self._manager = manager
+        self._delay = delay
+        self._last = 0.0
+        self._wake = threading.Event()
+        manager.db_cache_size = sys.maxsize
+        threading.Thread(target=self._run, name="tandem-history", daemon=True).start()
+
+    def touch(self) -> None:
+        self._last = time.monotonic()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            while (remaining := self._last + self._delay - time.monotonic()) > 0:
+                time.sleep(remaining)
+            self._wake.clear()
+            if self._manager.save_flag is not None:
+                self._manager.save_flag.set()
 
 
 def start(publish: NativePublish, request_input: NativeInput) -> Kernel:

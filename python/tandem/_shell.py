@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from IPython.core import page, payloadpage
 from IPython.core.autocall import ExitAutocall
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type, default
 
-from ._display import TandemDisplayHook, TandemDisplayPublisher, flush_streams
+from ._display import TandemDisplayHook, TandemDisplayPublisher
+from ._streams import flush_streams
 
 
 class _ExitAutocall(ExitAutocall):
@@ -41,6 +43,14 @@ class TandemShell(InteractiveShell):
         self.keepkernel_on_exit = False
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
+
+    @contextmanager
+    def _tee(self, channel: str) -> Iterator[None]:
+        # IPython 9 keeps every string written to stdout/stderr in the history
+        # manager for the whole session, so a cell printing a million lines grows
+        # the kernel by hundreds of MB. Output already reaches the frontend through
+        # fd-level capture; it is not also kept here.
+        yield
 
     def enable_gui(self, gui: str | None = None) -> None:
         if gui not in (None, "inline"):

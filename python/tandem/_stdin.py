@@ -8,7 +8,7 @@ from typing import Callable
 
 from IPython.core.error import StdinNotImplementedError
 
-from ._display import flush_streams
+from ._streams import flush_streams
 
 
 class Stdin:

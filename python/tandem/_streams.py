@@ -2,162 +2,89 @@
 
 They write to file descriptors 1 and 2, which the kernel captures at the fd
 level, so Python prints, C extensions and subprocesses all share one ordered
-path into the cell. Writes are buffered and flushed by size, at the end of each
-cell, before any display, and within a short interval by a background thread, so
-``print(".", end="")`` in a slow loop still shows up promptly.
+path into the cell. They are ``io.TextIOWrapper`` objects in write-through mode
+over a ``BufferedWriter`` (fast C code). All buffering is in the BufferedWriter,
+which has its own lock, so other threads may flush it safely (TextIOWrapper's own
+buffer may not be flushed from another thread: that corrupts and leaks memory).
+What is buffered is written out at the end of each cell, before any display,
+before a subprocess starts, and by a background thread every ``FLUSH_INTERVAL``
+seconds, so ``print(".", end="")`` in a slow loop shows up promptly.
 """
 
 from __future__ import annotations
 
 import io
-import os
+import sys
 import threading
+from typing import TextIO
 
 FLUSH_INTERVAL = 0.05
-FLUSH_SIZE = 1 << 16
-
-# Set by any write that leaves text buffered; the flusher thread waits on it.
-_pending = threading.Event()
-
-
-class OutStream(io.TextIOBase):
-    """A buffered, thread-safe text stream over a file descriptor."""
-
-    def __init__(self, fd: int, name: str) -> None:
-        super().__init__()
-        self._fd = fd
-        self._name = name
-        self._lock = threading.RLock()
-        self._parts: list[str] = []
-        self._size = 0
-        self.buffer = _BinaryView(self)
-
-    @property
-    def name(self) -> str:
-        return f"<{self._name}>"
-
-    @property
-    def encoding(self) -> str:
-        return "utf-8"
-
-    @property
-    def errors(self) -> str:
-        return "surrogateescape"
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def isatty(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return False
-
-    def seekable(self) -> bool:
-        return False
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        with self._lock:
-            self._parts.append(text)
-            self._size += len(text)
-            if self._size >= FLUSH_SIZE:
-                self._flush_locked()
-            else:
-                _pending.set()
-        return len(text)
-
-    def writelines(self, lines) -> None:  # type: ignore[override]
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        if not self._parts:
-            return
-        data = "".join(self._parts).encode("utf-8", "surrogateescape")
-        self._parts.clear()
-        self._size = 0
-        _write_all(self._fd, data)
-
-    def write_bytes(self, data: bytes) -> int:
-        with self._lock:
-            self._flush_locked()
-            _write_all(self._fd, bytes(data))
-        return len(data)
-
-
-class _BinaryView:
-    """``sys.stdout.buffer``: bytes written in order with the text."""
-
-    def __init__(self, stream: OutStream) -> None:
-        self._stream = stream
-
-    def write(self, data: bytes) -> int:
-        return self._stream.write_bytes(data)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _flush_loop(streams: list[OutStream]) -> None:
-    pause = threading.Event()
-    while True:
-        _pending.wait()
-        pause.wait(FLUSH_INTERVAL)
-        _pending.clear()
-        for stream in streams:
-            try:
-                stream.flush()
-            except OSError:
-                pass
-
+BUFFER_SIZE = 1 << 16
 
 # Events after which other code writes to fds 1 and 2 directly: flushing our buffers
 # first keeps the order on screen the order of execution.
 _DIRECT_WRITERS = frozenset(
-    {"subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.exec",
-     "pty.spawn", "ctypes.call_function"}
+    {
+        "subprocess.Popen",
+        "os.system",
+        "os.posix_spawn",
+        "os.fork",
+        "os.exec",
+        "pty.spawn",
+        "ctypes.call_function",
+    }
 )
 
 
-def _audit_hook(streams: list[OutStream]):
+def open_stream(fd: int) -> TextIO:
+    """A buffered UTF-8 text stream over a file descriptor it does not own."""
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(
+        io.BufferedWriter(raw, buffer_size=BUFFER_SIZE),
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
+    )
+
+
+def flush_all(streams: list[TextIO]) -> None:
+    """Flush the byte buffers under the streams; safe from any thread."""
+    for stream in streams:
+        try:
+            stream.buffer.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
+def flush_streams() -> None:
+    """Flush ``sys.stdout`` and ``sys.stderr``: text written so far goes out first."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _flush_loop(streams: list[TextIO]) -> None:
+    pause = threading.Event()
+    while not pause.wait(FLUSH_INTERVAL):
+        flush_all(streams)
+
+
+def _audit_hook(streams: list[TextIO]):
     def hook(event: str, args: tuple) -> None:
         if event in _DIRECT_WRITERS:
-            for stream in streams:
-                stream.flush()
+            flush_all(streams)
 
     return hook
 
 
-def install() -> tuple[OutStream, OutStream]:
-    """Make ``sys.stdout``/``sys.stderr`` fd-backed streams with a background flusher."""
-    import sys
-
-    stdout = OutStream(1, "stdout")
-    stderr = OutStream(2, "stderr")
+def install() -> tuple[TextIO, TextIO]:
+    """Point ``sys.stdout``/``sys.stderr`` at fds 1 and 2, with a background flusher."""
+    stdout, stderr = open_stream(1), open_stream(2)
     sys.stdout, sys.stderr = stdout, stderr
     sys.__stdout__, sys.__stderr__ = stdout, stderr  # type: ignore[misc]
-    flusher = threading.Thread(
-        target=_flush_loop, args=([stdout, stderr],), name="tandem-flush", daemon=True
-    )
-    flusher.start()
-    sys.addaudithook(_audit_hook([stdout, stderr]))
+    streams = [stdout, stderr]
+    threading.Thread(target=_flush_loop, args=(streams,), name="tandem-flush", daemon=True).start()
+    sys.addaudithook(_audit_hook(streams))
     return stdout, stderr
