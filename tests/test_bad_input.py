@@ -79,6 +79,15 @@ def test_signed_garbage_gets_an_error_reply(kernel):
     assert reply["msg_type"] == "execute_reply"
     assert reply["content"]["status"] == "error"
     assert "invalid content" in reply["content"]["evalue"]
+    # A header without a session.
+    header = session.msg_header("execute_request")
+    del header["session"]
+    parts = [session.pack(header), b"{}", b"{}", b'{"code": "1"}']
+    sock.send_multipart([b"<IDS|MSG>", session.sign(parts), *parts])
+    assert sock.poll(5000)
+    reply = session.deserialize(session.feed_identities(sock.recv_multipart())[1])
+    assert reply["content"]["ename"] == "InvalidMessage"
+    assert "session" in reply["content"]["evalue"]
     # Unknown request type.
     session.send(sock, "frobnicate_request", {})
     assert sock.poll(5000)
@@ -184,8 +193,35 @@ def test_python_without_ipython(tmp_path):
     path, _ = connection_file(tmp_path)
     result = run_tandem("kernel", "-f", str(path), "--python", str(bare / "bin" / "python"))
     assert result.returncode != 0
-    assert "cannot load Tandem" in result.stderr
-    assert "pip install" in result.stderr
+    assert "cannot import IPython" in result.stderr
+    assert "pip install ipython" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_logs_go_to_stderr_not_cells(tmp_path):
+    from jupyter_client.manager import KernelManager
+
+    log = tmp_path / "kernel.log"
+    km = KernelManager(kernel_name="tandem")
+    with open(log, "w") as stderr:
+        km.start_kernel(stderr=stderr, env={**os.environ, "TANDEM_LOG_LEVEL": "debug"})
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        sock = raw_shell(km)  # kept open: closing it (linger 0) would discard the message
+        Session(key=b"wrong").send(sock, "execute_request", {"code": "1"})
+        reply, outputs = run_cell(kc, "print('only this')")
+        assert [c["text"] for t, c in outputs if t == "stream"] == ["only this\n"]
+        # The raw socket connects on its own schedule; give the kernel time to log.
+        deadline = time.monotonic() + 10
+        while "dropped a message" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    text = log.read_text()
+    assert "dropped a message on shell" in text and "signature" in text
 
 
 def test_doctor_reports_what_it_found():

@@ -25,20 +25,30 @@ public struct MessageHeader: Sendable, Equatable {
     self.version = version
   }
 
-  /// Reads a header frame; `msg_id`, `msg_type` and `session` are required.
+  /// Required fields that the received header lacked (filled with ""). A request
+  /// with a type but an incomplete header can still be answered with an error.
+  public var missingFields: [String] = []
+
+  /// Reads a header frame. Only `msg_type` is needed to read it; other missing
+  /// required fields are listed in `missingFields`.
   public init(json: JSONValue) throws(WireError) {
     guard json.objectValue != nil else { throw .invalidHeader("header is not a JSON object") }
-    func field(_ name: String, required: Bool) throws(WireError) -> String {
+    guard let type = json["msg_type"]?.stringValue else {
+      throw .invalidHeader("header field \"msg_type\" is missing or not a string")
+    }
+    var missing: [String] = []
+    func field(_ name: String, required: Bool) -> String {
       if let s = json[name]?.stringValue { return s }
-      if required { throw .invalidHeader("header field \"\(name)\" is missing or not a string") }
+      if required { missing.append(name) }
       return ""
     }
-    msgID = try field("msg_id", required: true)
-    msgType = try field("msg_type", required: true)
-    session = try field("session", required: true)
-    username = try field("username", required: false)
-    date = try field("date", required: false)
-    version = try field("version", required: false)
+    msgType = type
+    msgID = field("msg_id", required: true)
+    session = field("session", required: true)
+    username = field("username", required: false)
+    date = field("date", required: false)
+    version = field("version", required: false)
+    missingFields = missing
   }
 
   public var json: JSONValue {

@@ -31,12 +31,20 @@ public final class IPythonEngine: LanguageEngine {
       throw StartError(description: "cannot start Python from \(python): \(error)")
     }
     try interpreter.sync { [self] in
-      let module: PyRef
-      do {
-        module = try PyRef.importModule("tandem._kernel")
-      } catch let error as PythonError {
-        throw StartError(description: Self.explainImportFailure(error, python: python))
+      // IPython first, so that an environment without it is named as such.
+      for (name, fix) in [
+        ("IPython", "install it with `\(python) -m pip install ipython`"),
+        ("tandem._kernel", "install Tandem's Python half with `\(python) -m pip install -e python/`"),
+      ] {
+        do {
+          _ = try PyRef.importModule(name)
+        } catch {
+          throw StartError(
+            description: "the Python environment of \(python) cannot import \(name.split(separator: ".")[0]) "
+              + "(\(error)): \(fix), or run `make setup`")
+        }
       }
+      let module = try PyRef.importModule("tandem._kernel")
       let publish = try PythonCallback.make(name: "publish") { [weak self] args in
         guard args.count == 4, let type = args[0].stringValue, let content = args[1].bytesValue,
           let metadata = args[2].bytesValue
@@ -57,18 +65,6 @@ public final class IPythonEngine: LanguageEngine {
       kernelInfo = (try? JSONValue.parse(info)) ?? [:]
       servedTypes = Set(try kernel.callMethod("message_types").sequenceItems.compactMap(\.stringValue))
     }
-  }
-
-  static func explainImportFailure(_ error: PythonError, python: String) -> String {
-    let fix: String
-    if error.message.contains("'IPython'") {
-      fix = "install it with `\(python) -m pip install ipython`, or run `make setup`"
-    } else if error.message.contains("'tandem'") {
-      fix = "install the Python half with `\(python) -m pip install -e python/`, or run `make setup`"
-    } else {
-      fix = "check that environment, or run `make setup`"
-    }
-    return "the Python environment of \(python) cannot load Tandem (\(error)): \(fix)"
   }
 
   public func enqueue(_ work: @escaping () -> Void) {

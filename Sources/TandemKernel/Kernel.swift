@@ -46,6 +46,10 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
   // MARK: - Routing (server thread)
 
   public func handle(_ message: Message, from channel: Channel) {
+    if !message.header.missingFields.isEmpty {
+      rejectIncompleteHeader(message, on: channel)
+      return
+    }
     switch channel {
     case .shell:
       queue.append(message)
@@ -62,6 +66,17 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     case .iopub, .hb:
       break
     }
+  }
+
+  /// A signed request whose header lacks required fields: answered with an error
+  /// naming them, never run.
+  private func rejectIncompleteHeader(_ message: Message, on channel: Channel) {
+    let fields = message.header.missingFields.joined(separator: ", ")
+    logger.warning("\(message.msgType) on \(channel.rawValue) without header field(s) \(fields)")
+    guard channel == .shell || channel == .control, let type = Kernel.replyType(of: message.msgType)
+    else { return }
+    let error = Kernel.errorContent(ename: "InvalidMessage", evalue: "header field(s) missing: \(fields)")
+    sendReply(to: message, type: type, content: error, on: channel)
   }
 
   // MARK: - Shell (engine thread)

@@ -67,7 +67,14 @@ final class WireCodecTests: XCTestCase {
     }
   }
 
-  func testHeaderWithoutRequiredFieldsIsRefused() {
+  func testHeaderWithoutSessionIsReadWithTheGapNamed() throws {
+    let signer = Signer(key: key)
+    let parts = [Array(#"{"msg_id":"1","msg_type":"execute_request"}"#.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8)]
+    let message = try WireCodec(key: key).decode([WireCodec.delimiter, signer.signature(of: parts)] + parts)
+    XCTAssertEqual(message.header.missingFields, ["session"])
+  }
+
+  func testHeaderWithoutTypeIsRefused() {
     let signer = Signer(key: key)
     let parts = [Array(#"{"msg_id":"1","session":"s"}"#.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8)]
     let frames = [WireCodec.delimiter, signer.signature(of: parts)] + parts

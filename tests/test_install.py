@@ -1,0 +1,50 @@
+"""`tandem install` writes a kernelspec Jupyter can use; IPC transport works too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from jupyter_client.manager import KernelManager
+
+from conftest import PYTHON, TANDEM, run_cell
+
+
+def test_install_writes_spec_with_logos(tmp_path):
+    subprocess.run(
+        [TANDEM, "install", "--prefix", str(tmp_path), "--name", "my-tandem",
+         "--display-name", "Mine", "--python", PYTHON, "--interrupt-mode", "message"],
+        check=True, capture_output=True,
+    )
+    folder = tmp_path / "share" / "jupyter" / "kernels" / "my-tandem"
+    spec = json.loads((folder / "kernel.json").read_text())
+    assert spec["argv"][1:5] == ["kernel", "-f", "{connection_file}", "--python"]
+    assert spec["argv"][5] == PYTHON
+    assert spec["display_name"] == "Mine"
+    assert spec["interrupt_mode"] == "message"
+    assert spec["language"] == "python"
+    for logo in ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg"):
+        assert (folder / logo).stat().st_size > 0
+
+
+def test_install_refuses_two_locations(tmp_path):
+    result = subprocess.run(
+        [TANDEM, "install", "--user", "--prefix", str(tmp_path), "--python", PYTHON],
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "at most one of" in result.stderr
+
+
+def test_ipc_transport(tmp_path):
+    km = KernelManager(kernel_name="tandem", transport="ipc", ip=str(tmp_path / "kernel"))
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        reply, outputs = run_cell(kc, "6 * 7")
+        assert [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"] == ["42"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
