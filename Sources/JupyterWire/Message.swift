@@ -114,7 +114,8 @@ public struct Message: Sendable {
   /// The content parsed as JSON.
   public func parsedContent() throws(WireError) -> JSONValue {
     guard content.count <= Message.maximumContentBytes else {
-      throw .invalidContent("content of \(content.count) bytes exceeds the \(Message.maximumContentBytes >> 20) MiB limit")
+      throw .invalidContent(
+        "content of \(content.count) bytes exceeds the \(Message.maximumContentBytes >> 20) MiB limit")
     }
     let value: JSONValue
     do {

@@ -59,8 +59,7 @@ public final class WireCodec: @unchecked Sendable {
 
   /// Splits frames at the delimiter and returns the identities with the header frame,
   /// without verifying anything; for logging what was refused.
-  public static func peekHeader(_ frames: [[UInt8]]) -> (identities: [[UInt8]], header: JSONValue?)
-  {
+  public static func peekHeader(_ frames: [[UInt8]]) -> (identities: [[UInt8]], header: JSONValue?) {
     guard let d = frames.firstIndex(of: delimiter) else { return ([], nil) }
     let header = frames.count > d + 2 ? try? JSONValue.parse(frames[d + 2]) : nil
     return (Array(frames[..<d]), header)

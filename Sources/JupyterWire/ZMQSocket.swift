@@ -87,18 +87,6 @@ public final class ZMQSocket: @unchecked Sendable {
     guard zmq_bind(handle, endpoint) == 0 else { throw .last("zmq_bind(\(endpoint))") }
   }
 
-  public func connect(_ endpoint: String) throws(ZMQError) {
-    guard zmq_connect(handle, endpoint) == 0 else { throw .last("zmq_connect(\(endpoint))") }
-  }
-
-  /// The endpoint actually bound (resolves a wildcard port).
-  public var lastEndpoint: String {
-    var buffer = [CChar](repeating: 0, count: 256)
-    var size = buffer.count
-    zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
   /// Sends all frames as one message. With `dontWait`, returns false when the
   /// message could not be queued right now.
   @discardableResult

@@ -35,10 +35,6 @@ public final class PyRef {
     self.init(borrowed: bool ? tandem_Py_True() : tandem_Py_False())
   }
 
-  public convenience init(_ int: Int) {
-    self.init(owned: PyLong_FromLongLong(Int64(int)))!
-  }
-
   public convenience init(bytes: [UInt8]) {
     let p = bytes.withUnsafeBufferPointer { buffer in
       buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buffer.count, 1)) {
@@ -67,12 +63,6 @@ public final class PyRef {
     let result = PyRef(owned: PyObject_GetAttrString(pointer, name))
     if result == nil { PyErr_Clear() }
     return result
-  }
-
-  /// `self(*args)`.
-  @discardableResult
-  public func call(_ args: PyRef...) throws -> PyRef {
-    try call(args)
   }
 
   /// `self(*args)`.

@@ -48,7 +48,9 @@ public final class IPythonEngine: LanguageEngine {
       let publish = try PythonCallback.make(name: "publish") { [weak self] args in
         guard args.count == 4, let type = args[0].stringValue, let content = args[1].bytesValue,
           let metadata = args[2].bytesValue
-        else { throw PythonError(typeName: "TypeError", message: "publish(type, content, metadata, buffers)") }
+        else {
+          throw PythonError(typeName: "TypeError", message: "publish(type, content, metadata, buffers)")
+        }
         let buffers = args[3].sequenceItems.compactMap(\.bytesValue)
         self?.frontend?.publish(type, content: content, metadata: metadata, buffers: buffers)
         return .none

@@ -188,7 +188,8 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     default:
       logger.warning("unknown message type \(request.msgType) on control")
       if let type = Kernel.replyType(of: request.msgType) {
-        let error = Kernel.errorContent(ename: "UnknownMessageType", evalue: "Tandem does not serve \(request.msgType) on control")
+        let error = Kernel.errorContent(
+          ename: "UnknownMessageType", evalue: "Tandem does not serve \(request.msgType) on control")
         sendReply(to: request, type: type, content: error, on: .control)
       }
     }

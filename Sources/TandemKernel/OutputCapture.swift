@@ -77,7 +77,8 @@ public final class OutputCapture: @unchecked Sendable {
       let timeout: Int32
       if waiting {
         let elapsed = DispatchTime.now().uptimeNanoseconds - firstPendingAt
-        timeout = elapsed >= batchWindowNanoseconds ? 0 : Int32((batchWindowNanoseconds - elapsed) / 1_000_000) + 1
+        timeout =
+          elapsed >= batchWindowNanoseconds ? 0 : Int32((batchWindowNanoseconds - elapsed) / 1_000_000) + 1
       } else {
         timeout = -1
       }

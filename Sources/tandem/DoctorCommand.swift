@@ -36,7 +36,9 @@ struct DoctorCommand: ParsableCommand {
         for (module, label, package) in modules {
           do {
             let version = try interpreter.moduleVersion(module)
-            print("\(label.padding(toLength: 18, withPad: " ", startingAt: 0)) \(version.isEmpty ? "ok" : version)")
+            print(
+              "\(label.padding(toLength: 18, withPad: " ", startingAt: 0)) \(version.isEmpty ? "ok" : version)"
+            )
           } catch {
             print("\(label.padding(toLength: 18, withPad: " ", startingAt: 0)) MISSING (\(error))")
             problems.append("\(label) is missing: run `\(python) -m pip install \(package)` or `make setup`")

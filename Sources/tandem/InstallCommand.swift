@@ -85,7 +85,8 @@ struct InstallCommand: ParsableCommand {
     if sysPrefix { return try PythonLocation.prefix(of: python) + "/share/jupyter/kernels" }
     if user {
       if let data = env["JUPYTER_DATA_DIR"], !data.isEmpty { return data + "/kernels" }
-      let xdg = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+      let xdg =
+        env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
       return xdg + "/jupyter/kernels"
     }
     return "/usr/local/share/jupyter/kernels"

@@ -15,7 +15,8 @@ struct KernelCommand: ParsableCommand {
       """
   )
 
-  @Option(name: [.customShort("f"), .customLong("connection-file")], help: "The connection file Jupyter wrote.")
+  @Option(
+    name: [.customShort("f"), .customLong("connection-file")], help: "The connection file Jupyter wrote.")
   var connectionFile: String
 
   @Option(help: "The python of the environment to embed (its site-packages are used).")

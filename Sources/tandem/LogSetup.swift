@@ -33,7 +33,8 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Sets up logging: `--log-level` wins over `TANDEM_LOG_LEVEL`; the default is warning.
 func makeLogger(level: Logger.Level?) -> Logger {
-  let environment = ProcessInfo.processInfo.environment["TANDEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+  let environment = ProcessInfo.processInfo.environment["TANDEM_LOG_LEVEL"].flatMap(
+    Logger.Level.init(rawValue:))
   let chosen = level ?? environment ?? .warning
   LoggingSystem.bootstrap { label in FDLogHandler(label: label, logLevel: chosen) }
   return Logger(label: "tandem")

@@ -4,7 +4,8 @@ import XCTest
 
 final class JSONValueTests: XCTestCase {
   func testParsesEveryKind() throws {
-    let value = try JSONValue.parse(#" {"a": [1, -2.5e3, true, false, null], "s": "x\"y\\n\u00e9\ud83d\ude00"} "#)
+    let value = try JSONValue.parse(
+      #" {"a": [1, -2.5e3, true, false, null], "s": "x\"y\\n\u00e9\ud83d\ude00"} "#)
     XCTAssertEqual(value["a"], [1, -2500.0, true, false, nil])
     XCTAssertEqual(value["s"]?.stringValue, "x\"y\\né😀")
   }
@@ -32,7 +33,9 @@ final class JSONValueTests: XCTestCase {
   }
 
   func testRejectsMalformedInput() {
-    for text in ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"unterminated", "01x", "[1] 2", "\"\u{1}\"", "-", "1e"] {
+    for text in [
+      "", "{", "[1,]", "{\"a\" 1}", "tru", "\"unterminated", "01x", "[1] 2", "\"\u{1}\"", "-", "1e",
+    ] {
       XCTAssertThrowsError(try JSONValue.parse(text), "accepted \(text)")
     }
   }

@@ -69,14 +69,19 @@ final class WireCodecTests: XCTestCase {
 
   func testHeaderWithoutSessionIsReadWithTheGapNamed() throws {
     let signer = Signer(key: key)
-    let parts = [Array(#"{"msg_id":"1","msg_type":"execute_request"}"#.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8)]
+    let parts = [
+      Array(#"{"msg_id":"1","msg_type":"execute_request"}"#.utf8), Array("{}".utf8), Array("{}".utf8),
+      Array("{}".utf8),
+    ]
     let message = try WireCodec(key: key).decode([WireCodec.delimiter, signer.signature(of: parts)] + parts)
     XCTAssertEqual(message.header.missingFields, ["session"])
   }
 
   func testHeaderWithoutTypeIsRefused() {
     let signer = Signer(key: key)
-    let parts = [Array(#"{"msg_id":"1","session":"s"}"#.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8)]
+    let parts = [
+      Array(#"{"msg_id":"1","session":"s"}"#.utf8), Array("{}".utf8), Array("{}".utf8), Array("{}".utf8),
+    ]
     let frames = [WireCodec.delimiter, signer.signature(of: parts)] + parts
     XCTAssertThrowsError(try WireCodec(key: key).decode(frames)) { error in
       guard case .invalidHeader(let why) = error as? WireError else { return XCTFail("\(error)") }
