@@ -17,13 +17,22 @@ let package = Package(
     .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto"),
     .systemLibrary(name: "CPython", path: "Sources/CPython", pkgConfig: "python3-embed"),
 
+    // JSON values and their codec, shared by every protocol Tandem speaks.
+    .target(name: "JSON"),
+    // ZeroMQ sockets, each owned by one thread.
+    .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
     // The Jupyter messaging protocol: connection files, messages, signing, sockets.
     .target(
       name: "JupyterWire",
       dependencies: [
-        "CZeroMQ", "COpenSSL",
+        "JSON", "ZeroMQ", "COpenSSL",
         .product(name: "Logging", package: "swift-log"),
       ]
+    ),
+    // The child R process: start, protocol transport, interrupt, restart.
+    .target(
+      name: "RSession",
+      dependencies: ["JSON", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
     ),
     // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
     // so it uses language mode 5.
@@ -36,7 +45,7 @@ let package = Package(
     .target(
       name: "TandemKernel",
       dependencies: [
-        "JupyterWire", "PythonEngine",
+        "JSON", "JupyterWire", "PythonEngine", "RSession",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
@@ -44,12 +53,12 @@ let package = Package(
     .executableTarget(
       name: "tandem",
       dependencies: [
-        "TandemKernel", "JupyterWire", "PythonEngine",
+        "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
-    .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire"]),
+    .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
   ]
 )

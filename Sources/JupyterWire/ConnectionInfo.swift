@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 
 /// The five sockets a kernel serves.

@@ -1,4 +1,6 @@
+import ZeroMQ
 @preconcurrency import CZeroMQ
+import JSON
 import Foundation
 import Logging
 

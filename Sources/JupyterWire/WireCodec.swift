@@ -1,3 +1,4 @@
+import JSON
 /// Why a multipart message was refused.
 public enum WireError: Error, Equatable, CustomStringConvertible {
   case missingDelimiter

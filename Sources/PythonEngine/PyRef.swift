@@ -53,6 +53,12 @@ public final class PyRef {
     }
   }
 
+  /// A new `dict` from string keys.
+  public convenience init(dictionary items: [(String, PyRef)]) {
+    self.init(owned: PyDict_New())!
+    for (key, value) in items { PyDict_SetItemString(pointer, key, value.pointer) }
+  }
+
   /// Imports a module by its dotted name.
   public static func importModule(_ name: String) throws -> PyRef {
     try check(PyImport_ImportModule(name))

@@ -82,7 +82,15 @@ public final class PythonInterpreter: @unchecked Sendable {
 
   /// On the Python thread: drops a SIGINT that arrived while no cell was running.
   public func discardPendingInterrupt() {
-    if PyErr_CheckSignals() != 0 { PyErr_Clear() }
+    _ = takePendingInterrupt()
+  }
+
+  /// On the Python thread: runs pending signal handlers; true (exception cleared) if
+  /// one raised, as SIGINT does with KeyboardInterrupt.
+  public func takePendingInterrupt() -> Bool {
+    guard PyErr_CheckSignals() != 0 else { return false }
+    PyErr_Clear()
+    return true
   }
 
   private func main() {

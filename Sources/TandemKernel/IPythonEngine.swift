@@ -1,10 +1,11 @@
+import JSON
 import JupyterWire
 import Logging
 import PythonEngine
 
 /// Python cells, run by IPython inside the embedded interpreter through the `tandem`
 /// Python package (`tandem._kernel`).
-public final class IPythonEngine: LanguageEngine {
+public final class IPythonEngine: LanguageEngine, EngineWaiting {
   /// Why Python could not be brought up, with the fix.
   public struct StartError: Error, CustomStringConvertible {
     public let description: String
@@ -17,8 +18,15 @@ public final class IPythonEngine: LanguageEngine {
   public private(set) var kernelInfo: JSONValue = [:]
   public private(set) var servedTypes: Set<String> = []
 
-  public init(pythonExecutable: String, logger: Logger) {
+  private let rEngine: REngine?
+  private let language: String
+
+  /// `language` is the default cell language ("python" or "r"); `rEngine` serves R
+  /// cells (`%%R`, `%R`) when given.
+  public init(pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger) {
     self.interpreter = PythonInterpreter(executable: pythonExecutable, logger: logger)
+    self.rEngine = rEngine
+    self.language = language
     self.logger = logger
   }
 
@@ -61,7 +69,13 @@ public final class IPythonEngine: LanguageEngine {
         }
         return PyRef(try self?.readInput(prompt: prompt, password: args[1].boolValue) ?? "")
       }
-      let kernel = try module.callMethod("start", publish, requestInput)
+      var natives: [(String, PyRef)] = []
+      if let rEngine {
+        rEngine.attach(to: self)
+        natives.append(("r_call", try makeRCall(rEngine)))
+      }
+      let kernel = try module.callMethod(
+        "start", publish, requestInput, PyRef(dictionary: natives), PyRef(language))
       self.kernel = kernel
       let info = try kernel.callMethod("kernel_info").bytesValue ?? []
       kernelInfo = (try? JSONValue.parse(info)) ?? [:]
@@ -82,6 +96,26 @@ public final class IPythonEngine: LanguageEngine {
     return reply.isNone ? nil : reply.bytesValue
   }
 
+  /// `r_call(request_json) -> reply_json`: what the R magics call.
+  private func makeRCall(_ rEngine: REngine) throws -> PyRef {
+    try PythonCallback.make(name: "r_call") { [weak self] args in
+      guard let bytes = args.first?.bytesValue, let request = try? JSONValue.parse(bytes) else {
+        throw PythonError(typeName: "TypeError", message: "r_call(request_json)")
+      }
+      let count = request["result"]?.boolValue == true ? request["execution_count"]?.intValue : nil
+      let reply = rEngine.run(request, frontend: self?.frontend, resultCount: count)
+      return PyRef(bytes: reply.serialized)
+    }
+  }
+
+  public func waiting<T>(_ body: () -> T) -> T {
+    interpreter.allowingThreads(body)
+  }
+
+  public func takeInterrupt() -> Bool {
+    interpreter.takePendingInterrupt()
+  }
+
   public func requestFinished() {
     _ = try? kernel?.callMethod("after_request")
   }
@@ -95,6 +129,7 @@ public final class IPythonEngine: LanguageEngine {
   }
 
   public func shutdown() {
+    rEngine?.stop()
     _ = try? kernel?.attribute("shell")?.callMethod("atexit_operations")
   }
 

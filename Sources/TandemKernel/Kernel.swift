@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 import JupyterWire
 import Logging
@@ -23,12 +24,24 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
   private var allowStdin = false
   private let finished = DispatchSemaphore(value: 0)
   private lazy var kernelInfoContent: [UInt8] = makeKernelInfo()
+  private let rEngine: REngine?
+  private let defaultLanguage: CellLanguage
+  private let rLanguageInfo: JSONValue?
 
-  public init(server: KernelServer, engine: LanguageEngine, capture: OutputCapture, logger: Logger) {
+  /// `engine` runs every cell (R cells through its magics); `rEngine`, when given,
+  /// also completes and inspects R code. With `defaultLanguage` `.r`, kernel_info
+  /// describes R (`rLanguageInfo`).
+  public init(
+    server: KernelServer, engine: LanguageEngine, capture: OutputCapture, logger: Logger,
+    rEngine: REngine? = nil, defaultLanguage: CellLanguage = .python, rLanguageInfo: JSONValue? = nil
+  ) {
     self.server = server
     self.engine = engine
     self.capture = capture
     self.logger = logger
+    self.rEngine = rEngine
+    self.defaultLanguage = defaultLanguage
+    self.rLanguageInfo = rLanguageInfo
   }
 
   /// Serves until a shutdown request; returns when the sockets are closed.
@@ -132,18 +145,47 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
         ($0, Kernel.errorContent(ename: "UnknownMessageType", evalue: "Tandem does not serve \(type)"))
       }
     }
+    if Kernel.introspectionTypes.contains(type), let code = content["code"]?.stringValue {
+      let (language, offset) = CellLanguage.of(code, defaultLanguage: defaultLanguage)
+      if language == .r, let rEngine, let replyType {
+        return (replyType, introspectR(type, content: CellLanguage.strip(content, offset: offset), rEngine, offset))
+      }
+      if offset > 0 {
+        var stripped = request
+        stripped.content = CellLanguage.strip(content, offset: offset).serialized
+        return serve(stripped, replyType: replyType).map { type, reply in
+          (type, (try? JSONValue.parse(reply)).map { CellLanguage.unstrip($0, offset: offset).serialized } ?? reply)
+        }
+      }
+    }
     if type == "execute_request" {
       lock.lock()
       allowStdin = content["allow_stdin"]?.boolValue ?? false
       lock.unlock()
     }
+    return serve(request, replyType: replyType)
+  }
+
+  private func serve(_ request: Message, replyType: String?) -> (String, [UInt8])? {
     do {
       guard let reply = try engine.serve(request, frontend: self) else { return nil }
       return replyType.map { ($0, reply) }
     } catch {
-      logger.error("\(type) failed: \(error)")
+      logger.error("\(request.msgType) failed: \(error)")
       return replyType.map { ($0, Kernel.errorContent(ename: "KernelError", evalue: "\(error)")) }
     }
+  }
+
+  static let introspectionTypes: Set<String> = ["complete_request", "inspect_request", "is_complete_request"]
+
+  /// Completion, help and is_complete for R code, answered by R.
+  private func introspectR(_ type: String, content: JSONValue, _ rEngine: REngine, _ offset: Int) -> [UInt8] {
+    guard var request = content.objectValue else { return Kernel.errorContent(ename: "InvalidMessage", evalue: "") }
+    request["type"] = .string(String(type.dropLast("_request".count)))
+    var reply = rEngine.run(.object(request), frontend: nil, resultCount: nil).objectValue ?? [:]
+    reply["type"] = nil
+    if type == "is_complete_request", reply["status"]?.stringValue == "error" { reply = ["status": "unknown"] }
+    return CellLanguage.unstrip(.object(reply), offset: offset).serialized
   }
 
   /// Answers an execution queued behind a failed one (stop_on_error) as "aborted".
@@ -269,6 +311,11 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
 
   private func makeKernelInfo() -> [UInt8] {
     var info = engine.kernelInfo.objectValue ?? [:]
+    if defaultLanguage == .r, let rLanguageInfo {
+      info["language_info"] = rLanguageInfo
+      info["banner"] = .string("Tandem: R with Python (%%python cells)\n")
+      info["help_links"] = [["text": "R documentation", "url": "https://www.r-project.org/help.html"]]
+    }
     info["status"] = "ok"
     info["protocol_version"] = .string(protocolVersion)
     info["implementation"] = "tandem"

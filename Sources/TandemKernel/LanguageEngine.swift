@@ -1,3 +1,4 @@
+import JSON
 import JupyterWire
 
 /// The frontend that sent the request being served: where a language engine sends

@@ -1,3 +1,4 @@
+import ZeroMQ
 import ArgumentParser
 import Foundation
 import JupyterWire

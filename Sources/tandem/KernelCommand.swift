@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import JSON
 import JupyterWire
 import Logging
+import RSession
 import TandemKernel
 
 /// `tandem kernel -f CONNECTION_FILE`: what Jupyter runs.
@@ -21,6 +23,15 @@ struct KernelCommand: ParsableCommand {
 
   @Option(help: "The python of the environment to embed (its site-packages are used).")
   var python: String = PythonLocation.defaultExecutable()
+
+  @Option(help: "The default cell language: python (R in %%R cells) or r (Python in %%python cells).")
+  var language: CellLanguage = .python
+
+  @Option(name: .customLong("r"), help: "The R program for R cells.")
+  var rExecutable = "R"
+
+  @Option(help: "The library folder holding Tandem's R package (default: R-library beside the Python environment).")
+  var rLibrary: String?
 
   @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); also TANDEM_LOG_LEVEL.")
   var logLevel: Logger.Level?
@@ -57,16 +68,38 @@ struct KernelCommand: ParsableCommand {
       fail("cannot capture output: \(error)")
     }
     LogOutput.fd = capture.originalStderr
-    let engine = IPythonEngine(pythonExecutable: python, logger: logger)
+    let rEngine: REngine
+    do {
+      let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
+      rEngine = try REngine(configuration: RConfiguration(executable: rExecutable, library: library), logger: logger)
+    } catch {
+      fail("cannot set up the R session: \(error)")
+    }
+    let engine = IPythonEngine(
+      pythonExecutable: python, rEngine: rEngine, language: language.rawValue, logger: logger)
     do {
       try engine.start()
     } catch {
       capture.flush()
       fail("\(error)")
     }
-    let kernel = Kernel(server: server, engine: engine, capture: capture, logger: logger)
+    var rLanguageInfo: JSONValue?
+    if language == .r {
+      // R-first: start R now, so the first cell does not wait for it.
+      engine.enqueue { rEngine.startEagerly() }
+      let version = RSession.installedVersion(executable: rExecutable) ?? ""
+      rLanguageInfo = [
+        "name": "R", "version": .string(version), "mimetype": "text/x-r-source",
+        "file_extension": ".r", "pygments_lexer": "r", "codemirror_mode": "r",
+      ]
+    }
+    let kernel = Kernel(
+      server: server, engine: engine, capture: capture, logger: logger, rEngine: rEngine,
+      defaultLanguage: language, rLanguageInfo: rLanguageInfo)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
     kernel.run()
     Foundation.exit(0)
   }
 }
+
+extension CellLanguage: ExpressibleByArgument {}

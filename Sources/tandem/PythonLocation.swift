@@ -14,6 +14,14 @@ enum PythonLocation {
     return "/usr/bin/python3"
   }
 
+  /// `R-library` in the environment of `python` (`<venv>/R-library`), where `make setup`
+  /// installs Tandem's R package; nil when there is none.
+  static func rLibrary(beside python: String) -> String? {
+    let environment = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+    let library = environment.appendingPathComponent("R-library").path
+    return FileManager.default.fileExists(atPath: library + "/tandem") ? library : nil
+  }
+
   /// `sys.prefix` of that Python, asked of the interpreter itself.
   static func prefix(of python: String) throws -> String {
     let process = Process()

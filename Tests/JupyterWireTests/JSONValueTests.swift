@@ -1,6 +1,7 @@
 import XCTest
 
-@testable import JupyterWire
+@testable import JSON
+
 
 final class JSONValueTests: XCTestCase {
   func testParsesEveryKind() throws {

@@ -22,6 +22,7 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
+from ._rmagic import RMagics, r_first_transformer
 from ._shell import TandemShell
 from ._stdin import Stdin
 
@@ -32,8 +33,15 @@ NativeInput = Callable[[str, bool], str]
 class Kernel:
     """The Python side of one Tandem kernel."""
 
-    def __init__(self, publish: NativePublish, request_input: NativeInput) -> None:
+    def __init__(
+        self,
+        publish: NativePublish,
+        request_input: NativeInput,
+        natives: dict[str, Callable] | None = None,
+        language: str = "python",
+    ) -> None:
         self._native_publish = publish
+        natives = natives or {}
         _streams.install()
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self.shell = TandemShell.instance()
@@ -43,6 +51,11 @@ class Kernel:
         self.stdin = Stdin(request_input)
         self.stdin.install()
         self.comm_manager = _comms.install(self.publish)
+        if "r_call" in natives:
+            self.r = RMagics(self.shell, natives["r_call"], lambda: self.stdin.allowed)
+            self.shell.register_magics(self.r)
+            if language == "r":
+                self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
@@ -290,6 +303,11 @@ class _DeferredHistoryWrites:
                 self._manager.save_flag.set()
 
 
-def start(publish: NativePublish, request_input: NativeInput) -> Kernel:
+def start(
+    publish: NativePublish,
+    request_input: NativeInput,
+    natives: dict[str, Callable] | None = None,
+    language: str = "python",
+) -> Kernel:
     """Create the kernel's Python side; called once by the kernel process."""
-    return Kernel(publish, request_input)
+    return Kernel(publish, request_input, natives, language)

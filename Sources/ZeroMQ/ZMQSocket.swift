@@ -5,6 +5,12 @@ import Foundation
 public struct ZMQError: Error, CustomStringConvertible {
   public let call: String
   public let errno: Int32
+
+  public init(call: String, errno: Int32) {
+    self.call = call
+    self.errno = errno
+  }
+
   public var description: String { "\(call): \(String(cString: zmq_strerror(errno)))" }
 
   static func last(_ call: String) -> ZMQError { ZMQError(call: call, errno: zmq_errno()) }
@@ -85,6 +91,14 @@ public final class ZMQSocket: @unchecked Sendable {
 
   public func bind(_ endpoint: String) throws(ZMQError) {
     guard zmq_bind(handle, endpoint) == 0 else { throw .last("zmq_bind(\(endpoint))") }
+  }
+
+  /// The endpoint actually bound (resolves a wildcard port).
+  public var lastEndpoint: String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    var size = buffer.count
+    zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// Sends all frames as one message. With `dontWait`, returns false when the

@@ -1,0 +1,91 @@
+import Foundation
+
+/// The R child process: spawned in its own process group with a clean signal mask,
+/// killed if the kernel dies, reaped when it ends.
+final class RProcess {
+  let pid: pid_t
+  private var status: Int32?
+
+  /// Why R could not be started.
+  struct SpawnError: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  /// Spawns `arguments` (the first is the program, looked up on PATH). Standard input
+  /// is /dev/null; standard output and error are the kernel's (captured, so R's
+  /// output reaches the cell).
+  init(arguments: [String], environment: [String: String]) throws {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    // A child inherits the spawning thread's blocked signals and ignored signals:
+    // give R an empty mask and default SIGINT/SIGPIPE handling so it can be interrupted.
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGINT)
+    sigaddset(&defaults, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    // Its own process group: only the kernel decides when R is interrupted.
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(
+      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+
+    let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      argv.forEach { free($0) }
+      envp.forEach { free($0) }
+    }
+    var child = pid_t()
+    let rc = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
+    guard rc == 0 else {
+      throw SpawnError(description: "cannot start \(arguments[0]): \(String(cString: strerror(rc)))")
+    }
+    pid = child
+  }
+
+  /// Whether R still runs; reaps it when it has ended.
+  var isRunning: Bool {
+    if status != nil { return false }
+    var raw: Int32 = 0
+    let rc = waitpid(pid, &raw, WNOHANG)
+    if rc == pid || rc < 0 {
+      status = raw
+      return false
+    }
+    return true
+  }
+
+  /// How R ended, in words: "exited with status 1" or "was killed by signal 9 (SIGKILL)".
+  var exitDescription: String {
+    guard let raw = status else { return "is running" }
+    let signal = raw & 0x7f
+    if signal == 0 { return "exited with status \((raw >> 8) & 0xff)" }
+    let name = String(cString: strsignal(signal))
+    return "was killed by signal \(signal) (\(name))"
+  }
+
+  func signal(_ number: Int32) {
+    if status == nil { kill(pid, number) }
+  }
+
+  /// Ends R: waits up to `grace` seconds for it to leave, then kills its group.
+  func terminate(grace: Double) {
+    let deadline = Date(timeIntervalSinceNow: grace)
+    while isRunning && Date() < deadline { usleep(10_000) }
+    if isRunning {
+      kill(-pid, SIGKILL)
+      var raw: Int32 = 0
+      waitpid(pid, &raw, 0)
+      status = raw
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import JSON
+import Logging
+import ZeroMQ
+
+/// Where R is and where Tandem's R package lives.
+public struct RConfiguration: Sendable {
+  /// The `R` program (looked up on PATH unless absolute).
+  public var executable: String
+  /// A library folder holding the `tandem` R package; put first on `.libPaths()`.
+  public var library: String?
+
+  public init(executable: String = "R", library: String? = nil) {
+    self.executable = executable
+    self.library = library
+  }
+}
+
+/// Why talking to R failed.
+public enum RSessionError: Error, CustomStringConvertible {
+  /// R could not be started; the text says why and what to do.
+  case cannotStart(String)
+  /// R ended while a request was pending.
+  case died(String)
+
+  public var description: String {
+    switch self {
+    case .cannotStart(let why): return why
+    case .died(let how): return how
+    }
+  }
+}
+
+/// The child R session: a separate process running Tandem's R server loop, connected
+/// back over ZeroMQ. A crash of R never takes the kernel with it: the next `start()`
+/// brings up a fresh R.
+///
+/// Messages are JSON objects with a `type`. Not thread-safe: one thread (the kernel's
+/// Python thread, which runs every cell) uses it.
+public final class RSession {
+  public let configuration: RConfiguration
+  private let logger: Logger
+  private let context = ZMQContext()
+  private let socket: ZMQSocket
+  private let endpoint: String
+  private var process: RProcess?
+  private var peer: [UInt8]?
+  /// How many R processes were started; more than one means R was restarted.
+  public private(set) var starts = 0
+  /// `R.version.string` of the running R.
+  public private(set) var version = ""
+
+  public init(configuration: RConfiguration, logger: Logger) throws {
+    self.configuration = configuration
+    self.logger = logger
+    socket = try ZMQSocket(context: context, kind: .router)
+    try socket.bind("tcp://127.0.0.1:*")
+    endpoint = socket.lastEndpoint
+  }
+
+  deinit { stop() }
+
+  /// Whether an R process is up and connected.
+  public var isRunning: Bool { process?.isRunning == true && peer != nil }
+
+  /// Starts R unless it runs; returns true when a new R process was started.
+  @discardableResult
+  public func start(timeout: Double = 60) throws -> Bool {
+    if isRunning { return false }
+    process?.terminate(grace: 0)
+    peer = nil
+    let library = configuration.library.map { "'\(Self.escape($0))'" } ?? "character()"
+    let expression =
+      ".libPaths(c(\(library), .libPaths())); tandem:::serve('\(endpoint)', \(getpid())L)"
+    var arguments = [
+      configuration.executable, "--no-echo", "--no-restore", "--vanilla", "-e", expression,
+    ]
+    // setpriv kills R when the kernel dies, even by SIGKILL.
+    if let setpriv = Self.findProgram("setpriv") {
+      arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
+    }
+    let child: RProcess
+    do {
+      child = try RProcess(arguments: arguments, environment: ProcessInfo.processInfo.environment)
+    } catch {
+      throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")
+    }
+    process = child
+    starts += 1
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while Date() < deadline {
+      guard child.isRunning else {
+        throw RSessionError.cannotStart(
+          "R \(child.exitDescription) while starting; check that the tandem R package is installed"
+            + (configuration.library.map { " in \($0)" } ?? "") + " (run `make setup`)")
+      }
+      if let frames = try? socket.receive(dontWait: true), frames.count >= 2,
+        let hello = try? JSONValue.parse(frames[1]), hello["type"]?.stringValue == "ready"
+      {
+        peer = frames[0]
+        version = hello["version"]?.stringValue ?? ""
+        logger.info("R started (pid \(child.pid)): \(version)")
+        return true
+      }
+      usleep(2_000)
+    }
+    child.terminate(grace: 0)
+    throw RSessionError.cannotStart("R did not connect within \(Int(timeout)) s")
+  }
+
+  /// Sends one message to R.
+  public func send(_ message: JSONValue) throws {
+    guard let peer, let process, process.isRunning else {
+      throw RSessionError.died("R is not running")
+    }
+    try socket.send([peer, message.serialized])
+  }
+
+  /// The next message from R, or nil if none came within `timeout` seconds.
+  /// Throws `.died` once R has ended.
+  public func receive(timeout: Double) throws -> JSONValue? {
+    var poller = ZMQPoller()
+    poller.add(socket)
+    if poller.poll(timeoutMilliseconds: Int(timeout * 1000))[0] {
+      while let frames = try socket.receive(dontWait: true) {
+        // Messages from an R that has since been replaced are dropped.
+        guard frames.count >= 2, frames[0] == peer else { continue }
+        do {
+          return try JSONValue.parse(frames[1])
+        } catch {
+          logger.error("unreadable message from R: \(error)")
+        }
+      }
+    }
+    if let process, !process.isRunning {
+      peer = nil
+      throw RSessionError.died("R \(process.exitDescription)")
+    }
+    return nil
+  }
+
+  /// Sends SIGINT to R: the running request ends with status "interrupted".
+  public func interrupt() {
+    process?.signal(SIGINT)
+  }
+
+  /// Asks R to quit, then makes sure it has.
+  public func stop() {
+    guard let process else { return }
+    if process.isRunning, let peer {
+      _ = try? socket.send([peer, JSONValue.object(["type": "shutdown"]).serialized], dontWait: true)
+    }
+    process.terminate(grace: 1)
+    self.process = nil
+    self.peer = nil
+  }
+
+  /// The process id of the running R, if any.
+  public var pid: Int32? { process?.isRunning == true ? process?.pid : nil }
+
+  static func escape(_ text: String) -> String {
+    text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+  }
+
+  static func findProgram(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+    {
+      let path = "\(dir)/\(name)"
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+  }
+}
+
+extension RSession {
+  /// The version of the installed R ("4.2.2"), read from `R --version` without
+  /// starting an R session; nil when R is not found.
+  public static func installedVersion(executable: String = "R") -> String? {
+    guard let output = run([executable, "--version"]) else { return nil }
+    let words = output.split(separator: " ")
+    guard let index = words.firstIndex(of: "version"), index + 1 < words.count else { return nil }
+    return String(words[index + 1])
+  }
+
+  /// For each R package, whether R can load it (with `library` first on the path).
+  public static func packageStatus(_ packages: [String], executable: String = "R", library: String?)
+    -> [String: Bool]
+  {
+    let lib = library.map { "'\(escape($0))'" } ?? "character()"
+    let names = packages.map { "'\($0)'" }.joined(separator: ",")
+    let expression =
+      ".libPaths(c(\(lib), .libPaths())); for (p in c(\(names))) "
+      + "cat(p, requireNamespace(p, quietly = TRUE), '\\n')"
+    let output = run([executable, "--no-echo", "--vanilla", "-e", expression]) ?? ""
+    var status: [String: Bool] = [:]
+    for line in output.split(separator: "\n") {
+      let parts = line.split(separator: " ")
+      if parts.count >= 2 { status[String(parts[0])] = parts[1] == "TRUE" }
+    }
+    return status
+  }
+
+  private static func run(_ arguments: [String]) -> String? {
+    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : findProgram(arguments[0]) else {
+      return nil
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = Array(arguments.dropFirst())
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do {
+      try process.run()
+    } catch {
+      return nil
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+  }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import JSON
+import JupyterWire
+import Logging
+import RSession
+
+/// Waiting on the engine thread without blocking the rest of the kernel: the Python
+/// engine releases the GIL while waiting and turns a pending interrupt into `true`.
+public protocol EngineWaiting: AnyObject {
+  /// Runs `body` with the engine's interpreter lock released.
+  func waiting<T>(_ body: () -> T) -> T
+  /// Whether an interrupt arrived since the last call (and consumes it).
+  func takeInterrupt() -> Bool
+}
+
+/// R cells, run by the child R session. Every call happens on the engine thread that
+/// runs cells, so the session's socket has one owner.
+public final class REngine {
+  private let session: RSession
+  private let logger: Logger
+  private weak var waiter: EngineWaiting?
+
+  public init(configuration: RConfiguration, logger: Logger) throws {
+    session = try RSession(configuration: configuration, logger: logger)
+    self.logger = logger
+  }
+
+  /// Sets how the engine waits; the Python engine, on whose thread R requests run.
+  public func attach(to waiter: EngineWaiting) {
+    self.waiter = waiter
+  }
+
+  /// `R.version.string` of the R that runs, or "" before R started.
+  public var version: String { session.version }
+
+  /// Starts R now rather than at the first R cell.
+  public func startEagerly() {
+    do {
+      try session.start()
+    } catch {
+      logger.error("R did not start: \(error)")
+    }
+  }
+
+  /// Stops R (kernel shutdown).
+  public func stop() {
+    session.stop()
+  }
+
+  /// Runs one request in R and serves what R sends meanwhile (output, input
+  /// requests) until R's reply, which is returned. `resultCount` is the execution
+  /// count for an `execute_result`, when R reports a cell's value.
+  public func run(_ request: JSONValue, frontend: Frontend?, resultCount: Int64?) -> JSONValue {
+    do {
+      let fresh = try session.start()
+      if fresh && session.starts > 1, let frontend {
+        let note: JSONValue = [
+          "name": "stderr", "text": "R restarted: this is a fresh R session; earlier R variables are gone.\n",
+        ]
+        frontend.publish("stream", content: note.serialized, metadata: Array("{}".utf8), buffers: [])
+      }
+      try session.send(request)
+      while true {
+        guard let message = try receive() else { continue }
+        switch message["type"]?.stringValue {
+        case "reply":
+          return message
+        case "display":
+          publishDisplay(message, frontend: frontend, resultCount: resultCount)
+        case "clear_output":
+          let content: JSONValue = ["wait": message["wait"] ?? false]
+          frontend?.publish("clear_output", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
+        case "input_request":
+          try answerInputRequest(message, frontend: frontend)
+        default:
+          logger.warning("unexpected message from R: \(message["type"]?.stringValue ?? "?")")
+        }
+      }
+    } catch let error as RSessionError {
+      let text: String
+      switch error {
+      case .died(let how):
+        text = "\(how); a fresh R session starts with the next R cell"
+      case .cannotStart(let why):
+        text = "R could not start: \(why)"
+      }
+      return ["status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)]]
+    } catch {
+      return ["status": "error", "ename": "RSessionError", "evalue": .string("\(error)"), "traceback": []]
+    }
+  }
+
+  /// The next message from R, waiting briefly with the engine's lock released; an
+  /// interrupt meanwhile is passed on to R, whose request then ends as "interrupted".
+  private func receive() throws -> JSONValue? {
+    var thrown: Error?
+    let message = waiter?.waiting {
+      do {
+        return try session.receive(timeout: 0.05)
+      } catch {
+        thrown = error
+        return nil
+      }
+    }
+    if let thrown { throw thrown }
+    if waiter?.takeInterrupt() == true { session.interrupt() }
+    return message ?? nil
+  }
+
+  private func publishDisplay(_ message: JSONValue, frontend: Frontend?, resultCount: Int64?) {
+    var content: [String: JSONValue] = [
+      "data": message["data"] ?? [:], "metadata": message["metadata"] ?? [:],
+    ]
+    var type = "display_data"
+    if message["result"]?.boolValue == true, let resultCount {
+      type = "execute_result"
+      content["execution_count"] = .int(resultCount)
+    } else {
+      content["transient"] = [:]
+    }
+    frontend?.publish(type, content: JSONValue.object(content).serialized, metadata: Array("{}".utf8), buffers: [])
+  }
+
+  /// R asked for input: the frontend answers (input_request/input_reply), R gets it.
+  private func answerInputRequest(_ message: JSONValue, frontend: Frontend?) throws {
+    guard let frontend else { return }
+    let prompt = message["prompt"]?.stringValue ?? ""
+    do {
+      try frontend.sendInputRequest(prompt: prompt, password: message["password"]?.boolValue ?? false)
+    } catch {
+      // R checked allow_stdin first; answer so it does not wait forever.
+      try session.send(["type": "input_reply", "value": ""])
+      return
+    }
+    while true {
+      if let value = waiter?.waiting({ frontend.takeInputReply(timeout: 0.05) }) {
+        try session.send(["type": "input_reply", "value": .string(value)])
+        return
+      }
+      if waiter?.takeInterrupt() == true {
+        session.interrupt()
+        return
+      }
+      if session.pid == nil { throw RSessionError.died("R ended while waiting for input") }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+# Rich output: visible values as MIME bundles (repr), IRdisplay's display
+# functions, and plots rendered from a recording device.
+
+# Objects that draw themselves instead of having a text form.
+plot_classes <- c("ggplot", "trellis", "grob", "gtable", "recordedplot", "gg")
+
+show_value <- function(value, result = FALSE) {
+  if (inherits(value, plot_classes)) {
+    print(value)
+    show_new_plot()
+    return(invisible())
+  }
+  bundle <- mimebundle(value)
+  send_message(list(type = "display", data = bundle, metadata = setNames(list(), character()),
+                    result = result))
+}
+
+mimebundle <- function(value) {
+  mimes <- getOption("jupyter.display_mimetypes",
+                     c("text/plain", "text/html", "text/markdown", "text/latex"))
+  bundle <- list()
+  for (mime in union("text/plain", mimes)) {
+    render <- repr::mime2repr[[mime]]
+    if (is.null(render)) next
+    out <- tryCatch(render(value), error = function(e) NULL)
+    if (!is.null(out)) bundle[[mime]] <- paste(out, collapse = "\n")
+  }
+  bundle
+}
+
+# IRdisplay publishes through these options, as under IRkernel.
+publish_display <- function(data, metadata = NULL) {
+  data <- lapply(data, function(x) if (is.raw(x)) jsonlite::base64_enc(x) else paste(x, collapse = "\n"))
+  send_message(list(type = "display", data = data,
+                    metadata = if (length(metadata)) metadata else setNames(list(), character()),
+                    result = FALSE))
+}
+
+publish_clear_output <- function(wait = TRUE) {
+  send_message(list(type = "clear_output", wait = isTRUE(wait)))
+}
+
+# -- plots --------------------------------------------------------------------
+
+open_plot_device <- function() {
+  grDevices::pdf(NULL)
+  grDevices::dev.control(displaylist = "enable")
+  state$device <- grDevices::dev.cur()
+  state$last_plot <- NULL
+  # A new page means the previous one is finished: show it before it is lost.
+  setHook("before.plot.new", function() show_new_plot())
+  setHook("before.grid.newpage", function() show_new_plot())
+}
+
+show_new_plot <- function() {
+  if (is.null(state$device) || grDevices::dev.cur() != state$device) return(invisible())
+  plot <- grDevices::recordPlot()
+  if (!length(plot[[1]]) || identical(plot[[1]], state$last_plot)) return(invisible())
+  state$last_plot <- plot[[1]]
+  rendered <- render_plot(plot)
+  send_message(list(type = "display", data = rendered$data, metadata = rendered$metadata,
+                    result = FALSE))
+}
+
+render_plot <- function(plot) {
+  width <- getOption("repr.plot.width", 7)
+  height <- getOption("repr.plot.height", 7)
+  res <- getOption("repr.plot.res", 120)
+  units <- getOption("tandem.plot.units", "in")
+  inches <- function(x) switch(units, px = x / 72, cm = x / 2.54, mm = x / 25.4, x)
+  if (units == "px") res <- NA  # the size is in pixels already
+  data <- list()
+  file <- tempfile()
+  on.exit(unlink(file))
+  draw <- function(open) {
+    open()
+    on.exit({
+      grDevices::dev.off()
+      grDevices::dev.set(state$device)
+    })
+    grDevices::replayPlot(plot)
+  }
+  for (mime in getOption("jupyter.plot_mimetypes", c("text/plain", "image/png"))) {
+    if (mime == "image/png") {
+      draw(function() grDevices::png(file, width = width, height = height, units = units, res = res))
+      data[[mime]] <- jsonlite::base64_enc(readBin(file, "raw", file.size(file)))
+    } else if (mime == "image/svg+xml") {
+      draw(function() grDevices::svg(file, width = inches(width), height = inches(height)))
+      data[[mime]] <- readChar(file, file.size(file), useBytes = TRUE)
+    } else if (mime == "text/plain") {
+      data[[mime]] <- "plot without title"
+    }
+  }
+  list(data = data, metadata = setNames(list(), character()))
+}
+
+# Per-cell plot settings from the kernel (%%R -w -h -u -r, %Rdevice); returns a
+# function that puts the previous ones back.
+apply_plot_options <- function(plot) {
+  if (is.null(plot) || !length(plot)) return(function() invisible())
+  names_map <- c(width = "repr.plot.width", height = "repr.plot.height", res = "repr.plot.res",
+                 units = "tandem.plot.units", mimetypes = "jupyter.plot_mimetypes")
+  given <- plot[intersect(names(plot), names(names_map))]
+  new <- setNames(lapply(given, function(x) if (is.list(x)) unlist(x) else x), names_map[names(given)])
+  old <- options(new)
+  function() options(old)
+}

@@ -1,0 +1,105 @@
+# Running a cell: each top-level expression is evaluated in the global
+# environment as the R console would. Text goes straight to stdout/stderr (the
+# kernel captures them at the file-descriptor level, so output streams live and
+# costs no more than in a terminal); visible values, plots, warnings and errors
+# are reported after each expression.
+
+state <- new.env(parent = emptyenv())
+state$allow_stdin <- FALSE
+
+execute_request <- function(request) {
+  state$allow_stdin <- isTRUE(request$allow_stdin)
+  on.exit(state$allow_stdin <- FALSE, add = TRUE)
+  restore <- apply_plot_options(request$plot)
+  on.exit(restore(), add = TRUE)
+
+  exprs <- tryCatch(parse(text = request$code, keep.source = FALSE), error = identity)
+  if (inherits(exprs, "error")) {
+    message <- sub("^<text>:", "", conditionMessage(exprs))
+    return(list(status = "error", ename = "SyntaxError", evalue = message,
+                traceback = list(paste("Error in parse:", message))))
+  }
+  n <- length(exprs)
+  for (i in seq_len(n)) {
+    outcome <- evaluate_expression(exprs[[i]])
+    report_warnings(outcome$warnings)
+    show_new_plot()
+    if (!is.null(outcome$error)) {
+      return(error_reply(outcome$error, outcome$calls))
+    }
+    if (outcome$visible) show_value(outcome$value, result = i == n)
+  }
+  list(status = "ok")
+}
+
+# The function whose frame separates Tandem's frames from the user's in a traceback.
+user_eval <- function(expr) eval(expr, envir = globalenv())
+
+evaluate_expression <- function(expr) {
+  warnings <- list()
+  calls <- NULL
+  # The calling handlers sit inside tryCatch so that they see the error (and its
+  # call stack) before tryCatch unwinds.
+  result <- tryCatch(
+    withCallingHandlers(
+      withVisible(user_eval(expr)),
+      warning = function(w) {
+        warnings[[length(warnings) + 1L]] <<- w
+        invokeRestart("muffleWarning")
+      },
+      error = function(e) calls <<- user_calls(sys.calls())
+    ),
+    error = function(e) structure(list(e), class = "tandem_failure")
+  )
+  if (inherits(result, "tandem_failure")) {
+    return(list(error = result[[1]], calls = calls, warnings = warnings, visible = FALSE))
+  }
+  list(value = result$value, visible = result$visible, warnings = warnings)
+}
+
+# The call that runs a top-level expression; conditions signalled directly at top
+# level carry it, and R's console shows no call for them.
+top_level_call <- quote(eval(expr, envir = globalenv()))
+
+# The calls between the user's expression and the error: what traceback() shows.
+user_calls <- function(calls) {
+  ours <- which(vapply(seq_along(calls), function(i) identical(sys.function(i), user_eval), logical(1)))
+  if (length(ours)) calls <- calls[-seq_len(max(ours))]
+  while (length(calls) && identical(calls[[1]], top_level_call)) calls <- calls[-1L]
+  handler <- which(vapply(calls, function(call) identical(call[[1]], quote(.handleSimpleError)), logical(1)))
+  if (length(handler)) calls <- calls[seq_len(handler[1] - 1L)]
+  calls
+}
+
+# "In f(x) : " for a condition raised in a function; nothing at top level.
+call_prefix <- function(condition, separator) {
+  call <- conditionCall(condition)
+  if (is.null(call) || identical(call, top_level_call)) return("")
+  paste0(paste(deparse(call, nlines = 1L), collapse = ""), separator)
+}
+
+error_reply <- function(error, calls) {
+  message <- conditionMessage(error)
+  prefix <- call_prefix(error, ": ")
+  header <- if (nzchar(prefix)) paste0("Error in ", prefix, message) else paste("Error:", message)
+  traceback <- header
+  if (length(calls)) {
+    lines <- vapply(calls, function(call) paste(deparse(call, nlines = 1L), collapse = ""), "")
+    traceback <- c(traceback, "Traceback:", "", paste0(seq_along(lines), ". ", lines))
+  }
+  list(status = "error", ename = "RError", evalue = message, traceback = as.list(traceback))
+}
+
+report_warnings <- function(warnings) {
+  if (!length(warnings)) return(invisible())
+  describe <- function(w) {
+    prefix <- call_prefix(w, " : ")
+    paste0(if (nzchar(prefix)) "In " else "", prefix, conditionMessage(w))
+  }
+  text <- vapply(warnings, describe, "")
+  if (length(text) == 1L) {
+    cat("Warning message:\n", text, "\n", sep = "", file = stderr())
+  } else {
+    cat("Warning messages:\n", paste0(seq_along(text), ": ", text, "\n"), sep = "", file = stderr())
+  }
+}

@@ -1,0 +1,59 @@
+# The server loop: read a request from the kernel, run it, send the reply.
+# Interrupts (SIGINT from the kernel) end the running request, never the loop.
+
+serve <- function(endpoint, kernel_pid = NA_integer_) {
+  connect_kernel(endpoint)
+  setup_session()
+  send_message(list(type = "ready", pid = Sys.getpid(), version = R.version.string))
+  repeat {
+    request <- tryCatch(receive_message(1000L), interrupt = function(e) NULL)
+    if (is.null(request)) {
+      if (!kernel_alive(kernel_pid)) quit(save = "no", status = 0L)
+      next
+    }
+    if (identical(request$type, "shutdown")) quit(save = "no", status = 0L)
+    reply <- tryCatch(
+      handle_request(request),
+      interrupt = function(e) list(status = "interrupted"),
+      error = function(e) list(status = "error", ename = "TandemError", evalue = conditionMessage(e))
+    )
+    reply$type <- "reply"
+    # A second interrupt while the reply is being sent must not lose it.
+    repeat {
+      sent <- tryCatch({
+        send_message(reply)
+        TRUE
+      }, interrupt = function(e) FALSE)
+      if (sent) break
+    }
+  }
+}
+
+handle_request <- function(request) {
+  switch(request$type,
+    execute = execute_request(request),
+    complete = complete_request(request),
+    inspect = inspect_request(request),
+    is_complete = is_complete_request(request),
+    list(status = "error", ename = "TandemError", evalue = paste("unknown request", request$type))
+  )
+}
+
+# The kernel's pid is passed in; signal 0 tells whether it still exists.
+kernel_alive <- function(pid) {
+  is.na(pid) || isTRUE(tools::pskill(pid, 0L))
+}
+
+setup_session <- function() {
+  options(
+    jupyter.in_kernel = TRUE,
+    jupyter.base_display_func = publish_display,
+    jupyter.clear_output_func = publish_clear_output,
+    jupyter.plot_mimetypes = c("text/plain", "image/png"),
+    repr.plot.width = 7, repr.plot.height = 7, repr.plot.res = 120,
+    width = 120, menu.graphics = FALSE, device.ask.default = FALSE,
+    warn = 0
+  )
+  install_stdin()
+  open_plot_device()
+}

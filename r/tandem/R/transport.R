@@ -1,0 +1,35 @@
+# The connection to the kernel: one DEALER socket, one JSON frame per message
+# (binary buffers may follow as further frames).
+
+transport <- new.env(parent = emptyenv())
+
+connect_kernel <- function(endpoint) {
+  transport$ctx <- pbdZMQ::zmq.ctx.new()
+  transport$socket <- pbdZMQ::zmq.socket(transport$ctx, pbdZMQ::ZMQ.ST()$DEALER)
+  pbdZMQ::zmq.setsockopt(transport$socket, pbdZMQ::ZMQ.SO()$LINGER, 0L)
+  pbdZMQ::zmq.connect(transport$socket, endpoint)
+  invisible(TRUE)
+}
+
+to_json <- function(x) {
+  jsonlite::toJSON(x, auto_unbox = TRUE, null = "null", na = "null", digits = NA, force = TRUE)
+}
+
+# Sends one message to the kernel. Output R printed so far is flushed first, so
+# the kernel sees it before anything sent here.
+send_message <- function(x) {
+  flush(stdout())
+  flush(stderr())
+  pbdZMQ::zmq.msg.send(charToRaw(enc2utf8(to_json(x))), transport$socket, serialize = FALSE)
+  invisible(NULL)
+}
+
+# Waits up to `timeout` ms for a message; NULL when none came.
+receive_message <- function(timeout = -1L) {
+  ready <- pbdZMQ::zmq.poll(c(transport$socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)
+  if (ready <= 0 || pbdZMQ::zmq.poll.get.revents(1L) == 0) {
+    return(NULL)
+  }
+  frames <- pbdZMQ::zmq.recv.multipart(transport$socket, unserialize = FALSE)
+  jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
+}
