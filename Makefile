@@ -12,11 +12,15 @@ SWIFT_CONFIG ?= release
 SWIFT_FLAGS := -c $(SWIFT_CONFIG) --static-swift-stdlib
 BIN_DIR = $(shell swift build $(SWIFT_FLAGS) --show-bin-path)
 TANDEM = $(BIN_DIR)/tandem
-APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config
+APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config \
+  r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay r-cran-evaluate \
+  r-cran-irkernel r-cran-testthat
+R_LIBRARY := $(VENV)/R-library
+R_SOURCES := $(shell find r/tandem -type f)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := $(ROOT)/out
 
-.PHONY: run test setup apt venv build kernelspec unit integration bench clean
+.PHONY: run test setup apt venv rlib build kernelspec unit integration bench clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -26,7 +30,7 @@ run: setup build kernelspec
 
 test: setup build kernelspec unit integration
 
-setup: apt venv
+setup: apt venv rlib
 
 apt: .build/apt.stamp
 .build/apt.stamp:
@@ -45,14 +49,23 @@ $(VENV)/.stamp: requirements.txt python/pyproject.toml .build/apt.stamp
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e python
 	touch $@
 
+# Tandem's R package, in a library the kernel puts first on .libPaths().
+rlib: $(R_LIBRARY)/.stamp
+$(R_LIBRARY)/.stamp: $(R_SOURCES) .build/apt.stamp $(VENV)/.stamp
+	mkdir -p $(R_LIBRARY)
+	R CMD INSTALL --no-test-load --no-html -l $(R_LIBRARY) r/tandem
+	touch $@
+
 build: .build/apt.stamp
 	swift build $(SWIFT_FLAGS)
 
-kernelspec: build venv
+kernelspec: build venv rlib
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
+	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec --language r
 
-unit: .build/apt.stamp
+unit: .build/apt.stamp rlib
 	swift test
+	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 
 integration: build venv
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) -m pytest tests -q

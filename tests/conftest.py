@@ -1,8 +1,9 @@
 """Shared set-up: kernelspecs for the built `tandem` binary in a private Jupyter path.
 
 The suite never touches the user's kernelspecs: `tandem install --prefix` writes
-`tandem` (signal interrupts) and `tandem-message` (message interrupts) into a
-temporary folder that JUPYTER_PATH points at before any client starts.
+`tandem` and `tandem-r` (signal interrupts) and `tandem-message` and
+`tandem-r-message` (message interrupts) into a temporary folder that JUPYTER_PATH
+points at before any client starts.
 """
 
 from __future__ import annotations
@@ -22,16 +23,18 @@ PYTHON = os.environ.get("TANDEM_PYTHON") or sys.executable
 _prefix = Path(tempfile.mkdtemp(prefix="tandem-specs-"))
 
 
-def _install(name: str, mode: str) -> None:
+def _install(name: str, mode: str, language: str = "python") -> None:
     subprocess.run(
         [TANDEM, "install", "--prefix", str(_prefix), "--name", name,
-         "--python", PYTHON, "--interrupt-mode", mode],
+         "--python", PYTHON, "--interrupt-mode", mode, "--language", language],
         check=True, capture_output=True,
     )
 
 
 _install("tandem", "signal")
 _install("tandem-message", "message")
+_install("tandem-r", "signal", "r")
+_install("tandem-r-message", "message", "r")
 os.environ["JUPYTER_PATH"] = str(_prefix / "share" / "jupyter")
 # Keep IPython's history and config of the test run away from the user's own.
 os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="tandem-ipython-"))

@@ -37,6 +37,8 @@ final class RProcess {
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    // Nothing else of the kernel's (sockets, pipes of other children) leaks into R.
+    RProcess.closeFrom(3, in: &actions)
 
     let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -50,6 +52,18 @@ final class RProcess {
       throw SpawnError(description: "cannot start \(arguments[0]): \(String(cString: strerror(rc)))")
     }
     pid = child
+  }
+
+  /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc
+  /// module does not declare; looked up once at run time.
+  private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(
+      symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+  }()
+
+  private static func closeFrom(_ fd: Int32, in actions: inout posix_spawn_file_actions_t) {
+    _ = addCloseFrom?(&actions, fd)
   }
 
   /// Whether R still runs; reaps it when it has ended.

@@ -4,12 +4,13 @@ import Foundation
 import JupyterWire
 import Logging
 import PythonEngine
+import RSession
 
 /// `tandem doctor`: what Tandem found, and what is missing with the fix.
 struct DoctorCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "doctor",
-    abstract: "Report the Python, libpython, IPython and libzmq Tandem uses, and what is missing."
+    abstract: "Report the Python, libpython, IPython, libzmq and R Tandem uses, and what is missing."
   )
 
   @Option(help: "The python of the environment to check.")
@@ -50,6 +51,24 @@ struct DoctorCommand: ParsableCommand {
       }
     } else {
       problems.append("no Python at \(python): pass --python /path/to/venv/bin/python or run `make setup`")
+    }
+    let rLibrary = PythonLocation.rLibrary(beside: python)
+    if let version = RSession.installedVersion() {
+      print("R                  \(version)")
+      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "tandem"]
+      let status = RSession.packageStatus(packages, library: rLibrary)
+      for package in packages {
+        let found = status[package] == true
+        print("\(("R " + package).padding(toLength: 18, withPad: " ", startingAt: 0)) \(found ? "ok" : "MISSING")")
+        if !found {
+          problems.append(
+            package == "tandem"
+              ? "Tandem's R package is not installed beside \(python): run `make setup`"
+              : "R package \(package) is missing: apt-get install r-cran-\(package.lowercased())")
+        }
+      }
+    } else {
+      problems.append("R is not installed (R cells need it): apt-get install r-base-core, or run `make setup`")
     }
     if problems.isEmpty {
       print("\nEverything Tandem needs is here.")

@@ -1,7 +1,9 @@
 import JSON
 import ArgumentParser
 import Foundation
+import JSON
 import JupyterWire
+import TandemKernel
 
 /// `tandem install`: writes the kernelspec Jupyter uses to start Tandem.
 struct InstallCommand: ParsableCommand {
@@ -24,11 +26,17 @@ struct InstallCommand: ParsableCommand {
   @Option(help: "Install into PREFIX/share/jupyter/kernels.")
   var prefix: String?
 
-  @Option(help: "The kernelspec name.")
-  var name = "tandem"
+  @Option(help: "The kernelspec name (default: tandem, or tandem-r with --language r).")
+  var name: String?
 
   @Option(help: "The name shown in Jupyter's launcher.")
-  var displayName = "Tandem (Python + R)"
+  var displayName: String?
+
+  @Option(help: "The default cell language: python (tandem) or r (tandem-r, with %%python cells).")
+  var language: CellLanguage = .python
+
+  @Option(help: "The library folder holding Tandem's R package, if not R-library beside the Python environment.")
+  var rLibrary: String?
 
   @Option(help: "The python of the environment to embed.")
   var python: String = PythonLocation.defaultExecutable()
@@ -46,7 +54,7 @@ struct InstallCommand: ParsableCommand {
     if !["signal", "message"].contains(interruptMode) {
       throw ValidationError("--interrupt-mode must be signal or message")
     }
-    if name.isEmpty || name.contains("/") {
+    if let name, name.isEmpty || name.contains("/") {
       throw ValidationError("--name must be a plain folder name")
     }
   }
@@ -56,14 +64,19 @@ struct InstallCommand: ParsableCommand {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       throw ValidationError("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
     }
+    let rFirst = language == .r
+    let name = self.name ?? (rFirst ? "tandem-r" : "tandem")
     let folder = try kernelsFolder(python: python) + "/" + name
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    var argv: [JSONValue] = [
+      .string(Self.executablePath), "kernel", "-f", "{connection_file}", "--python", .string(python),
+    ]
+    if rFirst { argv += ["--language", "r"] }
+    if let rLibrary { argv += ["--r-library", .string(PythonLocation.absolute(rLibrary))] }
     let spec: JSONValue = [
-      "argv": [
-        .string(Self.executablePath), "kernel", "-f", "{connection_file}", "--python", .string(python),
-      ],
-      "display_name": .string(displayName),
-      "language": "python",
+      "argv": .array(argv),
+      "display_name": .string(displayName ?? (rFirst ? "Tandem (R + Python)" : "Tandem (Python + R)")),
+      "language": rFirst ? "R" : "python",
       "interrupt_mode": .string(interruptMode),
       "metadata": ["debugger": false],
     ]

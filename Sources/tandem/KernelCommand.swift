@@ -85,9 +85,9 @@ struct KernelCommand: ParsableCommand {
     }
     var rLanguageInfo: JSONValue?
     if language == .r {
+      let version = RSession.installedVersion(executable: rExecutable) ?? ""
       // R-first: start R now, so the first cell does not wait for it.
       engine.enqueue { rEngine.startEagerly() }
-      let version = RSession.installedVersion(executable: rExecutable) ?? ""
       rLanguageInfo = [
         "name": "R", "version": .string(version), "mimetype": "text/x-r-source",
         "file_extension": ".r", "pygments_lexer": "r", "codemirror_mode": "r",
@@ -101,5 +101,3 @@ struct KernelCommand: ParsableCommand {
     Foundation.exit(0)
   }
 }
-
-extension CellLanguage: ExpressibleByArgument {}

@@ -50,6 +50,8 @@ class RMagics(Magics):
             "plot": {"mimetypes": _DEVICES[self.device], **(plot or {})},
         }
         reply = json.loads(self._call(json.dumps(request).encode()))
+        for payload in reply.get("payload") or []:
+            self.shell.payload_manager.write_payload(payload)
         status = reply.get("status")
         if status == "interrupted":
             raise KeyboardInterrupt

@@ -5,6 +5,9 @@
 plot_classes <- c("ggplot", "trellis", "grob", "gtable", "recordedplot", "gg")
 
 show_value <- function(value, result = FALSE) {
+  if (inherits(value, "help_files_with_topic")) {
+    return(page_help(value))
+  }
   if (inherits(value, plot_classes)) {
     print(value)
     show_new_plot()
@@ -13,6 +16,17 @@ show_value <- function(value, result = FALSE) {
   bundle <- mimebundle(value)
   send_message(list(type = "display", data = bundle, metadata = setNames(list(), character()),
                     result = result))
+}
+
+# `?topic` opens the frontend's pager (an execute_reply payload), as in IRkernel.
+page_help <- function(pages) {
+  if (!length(pages)) {
+    cat("No documentation for", sQuote(attr(pages, "topic")), "\n", file = stderr())
+    return(invisible())
+  }
+  data <- help_page(pages[[1]])
+  state$payload[[length(state$payload) + 1L]] <- list(source = "page", data = data, start = 0L)
+  invisible()
 }
 
 mimebundle <- function(value) {

@@ -9,6 +9,7 @@ state$allow_stdin <- FALSE
 
 execute_request <- function(request) {
   state$allow_stdin <- isTRUE(request$allow_stdin)
+  state$payload <- list()
   on.exit(state$allow_stdin <- FALSE, add = TRUE)
   restore <- apply_plot_options(request$plot)
   on.exit(restore(), add = TRUE)
@@ -27,9 +28,9 @@ execute_request <- function(request) {
     if (!is.null(outcome$error)) {
       return(error_reply(outcome$error, outcome$calls))
     }
-    if (outcome$visible) show_value(outcome$value, result = i == n)
+    if (outcome$visible) show_value(outcome$value, result = isTRUE(request$result) && i == n)
   }
-  list(status = "ok")
+  list(status = "ok", payload = state$payload)
 }
 
 # The function whose frame separates Tandem's frames from the user's in a traceback.

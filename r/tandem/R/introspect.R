@@ -43,7 +43,12 @@ inspect_request <- function(request) {
 help_text <- function(topic) {
   pages <- utils::help(topic, help_type = "text")
   if (!length(pages)) return(NULL)
-  rd <- utils:::.getHelpFile(pages[[1]])
+  help_page(pages[[1]])
+}
+
+# A help page as plain text and HTML.
+help_page <- function(path) {
+  rd <- utils:::.getHelpFile(path)
   text <- capture.output(tools::Rd2txt(rd, options = list(underline_titles = FALSE)))
   html <- capture.output(tools::Rd2HTML(rd, fragment = TRUE))
   list(`text/plain` = paste(text, collapse = "\n"), `text/html` = paste(html, collapse = "\n"))

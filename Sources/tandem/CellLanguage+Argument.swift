@@ -1,0 +1,4 @@
+import ArgumentParser
+import TandemKernel
+
+extension CellLanguage: ExpressibleByArgument {}

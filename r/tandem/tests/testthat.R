@@ -1,0 +1,3 @@
+library(testthat)
+library(tandem)
+test_check("tandem")
