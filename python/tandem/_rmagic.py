@@ -13,6 +13,8 @@ from typing import Any, Callable
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ._streams import flush_streams
+
 RCall = Callable[[bytes], bytes]
 
 _DEVICES = {"png": ["text/plain", "image/png"], "svg": ["text/plain", "image/svg+xml"]}
@@ -49,6 +51,7 @@ class RMagics(Magics):
             "execution_count": self.shell.displayhook.prompt_count,
             "plot": {"mimetypes": _DEVICES[self.device], **(plot or {})},
         }
+        flush_streams()  # Python's output so far comes before R's
         reply = json.loads(self._call(json.dumps(request).encode()))
         for payload in reply.get("payload") or []:
             self.shell.payload_manager.write_payload(payload)

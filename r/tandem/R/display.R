@@ -66,6 +66,17 @@ open_plot_device <- function() {
   setHook("before.grid.newpage", function() show_new_plot())
 }
 
+# Each cell draws on a blank page, so a plot equal to the last cell's is still shown.
+reset_plot_device <- function() {
+  if (!is.null(state$device) && state$device %in% grDevices::dev.list()) {
+    grDevices::dev.off(state$device)
+  }
+  grDevices::pdf(NULL)
+  grDevices::dev.control(displaylist = "enable")
+  state$device <- grDevices::dev.cur()
+  state$last_plot <- NULL
+}
+
 show_new_plot <- function() {
   if (is.null(state$device) || grDevices::dev.cur() != state$device) return(invisible())
   plot <- grDevices::recordPlot()

@@ -11,6 +11,7 @@ execute_request <- function(request) {
   state$allow_stdin <- isTRUE(request$allow_stdin)
   state$payload <- list()
   on.exit(state$allow_stdin <- FALSE, add = TRUE)
+  reset_plot_device()
   restore <- apply_plot_options(request$plot)
   on.exit(restore(), add = TRUE)
 
