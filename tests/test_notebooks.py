@@ -36,3 +36,17 @@ def test_tour_executes_with_expected_outputs(tmp_path):
     assert any("image/png" in o.get("data", {}) for o in outputs_of(code[4]))
     assert [o["data"]["text/plain"] for o in outputs_of(code[5])] == ["'done'"]
     assert "loops each" in outputs_of(code[6])[0]["text"]
+
+
+def test_r_tour_executes_with_expected_outputs(tmp_path):
+    nb = execute("r-tour.ipynb", tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not any(o.output_type == "error" for o in outputs_of(c)) for c in code)
+    assert outputs_of(code[0])[0]["text"].startswith("R version")
+    assert outputs_of(code[1])[0]["data"]["text/plain"] == "[1] 385"
+    assert "<table" in outputs_of(code[2])[0]["data"]["text/html"]
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(code[3]))
+    texts = [o.get("text", "") for o in outputs_of(code[4])]
+    assert "fitting...\n" in texts
+    assert "output of a shell command" in outputs_of(code[5])[0]["text"]
+    assert outputs_of(code[6])[0]["text"].startswith("Python 3.")

@@ -63,10 +63,9 @@ public final class RSession {
   /// Whether an R process is up and connected.
   public var isRunning: Bool { process?.isRunning == true && peer != nil }
 
-  /// Starts R unless it runs; returns true when a new R process was started.
-  @discardableResult
-  public func start(timeout: Double = 60) throws -> Bool {
-    if isRunning { return false }
+  /// Spawns R without waiting for it to connect, so that it boots while the caller
+  /// does other work; `start()` then waits for it. Call before anything uses the session.
+  public func launch() throws {
     process?.terminate(grace: 0)
     peer = nil
     let library = configuration.library.map { "'\(Self.escape($0))'" } ?? "character()"
@@ -79,14 +78,21 @@ public final class RSession {
     if let setpriv = Self.findProgram("setpriv") {
       arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
     }
-    let child: RProcess
     do {
-      child = try RProcess(arguments: arguments, environment: ProcessInfo.processInfo.environment)
+      process = try RProcess(arguments: arguments, environment: ProcessInfo.processInfo.environment)
     } catch {
       throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")
     }
-    process = child
     starts += 1
+  }
+
+  /// Starts R unless it runs (or waits for a launched R to connect); returns true
+  /// when a new R process came up.
+  @discardableResult
+  public func start(timeout: Double = 60) throws -> Bool {
+    if isRunning { return false }
+    if peer != nil || process?.isRunning != true { try launch() }
+    guard let child = process else { throw RSessionError.cannotStart("R was not launched") }
     let deadline = Date(timeIntervalSinceNow: timeout)
     while Date() < deadline {
       guard child.isRunning else {
@@ -94,15 +100,16 @@ public final class RSession {
           "R \(child.exitDescription) while starting; check that the tandem R package is installed"
             + (configuration.library.map { " in \($0)" } ?? "") + " (run `make setup`)")
       }
-      if let frames = try? socket.receive(dontWait: true), frames.count >= 2,
-        let hello = try? JSONValue.parse(frames[1]), hello["type"]?.stringValue == "ready"
+      var poller = ZMQPoller()
+      poller.add(socket)
+      if poller.poll(timeoutMilliseconds: 20)[0], let frames = try? socket.receive(dontWait: true),
+        frames.count >= 2, let hello = try? JSONValue.parse(frames[1]), hello["type"]?.stringValue == "ready"
       {
         peer = frames[0]
         version = hello["version"]?.stringValue ?? ""
         logger.info("R started (pid \(child.pid)): \(version)")
         return true
       }
-      usleep(2_000)
     }
     child.terminate(grace: 0)
     throw RSessionError.cannotStart("R did not connect within \(Int(timeout)) s")

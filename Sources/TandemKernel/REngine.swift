@@ -33,7 +33,17 @@ public final class REngine {
   /// `R.version.string` of the R that runs, or "" before R started.
   public var version: String { session.version }
 
-  /// Starts R now rather than at the first R cell.
+  /// Spawns R now, to boot alongside the rest of the kernel; call before the engine
+  /// thread uses R, then `startEagerly()` on that thread.
+  public func launch() {
+    do {
+      try session.launch()
+    } catch {
+      logger.error("R did not start: \(error)")
+    }
+  }
+
+  /// Starts R now rather than at the first R cell (on the engine thread).
   public func startEagerly() {
     do {
       try session.start()

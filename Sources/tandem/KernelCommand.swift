@@ -75,6 +75,10 @@ struct KernelCommand: ParsableCommand {
     } catch {
       fail("cannot set up the R session: \(error)")
     }
+    if language == .r {
+      // R-first: R boots while Python initialises.
+      rEngine.launch()
+    }
     let engine = IPythonEngine(
       pythonExecutable: python, rEngine: rEngine, language: language.rawValue, logger: logger)
     do {

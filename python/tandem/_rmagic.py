@@ -74,10 +74,13 @@ class RMagics(Magics):
         Plots appear inline as PNG (``%Rdevice svg`` for SVG) at the size given by
         ``-w``/``-h`` in ``-u`` units (R's ``repr.plot.*`` options otherwise).
         """
-        args = parse_argstring(self.R, line)
-        plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
-        plot = {k: v for k, v in plot.items() if v is not None}
-        code = " ".join(args.code)
+        plot: dict[str, Any] = {}
+        code = ""
+        if line.strip():
+            args = parse_argstring(self.R, line)
+            plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
+            plot = {k: v for k, v in plot.items() if v is not None}
+            code = " ".join(args.code)
         if cell is not None:
             code = f"{code}\n{cell}" if code else cell
         self.run(code, result=cell is not None, plot=plot)

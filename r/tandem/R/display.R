@@ -61,13 +61,20 @@ open_plot_device <- function() {
   grDevices::dev.control(displaylist = "enable")
   state$device <- grDevices::dev.cur()
   state$last_plot <- NULL
-  # A new page means the previous one is finished: show it before it is lost.
-  setHook("before.plot.new", function() show_new_plot())
-  setHook("before.grid.newpage", function() show_new_plot())
+  state$drawn <- FALSE
+  # Every new page passes here: it marks that something was drawn, and shows the
+  # previous page before it is lost.
+  new_page <- function() {
+    show_new_plot()
+    state$drawn <- TRUE
+  }
+  setHook("before.plot.new", new_page)
+  setHook("before.grid.newpage", new_page)
 }
 
 # Each cell draws on a blank page, so a plot equal to the last cell's is still shown.
 reset_plot_device <- function() {
+  if (!isTRUE(state$drawn) && identical(grDevices::dev.cur(), state$device)) return(invisible())
   if (!is.null(state$device) && state$device %in% grDevices::dev.list()) {
     grDevices::dev.off(state$device)
   }
@@ -75,9 +82,11 @@ reset_plot_device <- function() {
   grDevices::dev.control(displaylist = "enable")
   state$device <- grDevices::dev.cur()
   state$last_plot <- NULL
+  state$drawn <- FALSE
 }
 
 show_new_plot <- function() {
+  if (!isTRUE(state$drawn)) return(invisible())
   if (is.null(state$device) || grDevices::dev.cur() != state$device) return(invisible())
   plot <- grDevices::recordPlot()
   if (!length(plot[[1]]) || identical(plot[[1]], state$last_plot)) return(invisible())

@@ -12,8 +12,12 @@ connect_kernel <- function(endpoint) {
 }
 
 to_json <- function(x) {
+  # The reply to most cells; jsonlite takes ~70 us for it.
+  if (identical(x, ok_reply)) return('{"status":"ok","payload":[],"type":"reply"}')
   jsonlite::toJSON(x, auto_unbox = TRUE, null = "null", na = "null", digits = NA, force = TRUE)
 }
+
+ok_reply <- list(status = "ok", payload = list(), type = "reply")
 
 # Sends one message to the kernel. Output R printed so far is flushed first, so
 # the kernel sees it before anything sent here.
