@@ -36,6 +36,9 @@ def test_tour_executes_with_expected_outputs(tmp_path):
     assert any("image/png" in o.get("data", {}) for o in outputs_of(code[4]))
     assert [o["data"]["text/plain"] for o in outputs_of(code[5])] == ["'done'"]
     assert "loops each" in outputs_of(code[6])[0]["text"]
+    r_outputs = outputs_of(code[7])
+    assert any("image/png" in o.get("data", {}) for o in r_outputs)
+    assert r_outputs[-1]["data"]["text/plain"] == "[1] 385"
 
 
 def test_r_tour_executes_with_expected_outputs(tmp_path):

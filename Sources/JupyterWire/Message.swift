@@ -59,23 +59,73 @@ public struct MessageHeader: Sendable, Equatable {
     ]
   }
 
-  /// A fresh random message id.
-  public static func newID() -> String { UUID().uuidString.lowercased() }
+  /// A fresh message id: a random per-process prefix and a counter, unique without
+  /// asking the system for randomness for every message.
+  public static func newID() -> String {
+    idLock.lock()
+    idCounter += 1
+    let n = idCounter
+    idLock.unlock()
+    return "\(idPrefix)_\(n)"
+  }
+
+  private static let idPrefix = UUID().uuidString.lowercased()
+  private static let idLock = NSLock()
+  nonisolated(unsafe) private static var idCounter: UInt64 = 0
 
   /// The current time in ISO 8601 with microseconds and a UTC offset, as Jupyter writes it.
   public static func now() -> String {
     var tv = timeval()
     gettimeofday(&tv, nil)
-    var t = time_t(tv.tv_sec)
-    var parts = tm()
-    gmtime_r(&t, &parts)
-    func pad(_ value: Int32, _ width: Int) -> String {
-      let digits = String(value)
-      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    clockLock.lock()
+    if tv.tv_sec != clockSecond {
+      // The date and time to the second change once a second: format them then.
+      var t = time_t(tv.tv_sec)
+      var parts = tm()
+      gmtime_r(&t, &parts)
+      clockSecond = tv.tv_sec
+      var text = pad(parts.tm_year + 1900, 4)
+      text += "-" + pad(parts.tm_mon + 1, 2)
+      text += "-" + pad(parts.tm_mday, 2)
+      text += "T" + pad(parts.tm_hour, 2)
+      text += ":" + pad(parts.tm_min, 2)
+      text += ":" + pad(parts.tm_sec, 2) + "."
+      clockPrefix = text
     }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-      + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-      + ".\(pad(Int32(tv.tv_usec), 6))Z"
+    let prefix = clockPrefix
+    clockLock.unlock()
+    return prefix + pad(Int32(tv.tv_usec), 6) + "Z"
+  }
+
+  private static func pad(_ value: Int32, _ width: Int) -> String {
+    let digits = String(value)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+  }
+
+  private static let clockLock = NSLock()
+  nonisolated(unsafe) private static var clockSecond = -1
+  nonisolated(unsafe) private static var clockPrefix = ""
+
+  /// The header as compact JSON, written directly (it is made for every message).
+  public var serialized: [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(160 + msgID.utf8.count + session.utf8.count)
+    func field(_ name: StaticString, _ value: String, last: Bool = false) {
+      out.append(UInt8(ascii: "\""))
+      out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+      out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+      JSONValue.writeString(value, to: &out)
+      if !last { out.append(UInt8(ascii: ",")) }
+    }
+    out.append(UInt8(ascii: "{"))
+    field("date", date)
+    field("msg_id", msgID)
+    field("msg_type", msgType)
+    field("session", session)
+    field("username", username)
+    field("version", version, last: true)
+    out.append(UInt8(ascii: "}"))
+    return out
   }
 }
 
@@ -99,7 +149,7 @@ public struct Message: Sendable {
   ) {
     self.identities = identities
     self.header = header
-    self.rawHeader = header.json.serialized
+    self.rawHeader = header.serialized
     self.parentHeader = parentHeader
     self.metadata = metadata
     self.content = content

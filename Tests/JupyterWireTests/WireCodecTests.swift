@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 
 @testable import JupyterWire
@@ -103,5 +104,17 @@ final class WireCodecTests: XCTestCase {
     XCTAssertEqual(reply.identities, request.identities)
     XCTAssertEqual(reply.header.session, "kernel")
     XCTAssertEqual(reply.header.version, protocolVersion)
+  }
+}
+
+final class MessageHeaderTests: XCTestCase {
+  func testSerialisedHeaderIsTheJSONOfItsFields() throws {
+    let header = MessageHeader(msgType: "status", session: "s\"1", username: "ü")
+    XCTAssertEqual(try JSONValue.parse(header.serialized), header.json)
+  }
+
+  func testIDsAreUnique() {
+    let ids = (0..<1000).map { _ in MessageHeader.newID() }
+    XCTAssertEqual(Set(ids).count, ids.count)
   }
 }
