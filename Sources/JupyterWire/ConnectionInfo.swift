@@ -1,5 +1,5 @@
-import JSON
 import Foundation
+import JSON
 
 /// The five sockets a kernel serves.
 public enum Channel: String, CaseIterable, Sendable {

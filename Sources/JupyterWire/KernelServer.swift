@@ -1,8 +1,8 @@
-import ZeroMQ
 @preconcurrency import CZeroMQ
-import JSON
 import Foundation
+import JSON
 import Logging
+import ZeroMQ
 
 /// Receives the verified messages a `KernelServer` reads from its sockets.
 public protocol KernelServerHandler: AnyObject, Sendable {

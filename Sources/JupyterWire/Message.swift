@@ -1,5 +1,5 @@
-import JSON
 import Foundation
+import JSON
 
 /// The protocol version Tandem speaks.
 public let protocolVersion = "5.4"

@@ -1,4 +1,5 @@
 import JSON
+
 /// Why a multipart message was refused.
 public enum WireError: Error, Equatable, CustomStringConvertible {
   case missingDelimiter

@@ -31,7 +31,9 @@ public enum CellLanguage: String, Sendable {
       return content
     }
     fields["code"] = .string(String(String.UnicodeScalarView(code.unicodeScalars.dropFirst(offset))))
-    if let cursor = fields["cursor_pos"]?.intValue { fields["cursor_pos"] = .int(max(0, cursor - Int64(offset))) }
+    if let cursor = fields["cursor_pos"]?.intValue {
+      fields["cursor_pos"] = .int(max(0, cursor - Int64(offset)))
+    }
     return .object(fields)
   }
 

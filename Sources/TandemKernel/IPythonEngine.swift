@@ -23,7 +23,8 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
 
   /// `language` is the default cell language ("python" or "r"); `rEngine` serves R
   /// cells (`%%R`, `%R`) when given.
-  public init(pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger) {
+  public init(pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger)
+  {
     self.interpreter = PythonInterpreter(executable: pythonExecutable, logger: logger)
     self.rEngine = rEngine
     self.language = language

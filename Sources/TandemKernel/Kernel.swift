@@ -1,5 +1,5 @@
-import JSON
 import Foundation
+import JSON
 import JupyterWire
 import Logging
 
@@ -148,13 +148,18 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     if Kernel.introspectionTypes.contains(type), let code = content["code"]?.stringValue {
       let (language, offset) = CellLanguage.of(code, defaultLanguage: defaultLanguage)
       if language == .r, let rEngine, let replyType {
-        return (replyType, introspectR(type, content: CellLanguage.strip(content, offset: offset), rEngine, offset))
+        return (
+          replyType, introspectR(type, content: CellLanguage.strip(content, offset: offset), rEngine, offset)
+        )
       }
       if offset > 0 {
         var stripped = request
         stripped.content = CellLanguage.strip(content, offset: offset).serialized
         return serve(stripped, replyType: replyType).map { type, reply in
-          (type, (try? JSONValue.parse(reply)).map { CellLanguage.unstrip($0, offset: offset).serialized } ?? reply)
+          (
+            type,
+            (try? JSONValue.parse(reply)).map { CellLanguage.unstrip($0, offset: offset).serialized } ?? reply
+          )
         }
       }
     }
@@ -180,11 +185,15 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
 
   /// Completion, help and is_complete for R code, answered by R.
   private func introspectR(_ type: String, content: JSONValue, _ rEngine: REngine, _ offset: Int) -> [UInt8] {
-    guard var request = content.objectValue else { return Kernel.errorContent(ename: "InvalidMessage", evalue: "") }
+    guard var request = content.objectValue else {
+      return Kernel.errorContent(ename: "InvalidMessage", evalue: "")
+    }
     request["type"] = .string(String(type.dropLast("_request".count)))
     var reply = rEngine.run(.object(request), frontend: nil, resultCount: nil).objectValue ?? [:]
     reply["type"] = nil
-    if type == "is_complete_request", reply["status"]?.stringValue == "error" { reply = ["status": "unknown"] }
+    if type == "is_complete_request", reply["status"]?.stringValue == "error" {
+      reply = ["status": "unknown"]
+    }
     return CellLanguage.unstrip(.object(reply), offset: offset).serialized
   }
 

@@ -79,7 +79,8 @@ public final class REngine {
           publishDisplay(message, frontend: frontend, resultCount: resultCount)
         case "clear_output":
           let content: JSONValue = ["wait": message["wait"] ?? false]
-          frontend?.publish("clear_output", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
+          frontend?.publish(
+            "clear_output", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
         case "input_request":
           try answerInputRequest(message, frontend: frontend)
         default:
@@ -94,7 +95,9 @@ public final class REngine {
       case .cannotStart(let why):
         text = "R could not start: \(why)"
       }
-      return ["status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)]]
+      return [
+        "status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)],
+      ]
     } catch {
       return ["status": "error", "ename": "RSessionError", "evalue": .string("\(error)"), "traceback": []]
     }
@@ -128,7 +131,8 @@ public final class REngine {
     } else {
       content["transient"] = [:]
     }
-    frontend?.publish(type, content: JSONValue.object(content).serialized, metadata: Array("{}".utf8), buffers: [])
+    frontend?.publish(
+      type, content: JSONValue.object(content).serialized, metadata: Array("{}".utf8), buffers: [])
   }
 
   /// R asked for input: the frontend answers (input_request/input_reply), R gets it.

@@ -1,10 +1,10 @@
-import ZeroMQ
 import ArgumentParser
 import Foundation
 import JupyterWire
 import Logging
 import PythonEngine
 import RSession
+import ZeroMQ
 
 /// `tandem doctor`: what Tandem found, and what is missing with the fix.
 struct DoctorCommand: ParsableCommand {
@@ -59,7 +59,9 @@ struct DoctorCommand: ParsableCommand {
       let status = RSession.packageStatus(packages, library: rLibrary)
       for package in packages {
         let found = status[package] == true
-        print("\(("R " + package).padding(toLength: 18, withPad: " ", startingAt: 0)) \(found ? "ok" : "MISSING")")
+        print(
+          "\(("R " + package).padding(toLength: 18, withPad: " ", startingAt: 0)) \(found ? "ok" : "MISSING")"
+        )
         if !found {
           problems.append(
             package == "tandem"
@@ -68,7 +70,8 @@ struct DoctorCommand: ParsableCommand {
         }
       }
     } else {
-      problems.append("R is not installed (R cells need it): apt-get install r-base-core, or run `make setup`")
+      problems.append(
+        "R is not installed (R cells need it): apt-get install r-base-core, or run `make setup`")
     }
     if problems.isEmpty {
       print("\nEverything Tandem needs is here.")

@@ -1,4 +1,3 @@
-import JSON
 import ArgumentParser
 import Foundation
 import JSON
@@ -35,7 +34,8 @@ struct InstallCommand: ParsableCommand {
   @Option(help: "The default cell language: python (tandem) or r (tandem-r, with %%python cells).")
   var language: CellLanguage = .python
 
-  @Option(help: "The library folder holding Tandem's R package, if not R-library beside the Python environment.")
+  @Option(
+    help: "The library folder holding Tandem's R package, if not R-library beside the Python environment.")
   var rLibrary: String?
 
   @Option(help: "The python of the environment to embed.")

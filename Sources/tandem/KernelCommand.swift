@@ -30,7 +30,8 @@ struct KernelCommand: ParsableCommand {
   @Option(name: .customLong("r"), help: "The R program for R cells.")
   var rExecutable = "R"
 
-  @Option(help: "The library folder holding Tandem's R package (default: R-library beside the Python environment).")
+  @Option(
+    help: "The library folder holding Tandem's R package (default: R-library beside the Python environment).")
   var rLibrary: String?
 
   @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); also TANDEM_LOG_LEVEL.")
@@ -71,7 +72,8 @@ struct KernelCommand: ParsableCommand {
     let rEngine: REngine
     do {
       let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
-      rEngine = try REngine(configuration: RConfiguration(executable: rExecutable, library: library), logger: logger)
+      rEngine = try REngine(
+        configuration: RConfiguration(executable: rExecutable, library: library), logger: logger)
     } catch {
       fail("cannot set up the R session: \(error)")
     }

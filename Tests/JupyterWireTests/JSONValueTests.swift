@@ -2,7 +2,6 @@ import XCTest
 
 @testable import JSON
 
-
 final class JSONValueTests: XCTestCase {
   func testParsesEveryKind() throws {
     let value = try JSONValue.parse(

@@ -57,11 +57,7 @@ publish_clear_output <- function(wait = TRUE) {
 # -- plots --------------------------------------------------------------------
 
 open_plot_device <- function() {
-  grDevices::pdf(NULL)
-  grDevices::dev.control(displaylist = "enable")
-  state$device <- grDevices::dev.cur()
-  state$last_plot <- NULL
-  state$drawn <- FALSE
+  start_recording()
   # Every new page passes here: it marks that something was drawn, and shows the
   # previous page before it is lost.
   new_page <- function() {
@@ -78,6 +74,11 @@ reset_plot_device <- function() {
   if (!is.null(state$device) && state$device %in% grDevices::dev.list()) {
     grDevices::dev.off(state$device)
   }
+  start_recording()
+}
+
+# A null PDF device that records what is drawn, so plots can be replayed as images.
+start_recording <- function() {
   grDevices::pdf(NULL)
   grDevices::dev.control(displaylist = "enable")
   state$device <- grDevices::dev.cur()
