@@ -129,8 +129,8 @@ public final class KernelServer: @unchecked Sendable {
         drain(channel)
       }
       if ready[order.count] {
-        var sink = [UInt8](repeating: 0, count: 256)
-        while read(wakeFD, &sink, sink.count) > 0 {}
+        var sink = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        while withUnsafeMutableBytes(of: &sink, { read(wakeFD, $0.baseAddress, $0.count) }) > 0 {}
       }
       if flushOutgoing() { break }
     }

@@ -96,17 +96,22 @@ public final class OutputCapture: @unchecked Sendable {
     }
   }
 
+  /// Reused by every read (under the lock): flushes happen several times per request.
+  private var readBuffer = [UInt8](repeating: 0, count: 1 << 16)
+
   /// Reads whatever the pipes hold, without blocking. Called with the lock held.
   private func readAvailable() {
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    for (i, fd) in readFDs.enumerated() {
+    // One poll tells which pipes hold anything; usually neither does.
+    var polls = readFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    guard poll(&polls, nfds_t(polls.count), 0) > 0 else { return }
+    for (i, fd) in readFDs.enumerated() where polls[i].revents != 0 {
       while true {
-        let n = read(fd, &buffer, buffer.count)
+        let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n <= 0 { break }
         if pending[i].isEmpty && firstPendingAt == 0 {
           firstPendingAt = DispatchTime.now().uptimeNanoseconds
         }
-        pending[i].append(contentsOf: buffer[0..<n])
+        pending[i].append(contentsOf: readBuffer[0..<n])
         if pending[i].count >= batchBytes * 4 { emit(final: false) }
       }
     }

@@ -78,8 +78,8 @@ class Kernel:
         buffers: list | None = None,
     ) -> None:
         """Publish an IOPub message in reply to the request being served."""
-        views = [bytes(memoryview(b)) for b in buffers or []]
-        self._native_publish(msg_type, dumps(content), dumps(metadata or {}), views)
+        views = [bytes(memoryview(b)) for b in buffers] if buffers else []
+        self._native_publish(msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
 
     def message_types(self) -> list[str]:
         """The message types this side serves."""
