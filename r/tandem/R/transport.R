@@ -30,7 +30,8 @@ send_message <- function(x) {
 
 # Waits up to `timeout` ms for a message; NULL when none came.
 receive_message <- function(timeout = -1L) {
-  ready <- pbdZMQ::zmq.poll(c(transport$socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)
+  # zmq.poll returns the poll result and errno; the first is the count of ready sockets.
+  ready <- pbdZMQ::zmq.poll(c(transport$socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
   if (ready <= 0 || pbdZMQ::zmq.poll.get.revents(1L) == 0) {
     return(NULL)
   }

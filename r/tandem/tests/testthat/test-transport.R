@@ -1,0 +1,15 @@
+test_that("messages from the kernel are received without warnings", {
+  ctx <- pbdZMQ::zmq.ctx.new()
+  kernel <- pbdZMQ::zmq.socket(ctx, pbdZMQ::ZMQ.ST()$ROUTER)
+  endpoint <- paste0("ipc://", tempfile(fileext = ".ipc"))
+  pbdZMQ::zmq.bind(kernel, endpoint)
+  tandem:::connect_kernel(endpoint)
+  tandem:::send_message(list(type = "ready"))
+  hello <- pbdZMQ::zmq.recv.multipart(kernel, unserialize = FALSE)
+  expect_equal(jsonlite::fromJSON(rawToChar(hello[[2]]))$type, "ready")
+  pbdZMQ::zmq.send.multipart(kernel, list(hello[[1]], charToRaw('{"type":"execute","code":"1"}')),
+                             serialize = FALSE)
+  expect_silent(message <- tandem:::receive_message(2000L))
+  expect_equal(message$code, "1")
+  expect_null(suppressWarnings(tandem:::receive_message(0L)))
+})
