@@ -109,6 +109,12 @@ public final class REngine {
     var thrown: Error?
     let message = waiter?.waiting {
       do {
+        // Most replies come within a fraction of a millisecond: poll without
+        // sleeping that long first, since waking a sleeping thread costs as much.
+        let spinUntil = DispatchTime.now().uptimeNanoseconds + 300_000
+        while DispatchTime.now().uptimeNanoseconds < spinUntil {
+          if let message = try session.receive(timeout: 0) { return message }
+        }
         return try session.receive(timeout: 0.05)
       } catch {
         thrown = error
