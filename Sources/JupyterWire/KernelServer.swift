@@ -31,6 +31,9 @@ public final class KernelServer: @unchecked Sendable {
   private let lock = NSLock()
   private var outgoing: [(Channel, Message)] = []
   private var stopping = false
+  /// Whether the server thread is (about to be) blocked in poll; only then does a
+  /// sender need to wake it through the pipe.
+  private var sleeping = false
   private let stopped = DispatchSemaphore(value: 0)
   private weak var handler: KernelServerHandler?
 
@@ -99,9 +102,10 @@ public final class KernelServer: @unchecked Sendable {
   public func send(_ message: Message, on channel: Channel) {
     lock.lock()
     outgoing.append((channel, message))
-    let first = outgoing.count == 1
+    let mustWake = sleeping
+    sleeping = false
     lock.unlock()
-    if first { wake() }
+    if mustWake { wake() }
   }
 
   /// Sends what is queued, closes the sockets and returns once the server thread ends.
@@ -124,7 +128,12 @@ public final class KernelServer: @unchecked Sendable {
     for channel in order { poller.add(sockets[channel]!) }
     poller.add(fd: wakeFD)
     while true {
-      let ready = poller.poll(timeoutMilliseconds: 1000)
+      lock.lock()
+      // Messages queued while sending the last batch go out without a wake-up.
+      sleeping = outgoing.isEmpty && !stopping
+      let idle = sleeping
+      lock.unlock()
+      let ready = poller.poll(timeoutMilliseconds: idle ? 1000 : 0)
       for (i, channel) in order.enumerated() where ready[i] {
         drain(channel)
       }
