@@ -63,3 +63,25 @@ def run_cell(kc, code: str, timeout: float = 30, **kwargs):
 
 def stdout_of(outputs) -> str:
     return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stdout")
+
+
+def interrupt_running_cell(km, kc, code: str, settle: float) -> float:
+    """Start `code`, interrupt it after `settle` seconds, check it ended with
+    KeyboardInterrupt, and return how long the interrupt took."""
+    import time
+
+    msg_id = kc.execute(code)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # wait until the cell runs
+        msg = kc.get_iopub_msg(timeout=10)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+            break
+    time.sleep(settle)
+    started = time.monotonic()
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=10)
+    elapsed = time.monotonic() - started
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    return elapsed

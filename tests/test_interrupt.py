@@ -6,22 +6,13 @@ import time
 
 import pytest
 
-from conftest import run_cell, stdout_of
+from conftest import interrupt_running_cell, run_cell, stdout_of
 
 LOOPS = {
     "busy": "while True:\n    pass",
     "sleep": "import time\ntime.sleep(100)",
     "numpy": "import numpy as np\nx = np.arange(1e6)\nwhile True:\n    x = np.sqrt(x * x + 1.0)",
 }
-
-
-def wait_for_execute_input(kc, msg_id, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        msg = kc.get_iopub_msg(timeout=timeout)
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
-            return
-    raise AssertionError("the cell never started")
 
 
 @pytest.mark.parametrize("kernel", ["tandem", "tandem-message"], indirect=True)
@@ -31,17 +22,7 @@ def test_interrupt_ends_cell_and_keeps_state(kernel, loop):
     reply, _ = run_cell(kc, "kept = 'still here'")
     assert reply["status"] == "ok"
 
-    msg_id = kc.execute(LOOPS[loop])
-    wait_for_execute_input(kc, msg_id)
-    time.sleep(0.3)
-    started = time.monotonic()
-    km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=10)
-    elapsed = time.monotonic() - started
-
-    assert reply["parent_header"]["msg_id"] == msg_id
-    assert reply["content"]["status"] == "error"
-    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    elapsed = interrupt_running_cell(km, kc, LOOPS[loop], settle=0.3)
     assert elapsed < 2.0, f"interrupt took {elapsed:.2f}s"
 
     reply, outputs = run_cell(kc, "print(kept)")

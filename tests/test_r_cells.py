@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from conftest import run_cell, stdout_of
+from conftest import interrupt_running_cell, run_cell, stdout_of
 
 
 def stderr_of(outputs) -> str:
@@ -141,14 +141,7 @@ def test_interrupt_r_cell_keeps_both_languages(kernel, loop):
     km, kc = kernel
     run_cell(kc, "py_kept = 1")
     run_cell(kc, "%%R\nr_kept <- 'still here'")
-    msg_id = kc.execute("%%R\n" + R_LOOPS[loop])
-    time.sleep(1.0)
-    started = time.monotonic()
-    km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=10)
-    elapsed = time.monotonic() - started
-    assert reply["parent_header"]["msg_id"] == msg_id
-    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    elapsed = interrupt_running_cell(km, kc, "%%R\n" + R_LOOPS[loop], settle=1.0)
     assert elapsed < 2.0, f"interrupt took {elapsed:.2f}s"
     reply, outputs = run_cell(kc, "%%R\ncat(r_kept, '\\n')")
     assert stdout_of(outputs) == "still here \n"
