@@ -13,7 +13,7 @@ SWIFT_FLAGS := -c $(SWIFT_CONFIG) --static-swift-stdlib
 BIN_DIR = $(shell swift build $(SWIFT_FLAGS) --show-bin-path)
 TANDEM = $(BIN_DIR)/tandem
 APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config \
-  r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay r-cran-evaluate \
+  r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-irkernel r-cran-testthat
 R_LIBRARY := $(VENV)/R-library
 R_SOURCES := $(shell find r/tandem -type f)
