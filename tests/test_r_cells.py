@@ -178,6 +178,10 @@ def test_completion_and_inspection_follow_the_cell_language(kernel):
     assert reply["found"] and "Concatenate" in reply["data"]["text/plain"]
     kc.is_complete("%%R\nf <- function() {")
     assert kc.get_shell_msg(timeout=30)["content"]["status"] == "incomplete"
+    kc.is_complete("%%R")  # a magic line alone: the body is still to come
+    assert kc.get_shell_msg(timeout=30)["content"]["status"] == "incomplete"
+    kc.is_complete("%%R\nx <- 1")
+    assert kc.get_shell_msg(timeout=30)["content"]["status"] == "complete"
     code = "import itert"
     kc.complete(code, len(code))
     assert "itertools" in kc.get_shell_msg(timeout=30)["content"]["matches"]

@@ -147,6 +147,12 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     }
     if Kernel.introspectionTypes.contains(type), let code = content["code"]?.stringValue {
       let (language, offset) = CellLanguage.of(code, defaultLanguage: defaultLanguage)
+      // A magic line with nothing under it yet: the cell goes on (as IPython says of %%time).
+      if type == "is_complete_request", offset > 0,
+        code.unicodeScalars.dropFirst(offset).allSatisfy({ $0.properties.isWhitespace })
+      {
+        return ("is_complete_reply", Array(#"{"status":"incomplete","indent":""}"#.utf8))
+      }
       if language == .r, let rEngine, let replyType {
         return (
           replyType, introspectR(type, content: CellLanguage.strip(content, offset: offset), rEngine, offset)
