@@ -145,29 +145,10 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
         ($0, Kernel.errorContent(ename: "UnknownMessageType", evalue: "Tandem does not serve \(type)"))
       }
     }
-    if Kernel.introspectionTypes.contains(type), let code = content["code"]?.stringValue {
-      let (language, offset) = CellLanguage.of(code, defaultLanguage: defaultLanguage)
-      // A magic line with nothing under it yet: the cell goes on (as IPython says of %%time).
-      if type == "is_complete_request", offset > 0,
-        code.unicodeScalars.dropFirst(offset).allSatisfy({ $0.properties.isWhitespace })
-      {
-        return ("is_complete_reply", Array(#"{"status":"incomplete","indent":""}"#.utf8))
-      }
-      if language == .r, let rEngine, let replyType {
-        return (
-          replyType, introspectR(type, content: CellLanguage.strip(content, offset: offset), rEngine, offset)
-        )
-      }
-      if offset > 0 {
-        var stripped = request
-        stripped.content = CellLanguage.strip(content, offset: offset).serialized
-        return serve(stripped, replyType: replyType).map { type, reply in
-          (
-            type,
-            (try? JSONValue.parse(reply)).map { CellLanguage.unstrip($0, offset: offset).serialized } ?? reply
-          )
-        }
-      }
+    if Kernel.introspectionTypes.contains(type), let code = content["code"]?.stringValue,
+      let reply = introspect(request, content: content, code: code, replyType: replyType)
+    {
+      return reply
     }
     if type == "execute_request" {
       lock.lock()
@@ -188,6 +169,36 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
   }
 
   static let introspectionTypes: Set<String> = ["complete_request", "inspect_request", "is_complete_request"]
+
+  /// Completion, inspection and is_complete for a cell whose first line names another
+  /// language (`%%R`, `%%python`) or whose language is R: served by that language, with
+  /// the magic line cut off and cursor positions moved to match. Nil for a plain cell
+  /// of the default language, which the engine serves as it is.
+  private func introspect(_ request: Message, content: JSONValue, code: String, replyType: String?)
+    -> (String, [UInt8])?
+  {
+    let type = request.msgType
+    let (language, offset) = CellLanguage.of(code, defaultLanguage: defaultLanguage)
+    // A magic line with nothing under it yet: the cell goes on (as IPython says of %%time).
+    if type == "is_complete_request", offset > 0,
+      code.unicodeScalars.dropFirst(offset).allSatisfy({ $0.properties.isWhitespace })
+    {
+      return ("is_complete_reply", Array(#"{"status":"incomplete","indent":""}"#.utf8))
+    }
+    let body = CellLanguage.strip(content, offset: offset)
+    if language == .r, let rEngine, let replyType {
+      return (replyType, introspectR(type, content: body, rEngine, offset))
+    }
+    guard offset > 0 else { return nil }
+    var stripped = request
+    stripped.content = body.serialized
+    return serve(stripped, replyType: replyType).map { type, reply in
+      (
+        type,
+        (try? JSONValue.parse(reply)).map { CellLanguage.unstrip($0, offset: offset).serialized } ?? reply
+      )
+    }
+  }
 
   /// Completion, help and is_complete for R code, answered by R.
   private func introspectR(_ type: String, content: JSONValue, _ rEngine: REngine, _ offset: Int) -> [UInt8] {

@@ -7,11 +7,16 @@ enum PythonLocation {
     let env = ProcessInfo.processInfo.environment
     if let explicit = env["TANDEM_PYTHON"], !explicit.isEmpty { return explicit }
     if let venv = env["VIRTUAL_ENV"], !venv.isEmpty { return venv + "/bin/python" }
-    for dir in (env["PATH"] ?? "/usr/bin").split(separator: ":") {
-      let candidate = "\(dir)/python3"
+    return onPath("python3") ?? "/usr/bin/python3"
+  }
+
+  /// The first executable `name` in the folders of PATH.
+  static func onPath(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+      let candidate = "\(dir)/\(name)"
       if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
-    return "/usr/bin/python3"
+    return nil
   }
 
   /// `R-library` in the environment of `python` (`<venv>/R-library`), where `make setup`
@@ -39,12 +44,7 @@ enum PythonLocation {
   /// stay one, or the venv is not found).
   static func absolute(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
-    if !path.contains("/") {
-      for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-        let candidate = "\(dir)/\(path)"
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-      }
-    }
+    if !path.contains("/"), let found = onPath(path) { return found }
     return FileManager.default.currentDirectoryPath + "/" + path
   }
 }
