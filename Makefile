@@ -14,7 +14,7 @@ BIN_DIR = $(shell swift build $(SWIFT_FLAGS) --show-bin-path)
 TANDEM = $(BIN_DIR)/tandem
 APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config \
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
-  r-cran-irkernel r-cran-testthat
+  r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat
 R_LIBRARY := $(VENV)/R-library
 R_SOURCES := $(shell find r/tandem -type f)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,7 +33,8 @@ test: setup build kernelspec unit integration
 setup: apt venv rlib
 
 apt: .build/apt.stamp
-.build/apt.stamp:
+# Re-checked when the Makefile (and so the package list) changes.
+.build/apt.stamp: Makefile
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages: $$missing"; \

@@ -34,6 +34,9 @@ let package = Package(
       name: "RSession",
       dependencies: ["JSON", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
     ),
+    // Where values crossing between Python and R travel when large (the format
+    // itself is coded in the Python and R halves).
+    .target(name: "Exchange"),
     // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
     // so it uses language mode 5.
     .target(
@@ -53,12 +56,13 @@ let package = Package(
     .executableTarget(
       name: "tandem",
       dependencies: [
-        "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ",
+        "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
+    .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
   ]
 )

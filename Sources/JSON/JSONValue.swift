@@ -12,9 +12,17 @@ public enum JSONValue: Sendable, Equatable {
   case object([String: JSONValue])
 
   /// The member `key` of an object, or nil for a missing key or a non-object.
+  /// Setting a member of a non-object makes it an object.
   public subscript(key: String) -> JSONValue? {
-    if case .object(let members) = self { return members[key] }
-    return nil
+    get {
+      if case .object(let members) = self { return members[key] }
+      return nil
+    }
+    set {
+      var members = objectValue ?? [:]
+      members[key] = newValue
+      self = .object(members)
+    }
   }
 
   public var stringValue: String? {

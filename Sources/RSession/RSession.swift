@@ -16,6 +16,19 @@ public struct RConfiguration: Sendable {
   }
 }
 
+/// One message from R: a JSON object with a `type`, and the frames after it.
+public struct RMessage {
+  public var body: JSONValue
+  public var frames: [[UInt8]]
+
+  public init(body: JSONValue, frames: [[UInt8]]) {
+    self.body = body
+    self.frames = frames
+  }
+
+  public subscript(key: String) -> JSONValue? { body[key] }
+}
+
 /// Why talking to R failed.
 public enum RSessionError: Error, CustomStringConvertible {
   /// R could not be started; the text says why and what to do.
@@ -115,17 +128,17 @@ public final class RSession {
     throw RSessionError.cannotStart("R did not connect within \(Int(timeout)) s")
   }
 
-  /// Sends one message to R.
-  public func send(_ message: JSONValue) throws {
+  /// Sends one message to R; `frames` (exchanged values) follow the JSON frame.
+  public func send(_ message: JSONValue, frames: [[UInt8]] = []) throws {
     guard let peer, let process, process.isRunning else {
       throw RSessionError.died("R is not running")
     }
-    try socket.send([peer, message.serialized])
+    try socket.send([peer, message.serialized] + frames)
   }
 
   /// The next message from R, or nil if none came within `timeout` seconds.
   /// Throws `.died` once R has ended.
-  public func receive(timeout: Double) throws -> JSONValue? {
+  public func receive(timeout: Double) throws -> RMessage? {
     var poller = ZMQPoller()
     poller.add(socket)
     if poller.poll(timeoutMilliseconds: Int(timeout * 1000))[0] {
@@ -133,7 +146,7 @@ public final class RSession {
         // Messages from an R that has since been replaced are dropped.
         guard frames.count >= 2, frames[0] == peer else { continue }
         do {
-          return try JSONValue.parse(frames[1])
+          return RMessage(body: try JSONValue.parse(frames[1]), frames: Array(frames.dropFirst(2)))
         } catch {
           logger.error("unreadable message from R: \(error)")
         }

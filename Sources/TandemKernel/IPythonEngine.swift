@@ -2,6 +2,7 @@ import JSON
 import JupyterWire
 import Logging
 import PythonEngine
+import RSession
 
 /// Python cells, run by IPython inside the embedded interpreter through the `tandem`
 /// Python package (`tandem._kernel`).
@@ -72,7 +73,9 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
       }
       var natives: [(String, PyRef)] = []
       if let rEngine {
-        rEngine.attach(to: self)
+        rEngine.attach(to: self) { [weak self] message in
+          self?.serveR(message) ?? RMessage(body: ["status": "error", "evalue": "the kernel is stopping"], frames: [])
+        }
         natives.append(("r_call", try makeRCall(rEngine)))
       }
       let kernel = try module.callMethod(
@@ -97,15 +100,32 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
     return reply.isNone ? nil : reply.bytesValue
   }
 
-  /// `r_call(request_json) -> reply_json`: what the R magics call.
+  /// `r_call(request_json, frames) -> [reply_json, frames]`: how the Python half
+  /// talks to R (the R magics, the `r` object).
   private func makeRCall(_ rEngine: REngine) throws -> PyRef {
     try PythonCallback.make(name: "r_call") { [weak self] args in
-      guard let bytes = args.first?.bytesValue, let request = try? JSONValue.parse(bytes) else {
-        throw PythonError(typeName: "TypeError", message: "r_call(request_json)")
+      guard args.count == 2, let bytes = args[0].bytesValue, let request = try? JSONValue.parse(bytes) else {
+        throw PythonError(typeName: "TypeError", message: "r_call(request_json, frames)")
       }
+      let frames = args[1].sequenceItems.compactMap(\.bytesValue)
       let count = request["result"]?.boolValue == true ? request["execution_count"]?.intValue : nil
-      let reply = rEngine.run(request, frontend: self?.frontend, resultCount: count)
-      return PyRef(bytes: reply.serialized)
+      let reply = rEngine.run(request, frames: frames, frontend: self?.frontend, resultCount: count)
+      return PyRef(list: [PyRef(bytes: reply.body.serialized), PyRef(list: reply.frames.map { PyRef(bytes: $0) })])
+    }
+  }
+
+  /// A call from R into Python (`py$x`), on the Python thread that waits for R.
+  private func serveR(_ message: RMessage) -> RMessage {
+    do {
+      guard let kernel else { throw PythonError(typeName: "RuntimeError", message: "Python is not ready") }
+      let frames = PyRef(list: message.frames.map { PyRef(bytes: $0) })
+      let reply = try kernel.callMethod("serve_r", PyRef(bytes: message.body.serialized), frames).sequenceItems
+      guard reply.count == 2, let body = reply[0].bytesValue.flatMap({ try? JSONValue.parse($0) }) else {
+        throw PythonError(typeName: "TypeError", message: "serve_r must return [reply_json, frames]")
+      }
+      return RMessage(body: body, frames: reply[1].sequenceItems.compactMap(\.bytesValue))
+    } catch {
+      return RMessage(body: ["status": "error", "evalue": .string("\(error)")], frames: [])
     }
   }
 

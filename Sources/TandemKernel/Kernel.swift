@@ -206,7 +206,7 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
       return Kernel.errorContent(ename: "InvalidMessage", evalue: "")
     }
     request["type"] = .string(String(type.dropLast("_request".count)))
-    var reply = rEngine.run(.object(request), frontend: nil, resultCount: nil).objectValue ?? [:]
+    var reply = rEngine.run(.object(request), frontend: nil, resultCount: nil).body.objectValue ?? [:]
     reply["type"] = nil
     if type == "is_complete_request", reply["status"]?.stringValue == "error" {
       reply = ["status": "unknown"]

@@ -19,6 +19,11 @@ public final class REngine {
   private let session: RSession
   private let logger: Logger
   private weak var waiter: EngineWaiting?
+  private var pythonHandler: PythonHandler?
+
+  /// Serves a call R makes into Python while it runs (`py$x`, `py_eval()`): takes the
+  /// request and its frames, returns the reply and its frames.
+  public typealias PythonHandler = (RMessage) -> RMessage
 
   public init(configuration: RConfiguration, logger: Logger) throws {
     session = try RSession(configuration: configuration, logger: logger)
@@ -26,8 +31,9 @@ public final class REngine {
   }
 
   /// Sets how the engine waits; the Python engine, on whose thread R requests run.
-  public func attach(to waiter: EngineWaiting) {
+  public func attach(to waiter: EngineWaiting, pythonHandler: @escaping PythonHandler) {
     self.waiter = waiter
+    self.pythonHandler = pythonHandler
   }
 
   /// `R.version.string` of the R that runs, or "" before R started.
@@ -58,9 +64,13 @@ public final class REngine {
   }
 
   /// Runs one request in R and serves what R sends meanwhile (output, input
-  /// requests) until R's reply, which is returned. `resultCount` is the execution
-  /// count for an `execute_result`, when R reports a cell's value.
-  public func run(_ request: JSONValue, frontend: Frontend?, resultCount: Int64?) -> JSONValue {
+  /// requests, calls into Python) until R's reply, which is returned. `frames` carry
+  /// exchanged values. `resultCount` is the execution count for an
+  /// `execute_result`, when R reports a cell's value. Reentrant: a call into Python
+  /// may run another request in R.
+  public func run(_ request: JSONValue, frames: [[UInt8]] = [], frontend: Frontend?, resultCount: Int64?)
+    -> RMessage
+  {
     do {
       let fresh = try session.start()
       if fresh && session.starts > 1, let frontend {
@@ -69,12 +79,18 @@ public final class REngine {
         ]
         frontend.publish("stream", content: note.serialized, metadata: Array("{}".utf8), buffers: [])
       }
-      try session.send(request)
+      try session.send(request, frames: frames)
       while true {
         guard let message = try receive() else { continue }
         switch message["type"]?.stringValue {
         case "reply":
           return message
+        case "python":
+          var reply =
+            pythonHandler?(message)
+            ?? RMessage(body: ["status": "error", "evalue": "Python is not available"], frames: [])
+          reply.body["type"] = "reply"
+          try session.send(reply.body, frames: reply.frames)
         case "display":
           publishDisplay(message, frontend: frontend, resultCount: resultCount)
         case "clear_output":
@@ -95,17 +111,22 @@ public final class REngine {
       case .cannotStart(let why):
         text = "R could not start: \(why)"
       }
-      return [
-        "status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)],
-      ]
+      return Self.failure(text)
     } catch {
-      return ["status": "error", "ename": "RSessionError", "evalue": .string("\(error)"), "traceback": []]
+      return Self.failure("\(error)")
     }
+  }
+
+  private static func failure(_ text: String) -> RMessage {
+    let body: JSONValue = [
+      "status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)],
+    ]
+    return RMessage(body: body, frames: [])
   }
 
   /// The next message from R, waiting briefly with the engine's lock released; an
   /// interrupt meanwhile is passed on to R, whose request then ends as "interrupted".
-  private func receive() throws -> JSONValue? {
+  private func receive() throws -> RMessage? {
     var thrown: Error?
     let message = waiter?.waiting {
       do {
@@ -126,7 +147,7 @@ public final class REngine {
     return message ?? nil
   }
 
-  private func publishDisplay(_ message: JSONValue, frontend: Frontend?, resultCount: Int64?) {
+  private func publishDisplay(_ message: RMessage, frontend: Frontend?, resultCount: Int64?) {
     var content: [String: JSONValue] = [
       "data": message["data"] ?? [:], "metadata": message["metadata"] ?? [:],
     ]
@@ -142,7 +163,7 @@ public final class REngine {
   }
 
   /// R asked for input: the frontend answers (input_request/input_reply), R gets it.
-  private func answerInputRequest(_ message: JSONValue, frontend: Frontend?) throws {
+  private func answerInputRequest(_ message: RMessage, frontend: Frontend?) throws {
     guard let frontend else { return }
     let prompt = message["prompt"]?.stringValue ?? ""
     do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exchange
 import Foundation
 import JSON
 import JupyterWire
@@ -77,6 +78,15 @@ struct KernelCommand: ParsableCommand {
     } catch {
       fail("cannot set up the R session: \(error)")
     }
+    // Before Python and R start, so that both inherit where large values travel.
+    let exchangeArea: ExchangeArea?
+    do {
+      exchangeArea = try ExchangeArea.create()
+      setenv(ExchangeArea.environmentVariable, exchangeArea!.path, 1)
+    } catch {
+      logger.warning("no shared-memory folder for exchanged values (\(error)); they travel as messages")
+      exchangeArea = nil
+    }
     if language == .r {
       // R-first: R boots while Python initialises.
       rEngine.launch()
@@ -87,6 +97,7 @@ struct KernelCommand: ParsableCommand {
       try engine.start()
     } catch {
       capture.flush()
+      exchangeArea?.remove()
       fail("\(error)")
     }
     var rLanguageInfo: JSONValue?
@@ -104,6 +115,7 @@ struct KernelCommand: ParsableCommand {
       defaultLanguage: language, rLanguageInfo: rLanguageInfo)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
     kernel.run()
+    exchangeArea?.remove()
     Foundation.exit(0)
   }
 }

@@ -9,13 +9,21 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["RError", "__version__"]
+__all__ = ["ConversionError", "RError", "r", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    # RError lives with the R magics, which need IPython: load them on first use.
+    # These live with the R magics, which need IPython: load them on first use.
     if name == "RError":
         from ._rmagic import RError
 
         return RError
+    if name == "ConversionError":
+        from ._bridge import ConversionError
+
+        return ConversionError
+    if name == "r":
+        from ._bridge import session
+
+        return session()
     raise AttributeError(f"module 'tandem' has no attribute {name!r}")

@@ -22,6 +22,8 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
+from . import _bridge
+from ._bridge import Bridge
 from ._rmagic import RMagics, r_first_transformer
 from ._shell import TandemShell
 from ._stdin import Stdin
@@ -51,8 +53,12 @@ class Kernel:
         self.stdin = Stdin(request_input)
         self.stdin.install()
         self.comm_manager = _comms.install(self.publish)
+        self.bridge: Bridge | None = None
         if "r_call" in natives:
-            self.r = RMagics(self.shell, natives["r_call"], lambda: self.stdin.allowed)
+            self.bridge = Bridge(natives["r_call"], self.shell.user_ns)
+            _bridge.install(self.bridge)
+            self.shell.user_ns["r"] = _bridge.R(self.bridge)
+            self.r = RMagics(self.shell, self.bridge, lambda: self.stdin.allowed)
             self.shell.register_magics(self.r)
             if language == "r":
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
@@ -89,6 +95,12 @@ class Kernel:
         """Serve one request; returns the reply content, or None for comm messages."""
         reply = self._handlers[msg_type](json.loads(content), buffers)
         return None if reply is None else dumps(reply)
+
+    def serve_r(self, request: bytes, frames: list) -> list:
+        """A call from R while it runs (``py$x``): ``[reply_json, frames]``."""
+        if self.bridge is None:
+            return [dumps({"status": "error", "evalue": "no R bridge"}), []]
+        return self.bridge.serve(request, frames)
 
     def after_request(self) -> None:
         """Deferred work once the reply is out."""

@@ -7,15 +7,14 @@ and the plot settings, and turn R's outcome into Python's: an R error becomes an
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, Callable
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ._bridge import Bridge, ConversionError, pack
 from ._streams import flush_streams
-
-RCall = Callable[[bytes], bytes]
 
 _DEVICES = {"png": ["text/plain", "image/png"], "svg": ["text/plain", "image/svg+xml"]}
 
@@ -35,15 +34,29 @@ class RError(Exception):
 class RMagics(Magics):
     """Run R code in the kernel's R session."""
 
-    def __init__(self, shell, call: RCall, stdin_allowed: Callable[[], bool]) -> None:
+    def __init__(self, shell, bridge: Bridge, stdin_allowed: Callable[[], bool]) -> None:
         super().__init__(shell)
-        self._call = call
+        self._bridge = bridge
         self._stdin_allowed = stdin_allowed
         self.device = "png"
 
-    def run(self, code: str, *, result: bool, plot: dict[str, Any] | None = None) -> None:
-        """Run R code; with ``result`` its last visible value is the cell's result."""
-        request = {
+    def run(
+        self,
+        code: str,
+        *,
+        result: bool,
+        plot: dict[str, Any] | None = None,
+        inputs: dict[str, str] | None = None,
+        outputs: dict[str, str] | None = None,
+        capture: bool = False,
+    ) -> Any:
+        """Run R code; with ``result`` its last visible value is the cell's result.
+
+        ``inputs`` maps R names to the Python variables they receive, ``outputs``
+        Python names to the R variables they receive afterwards; with ``capture``
+        the code's last visible value is returned to Python.
+        """
+        request: dict[str, Any] = {
             "type": "execute",
             "code": code,
             "allow_stdin": self._stdin_allowed(),
@@ -51,8 +64,25 @@ class RMagics(Magics):
             "execution_count": self.shell.displayhook.prompt_count,
             "plot": {"mimetypes": _DEVICES[self.device], **(plot or {})},
         }
+        frames: list = []
+        if inputs:
+            values = {}
+            for r_name, py_name in inputs.items():
+                if py_name not in self.shell.user_ns:
+                    raise NameError(f"-i {py_name}: Python has no variable named {py_name}")
+                values[r_name] = self.shell.user_ns[py_name]
+            header, frames, errors = pack(values)
+            if errors:
+                # The values that can cross still arrive; the cell does not run without the rest.
+                if header["values"]:
+                    self._bridge.call({"type": "assign", "values": header}, frames)
+                raise ConversionError("; ".join(errors))
+            request["inputs"] = header
+        if outputs:
+            request["outputs"] = list(dict.fromkeys(outputs.values()))
+        request["capture"] = capture
         flush_streams()  # Python's output so far comes before R's
-        reply = json.loads(self._call(json.dumps(request).encode()))
+        reply, reply_frames = self._bridge.call(request, frames)
         for payload in reply.get("payload") or []:
             self.shell.payload_manager.write_payload(payload)
         status = reply.get("status")
@@ -60,30 +90,44 @@ class RMagics(Magics):
             raise KeyboardInterrupt
         if status == "error":
             raise RError(reply.get("evalue", ""), reply.get("traceback"))
+        if not (outputs or capture):
+            return None
+        values, errors = self._bridge.decode_reply(reply, reply_frames)
+        for py_name, r_name in (outputs or {}).items():
+            if r_name in values:
+                self.shell.user_ns[py_name] = values[r_name]
+        if errors:
+            raise ConversionError("; ".join(errors))
+        return values.get(".value")
 
     @magic_arguments()
+    @argument("-i", "--input", action="append", default=[], help="Python variables to assign in R first: x,y or rname=pyname.")
+    @argument("-o", "--output", action="append", default=[], help="R variables to assign in Python after: x,y or pyname=rname.")
     @argument("-w", "--width", type=float, help="Width of plots (in --units).")
     @argument("-h", "--height", type=float, help="Height of plots (in --units).")
     @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of width and height.")
     @argument("-r", "--res", type=int, help="Resolution of PNG plots in dots per inch.")
-    @argument("code", nargs="*", help="R code to run before the cell body.")
     @line_cell_magic
-    def R(self, line: str, cell: str | None = None) -> None:
-        """Run R code: ``%R expr`` for one line, ``%%R`` for the whole cell.
+    def R(self, line: str, cell: str | None = None) -> Any:
+        """Run R code: ``%R expr`` for one line (its value returns to Python),
+        ``%%R`` for the whole cell.
 
-        Plots appear inline as PNG (``%Rdevice svg`` for SVG) at the size given by
-        ``-w``/``-h`` in ``-u`` units (R's ``repr.plot.*`` options otherwise).
+        ``-i x,y`` assigns Python variables in R before the code runs (``-i
+        rname=pyname`` under another name), ``-o x,y`` assigns R variables in Python
+        after it. Plots appear inline as PNG (``%Rdevice svg`` for SVG) at the size
+        given by ``-w``/``-h`` in ``-u`` units (R's ``repr.plot.*`` options otherwise).
         """
-        plot: dict[str, Any] = {}
-        code = ""
-        if line.strip():
-            args = parse_argstring(self.R, line)
-            plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
-            plot = {k: v for k, v in plot.items() if v is not None}
-            code = " ".join(args.code)
+        options, code = _split_options(line)
+        args = parse_argstring(self.R, options)
+        plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
+        plot = {k: v for k, v in plot.items() if v is not None}
+        inputs = _name_pairs(args.input)
+        outputs = _name_pairs(args.output)
         if cell is not None:
-            code = f"{code}\n{cell}" if code else cell
-        self.run(code, result=cell is not None, plot=plot)
+            code = f"{code}\n{cell}" if code.strip() else cell
+        return self.run(
+            code, result=cell is not None, plot=plot, inputs=inputs, outputs=outputs, capture=cell is None
+        )
 
     @line_magic
     def Rdevice(self, line: str) -> None:
@@ -92,6 +136,28 @@ class RMagics(Magics):
         if device not in _DEVICES:
             raise ValueError(f"unknown device {device!r}: use one of {', '.join(_DEVICES)}")
         self.device = device
+
+
+_OPTION = re.compile(r"\s*(--?[A-Za-z]+)(?:=|\s+)(\S+)")
+
+
+def _split_options(line: str) -> tuple[str, str]:
+    """Splits ``-w 5 -i x code...`` into the options and the R code, which is kept
+    as written (quotes and all)."""
+    position = 0
+    while match := _OPTION.match(line, position):
+        position = match.end()
+    return line[:position], line[position:].strip()
+
+
+def _name_pairs(specs: list[str]) -> dict[str, str]:
+    """``["x,y", "a=b"]`` -> ``{"x": "x", "y": "y", "a": "b"}`` (target -> source)."""
+    pairs = {}
+    for spec in specs:
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            target, _, source = item.partition("=")
+            pairs[target.strip()] = (source or target).strip()
+    return pairs
 
 
 def r_first_transformer(lines: list[str]) -> list[str]:

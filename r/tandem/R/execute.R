@@ -21,7 +21,14 @@ execute_request <- function(request) {
     return(list(status = "error", ename = "SyntaxError", evalue = message,
                 traceback = list(paste("Error in parse:", message))))
   }
+  # `%%R -i`: the values from Python, assigned before the code runs.
+  if (!is.null(request$inputs)) {
+    inputs <- decode_values(request$inputs, request$.frames)
+    for (name in names(inputs)) assign(name, inputs[[name]], envir = globalenv())
+  }
   n <- length(exprs)
+  capture <- isTRUE(request$capture)
+  last <- list(value = NULL, visible = FALSE)
   for (i in seq_len(n)) {
     outcome <- evaluate_expression(exprs[[i]])
     report_warnings(outcome$warnings)
@@ -29,9 +36,26 @@ execute_request <- function(request) {
     if (!is.null(outcome$error)) {
       return(error_reply(outcome$error, outcome$calls))
     }
-    if (outcome$visible) show_value(outcome$value, result = isTRUE(request$result) && i == n)
+    if (capture && i == n) {
+      last <- outcome
+    } else if (outcome$visible) {
+      show_value(outcome$value, result = isTRUE(request$result) && i == n)
+    }
   }
-  list(status = "ok", payload = state$payload)
+  reply <- list(status = "ok", payload = state$payload)
+  # `%R expr` returns the expression's visible value; `%%R -o` returns variables.
+  outputs <- list()
+  if (capture && last$visible) outputs[[".value"]] <- last$value
+  for (name in unlist(request$outputs)) {
+    if (!exists(name, envir = globalenv())) {
+      return(list(status = "error", ename = "RError",
+                  evalue = sprintf("-o %s: R has no variable named %s", name, name),
+                  traceback = list(sprintf("Error: R has no variable named %s", name))))
+    }
+    outputs[name] <- list(get(name, envir = globalenv()))
+  }
+  if (capture || length(request$outputs)) reply <- attach_values(reply, outputs)
+  reply
 }
 
 # The function whose frame separates Tandem's frames from the user's in a traceback.

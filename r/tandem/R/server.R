@@ -2,6 +2,7 @@
 # Interrupts (SIGINT from the kernel) end the running request, never the loop.
 
 serve <- function(endpoint, kernel_pid = NA_integer_) {
+  state$kernel_pid <- kernel_pid
   connect_kernel(endpoint)
   setup_session()
   send_message(list(type = "ready", pid = Sys.getpid(), version = R.version.string))
@@ -12,26 +13,39 @@ serve <- function(endpoint, kernel_pid = NA_integer_) {
       next
     }
     if (identical(request$type, "shutdown")) quit(save = "no", status = 0L)
-    reply <- tryCatch(
-      handle_request(request),
-      interrupt = function(e) list(status = "interrupted"),
-      error = function(e) list(status = "error", ename = "TandemError", evalue = conditionMessage(e))
-    )
-    reply$type <- "reply"
-    # A second interrupt while the reply is being sent must not lose it.
-    repeat {
-      sent <- tryCatch({
-        send_message(reply)
-        TRUE
-      }, interrupt = function(e) FALSE)
-      if (sent) break
-    }
+    # The answer to a call into Python that an interrupt abandoned.
+    if (identical(request$type, "reply")) next
+    serve_request(request)
+  }
+}
+
+# Runs one request from the kernel and sends the reply (with its frames).
+serve_request <- function(request) {
+  reply <- tryCatch(
+    handle_request(request),
+    interrupt = function(e) list(status = "interrupted"),
+    error = function(e) list(status = "error", ename = "TandemError", evalue = conditionMessage(e))
+  )
+  reply$type <- "reply"
+  frames <- reply$.frames
+  reply$.frames <- NULL
+  # A second interrupt while the reply is being sent must not lose it.
+  repeat {
+    sent <- tryCatch({
+      send_message(reply, if (is.null(frames)) list() else frames)
+      TRUE
+    }, interrupt = function(e) FALSE)
+    if (sent) break
   }
 }
 
 handle_request <- function(request) {
   switch(request$type,
     execute = execute_request(request),
+    get = get_request(request),
+    eval = eval_request(request),
+    assign = assign_request(request),
+    names = list(status = "ok", names = as.list(ls(globalenv()))),
     complete = complete_request(request),
     inspect = inspect_request(request),
     is_complete = is_complete_request(request),
@@ -56,4 +70,6 @@ setup_session <- function() {
   )
   install_stdin()
   open_plot_device()
+  # `py`, `py_eval()` and `py_run()` for the user's code.
+  suppressPackageStartupMessages(library("tandem", character.only = TRUE))
 }

@@ -19,16 +19,23 @@ to_json <- function(x) {
 
 ok_reply <- list(status = "ok", payload = list(), type = "reply")
 
-# Sends one message to the kernel. Output R printed so far is flushed first, so
-# the kernel sees it before anything sent here.
-send_message <- function(x) {
+# Sends one message to the kernel; `frames` (raw vectors: exchanged values)
+# follow the JSON. Output R printed so far is flushed first, so the kernel sees it
+# before anything sent here.
+send_message <- function(x, frames = list()) {
   flush(stdout())
   flush(stderr())
-  pbdZMQ::zmq.msg.send(charToRaw(enc2utf8(to_json(x))), transport$socket, serialize = FALSE)
+  json <- charToRaw(enc2utf8(to_json(x)))
+  if (length(frames)) {
+    pbdZMQ::zmq.send.multipart(transport$socket, c(list(json), frames), serialize = FALSE)
+  } else {
+    pbdZMQ::zmq.msg.send(json, transport$socket, serialize = FALSE)
+  }
   invisible(NULL)
 }
 
-# Waits up to `timeout` ms for a message; NULL when none came.
+# Waits up to `timeout` ms for a message; NULL when none came. Frames after the
+# JSON are in the message's `.frames`.
 receive_message <- function(timeout = -1L) {
   # zmq.poll returns the poll result and errno; the first is the count of ready sockets.
   ready <- pbdZMQ::zmq.poll(c(transport$socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
@@ -36,5 +43,7 @@ receive_message <- function(timeout = -1L) {
     return(NULL)
   }
   frames <- pbdZMQ::zmq.recv.multipart(transport$socket, unserialize = FALSE)
-  jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
+  message <- jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
+  if (length(frames) > 1L) message$.frames <- frames[-1L]
+  message
 }

@@ -1,0 +1,224 @@
+"""Python's side of the bridge to R: the ``r`` object and the calls R makes.
+
+Every crossing value goes through the exchange format (:mod:`tandem._exchange`).
+Python asks R with the kernel's ``r_call`` (a request and its frames in, R's reply
+and its frames out); while R runs, R's calls into Python (``py$x``) arrive at
+:func:`Bridge.serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable
+
+from . import _exchange
+from ._exchange import NoMapping, Reader, Writer
+
+RCall = Callable[[bytes, list], list]
+
+
+class ConversionError(TypeError):
+    """A value that cannot cross between Python and R; the message says which and why."""
+
+    def _render_traceback_(self) -> list[str]:
+        # The message names the value and the fix; Tandem's own frames add nothing.
+        return [f"ConversionError: {self}"]
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], list[str]]:
+    """Encodes named values into one message: header, frames, and an error line
+    for each value that cannot cross (the others still do)."""
+    writer = Writer()
+    nodes = {}
+    errors = []
+    for name, value in values.items():
+        try:
+            nodes[name] = _exchange.encode(value, writer)
+        except NoMapping as error:
+            errors.append(
+                f"{name} ({_type_name(value)}) cannot cross to {to}: {error}. "
+                "Convert it to a type in Tandem's conversion table first."
+            )
+    header, frames = writer.finish({"values": nodes}, os.environ.get("TANDEM_EXCHANGE_DIR"))
+    return header, frames, errors
+
+
+def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, Any], list[str]]:
+    """The named values of one message, and an error line for each that has no
+    Python counterpart."""
+    reader = Reader(header, frames)
+    values = {}
+    errors = []
+    for name, node in header.get("values", {}).items():
+        try:
+            values[name] = _exchange.decode(node, reader)
+        except NoMapping as error:
+            errors.append(f"{name} cannot cross from {source}: {error}")
+    return values, errors
+
+
+class Bridge:
+    """Requests to R and R's requests to Python, for one kernel."""
+
+    def __init__(self, r_call: RCall, namespace: dict) -> None:
+        self._r_call = r_call
+        self.namespace = namespace
+
+    def call(self, request: dict, frames: list | None = None) -> tuple[dict, list]:
+        """Sends one request to R; returns its reply and the reply's frames."""
+        reply, reply_frames = self._r_call(json.dumps(request).encode(), frames or [])
+        return json.loads(reply), reply_frames
+
+    def request_values(self, request: dict) -> dict[str, Any]:
+        """Sends a request whose reply carries values; raises R's error or a
+        :class:`ConversionError`."""
+        from ._rmagic import RError
+
+        reply, frames = self.call(request)
+        if reply.get("status") == "interrupted":
+            raise KeyboardInterrupt
+        if reply.get("status") != "ok":
+            if reply.get("ename") == "NameError":
+                raise NameError(reply.get("evalue", ""))
+            raise RError(reply.get("evalue", ""), reply.get("traceback"))
+        return self.values_of(reply, frames)
+
+    def values_of(self, reply: dict, frames: list) -> dict[str, Any]:
+        """The values a reply carries; raises :class:`ConversionError` naming
+        those that could not cross."""
+        values, errors = self.decode_reply(reply, frames)
+        if errors:
+            raise ConversionError("; ".join(errors))
+        return values
+
+    def decode_reply(self, reply: dict, frames: list) -> tuple[dict[str, Any], list[str]]:
+        """The values a reply carries, and an error line for each that could not cross."""
+        errors = list(reply.get("errors", {}).values())
+        values: dict[str, Any] = {}
+        if "values" in reply:
+            values, decode_errors = unpack(reply["values"], frames)
+            errors += decode_errors
+        return values, errors
+
+    def assign(self, values: dict[str, Any]) -> None:
+        """Assigns values to R variables of these names; a value that cannot cross
+        raises :class:`ConversionError` after the others were assigned."""
+        header, frames, errors = pack(values)
+        if header["values"]:
+            reply, _ = self.call({"type": "assign", "values": header}, frames)
+            if reply.get("status") != "ok":
+                from ._rmagic import RError
+
+                raise RError(reply.get("evalue", ""), reply.get("traceback"))
+        else:
+            _exchange.release(header)
+        if errors:
+            raise ConversionError("; ".join(errors))
+
+    def serve(self, request_json: bytes, frames: list) -> list:
+        """Serves a call from R: ``get``/``eval``/``exec``/``set``/``names``.
+        Returns ``[reply_json, frames]``."""
+        request = json.loads(request_json)
+        try:
+            reply, reply_frames = self._serve(request, frames)
+        except BaseException as error:  # noqa: BLE001 - every failure goes back to R
+            if "values" in request:
+                _exchange.release(request["values"])
+            reply, reply_frames = {"status": "error", "evalue": _describe(error)}, []
+        return [json.dumps(reply).encode(), reply_frames]
+
+    def _serve(self, request: dict, frames: list) -> tuple[dict, list]:
+        op = request.get("op")
+        if op == "get":
+            name = request["name"]
+            if name not in self.namespace:
+                raise NameError(f"Python has no variable named {name}")
+            return self._reply_values({name: self.namespace[name]})
+        if op == "eval":
+            value = eval(compile(request["code"], "<py_eval>", "eval"), self.namespace)  # noqa: S307
+            return self._reply_values({"value": value})
+        if op == "exec":
+            exec(compile(request["code"], "<py_run>", "exec"), self.namespace)  # noqa: S102
+            return {"status": "ok"}, []
+        if op == "set":
+            values, errors = unpack(request["values"], frames)
+            self.namespace.update(values)
+            if errors:
+                return {"status": "error", "evalue": "; ".join(errors)}, []
+            return {"status": "ok"}, []
+        if op == "names":
+            return {"status": "ok", "names": [n for n in self.namespace if not n.startswith("_")]}, []
+        raise ValueError(f"unknown request {op!r} from R")
+
+    def _reply_values(self, values: dict[str, Any]) -> tuple[dict, list]:
+        header, frames, errors = pack(values)
+        if errors:
+            _exchange.release(header)
+            return {"status": "error", "evalue": "; ".join(errors)}, []
+        return {"status": "ok", "values": header}, frames
+
+
+_installed: Bridge | None = None
+
+
+def install(bridge: Bridge) -> None:
+    """Makes ``bridge`` the one ``tandem.r`` uses."""
+    global _installed
+    _installed = bridge
+
+
+def session() -> R:
+    """The kernel's R session (``tandem.r``)."""
+    if _installed is None:
+        raise RuntimeError("tandem.r works inside the Tandem kernel, which runs R")
+    return R(_installed)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(error).__name__}: {error}"
+
+
+class R:
+    """The kernel's R session, as seen from Python.
+
+    ``r.x`` reads the R variable ``x``, ``r.x = value`` assigns it, and
+    ``r("expr")`` or ``r["expr"]`` evaluates R code and returns its value.
+    """
+
+    def __init__(self, bridge: Bridge) -> None:
+        object.__setattr__(self, "_bridge", bridge)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._bridge.request_values({"type": "get", "name": name})[name]
+        except NameError as error:
+            raise AttributeError(str(error)) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._bridge.assign({name: value})
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._bridge.assign({name: value})
+
+    def __getitem__(self, code: str) -> Any:
+        return self(code)
+
+    def __call__(self, code: str) -> Any:
+        return self._bridge.request_values({"type": "eval", "code": code})["value"]
+
+    def __dir__(self) -> list[str]:
+        reply, _ = self._bridge.call({"type": "names"})
+        return list(reply.get("names", []))
+
+    def __repr__(self) -> str:
+        return "<R session: r.x reads, r.x = value assigns, r('code') evaluates>"

@@ -1,0 +1,570 @@
+"""Values between Python and R: the Python half of the exchange format.
+
+A value crosses as a JSON header (the type tree) plus raw little-endian buffers
+laid out 64-byte aligned in one blob; ``docs/exchange-format.md`` is the
+specification. Encoding and decoding are vectorised with numpy: no text repr and
+no per-element Python loops, so a million-row frame costs a few copies of its
+bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+VERSION = 1
+ALIGN = 64
+#: Blobs at least this large travel through a file in shared memory instead of
+#: a ZeroMQ frame: one copy in, one copy out.
+FILE_THRESHOLD = 1 << 20
+
+_INT32_MIN = -(2**31)
+_INT64_MIN = -(2**63)
+_counter = itertools.count()
+
+
+class NoMapping(TypeError):
+    """A value with no counterpart in the other language."""
+
+
+# --- the blob -----------------------------------------------------------------
+
+
+@dataclass
+class Writer:
+    """Collects the buffers of one message and lays them out aligned."""
+
+    parts: list[tuple[int, memoryview]] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, data: Any) -> int:
+        """Adds a buffer (anything with the buffer protocol); returns its index."""
+        view = memoryview(data)
+        if not view.c_contiguous:
+            view = memoryview(np.ascontiguousarray(data))
+        view = view.cast("B") if view.ndim != 1 or view.format != "B" else view
+        offset = -(-self.size // ALIGN) * ALIGN
+        self.parts.append((offset, view))
+        self.size = offset + view.nbytes
+        return len(self.parts) - 1
+
+    def layout(self) -> list[list[int]]:
+        return [[offset, view.nbytes] for offset, view in self.parts]
+
+    def finish(self, header: dict, directory: str | None) -> tuple[dict, list[bytes]]:
+        """The header and the frames that carry the blob: one frame, or none when
+        the blob went to a file in ``directory``."""
+        header = {"exchange": VERSION, **header, "buffers": self.layout(), "size": self.size}
+        if directory and self.size >= FILE_THRESHOLD:
+            path = os.path.join(directory, f"py-{os.getpid()}-{next(_counter)}")
+            with open(path, "wb", buffering=0) as out:
+                position = 0
+                for offset, view in self.parts:
+                    if offset > position:
+                        out.write(bytes(offset - position))
+                    out.write(view)
+                    position = offset + view.nbytes
+            header["file"] = path
+            return header, []
+        blob = bytearray(self.size)
+        for offset, view in self.parts:
+            blob[offset : offset + view.nbytes] = view
+        return header, [bytes(blob)] if self.parts else []
+
+
+class Reader:
+    """The buffers of one received message, as numpy views of its blob."""
+
+    def __init__(self, header: dict, frames: list) -> None:
+        if header.get("exchange") != VERSION:
+            raise ValueError(f"exchange format version {header.get('exchange')!r}, expected {VERSION}")
+        self.layout = header.get("buffers", [])
+        size = header.get("size", 0)
+        path = header.get("file")
+        if path:
+            # Writable and owned by this side: read once into fresh memory, then
+            # the file is gone.
+            self.blob = np.empty(size, dtype=np.uint8)
+            try:
+                with open(path, "rb", buffering=0) as source:
+                    if source.readinto(memoryview(self.blob)) != size:
+                        raise ValueError(f"exchange file {path} is shorter than {size} bytes")
+            finally:
+                os.unlink(path)
+        elif frames:
+            self.blob = np.frombuffer(frames[0], dtype=np.uint8)
+            if self.blob.nbytes < size:
+                raise ValueError("exchange frame is shorter than its header says")
+        else:
+            self.blob = np.empty(0, dtype=np.uint8)
+        self.owned = bool(path)
+
+    def array(self, index: int, dtype: Any, count: int | None = None) -> np.ndarray:
+        offset, length = self.layout[index]
+        values = self.blob[offset : offset + length].view(dtype)
+        if count is not None and values.size != count:
+            raise ValueError(f"buffer {index} holds {values.size} values, expected {count}")
+        # Frames are immutable bytes: copy so users get ordinary writable arrays.
+        return values if self.owned else values.copy()
+
+    def bytes(self, index: int) -> bytes:
+        offset, length = self.layout[index]
+        return self.blob[offset : offset + length].tobytes()
+
+
+def release(header: dict) -> None:
+    """Removes the file of a message that will not be read."""
+    path = header.get("file")
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+# --- encoding -------------------------------------------------------------------
+
+
+def encode(value: Any, writer: Writer) -> dict:
+    """The type tree of ``value``, its buffers added to ``writer``.
+
+    Raises :class:`NoMapping` for a value with no R counterpart.
+    """
+    import pandas as pd
+
+    if value is None:
+        return {"kind": "null"}
+    if value is pd.NA:
+        return _vector(writer, "logical", np.zeros(1, np.uint8), np.ones(1, bool))
+    if isinstance(value, (bool, np.bool_)):
+        return _vector(writer, "logical", np.array([value], np.uint8))
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if _INT32_MIN < value < 2**31:
+            return _vector(writer, "integer", np.array([value], np.int32))
+        if _INT64_MIN < value < 2**63:
+            return _vector(writer, "int64", np.array([value], np.int64))
+        raise NoMapping(f"the int {value} does not fit in 64 bits; R's integer64 cannot hold it")
+    if isinstance(value, (float, np.floating)):
+        return _vector(writer, "double", np.array([value], np.float64))
+    if isinstance(value, (complex, np.complexfloating)):
+        return _vector(writer, "complex", np.array([value], np.complex128))
+    if isinstance(value, str):
+        return encode_array(np.array([value], dtype=object), writer)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = memoryview(value).cast("B")
+        return {"kind": "vector", "type": "raw", "length": raw.nbytes, "data": writer.add(raw)}
+    if isinstance(value, (dt.datetime, np.datetime64, dt.date, dt.timedelta, np.timedelta64)):
+        return _encode_scalar_time(value, writer)
+    if isinstance(value, pd.DataFrame):
+        return _encode_frame(value, writer)
+    if isinstance(value, pd.Series):
+        node = encode_array(value.array, writer)
+        if not _is_default_index(value.index):
+            node["names"] = encode_array(value.index.astype(str).to_numpy(dtype=object), writer)
+        return node
+    if isinstance(value, (pd.Index, pd.api.extensions.ExtensionArray)):
+        return encode_array(value, writer)
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return encode(value[()], writer)
+        if isinstance(value, np.ma.MaskedArray):
+            mask = np.ma.getmaskarray(value)
+            values = value.filled(value.fill_value if value.dtype.kind != "O" else None)
+        else:
+            mask, values = None, value
+        node = encode_array(np.ravel(values, order="F"), writer, mask=None if mask is None else np.ravel(mask, "F"))
+        node["dim"] = list(value.shape)
+        return node
+    if isinstance(value, dict):
+        keys = list(value)
+        bad = [k for k in keys if not isinstance(k, str)]
+        if bad:
+            raise NoMapping(f"a dict with the key {bad[0]!r} of type {type(bad[0]).__name__}: R names are strings")
+        return {"kind": "list", "items": [_item(value[k], k, writer) for k in keys], "names": keys}
+    if isinstance(value, (list, tuple)):
+        return {"kind": "list", "items": [_item(v, f"[{i}]", writer) for i, v in enumerate(value)]}
+    raise NoMapping(f"{_type_name(value)} has no R counterpart")
+
+
+def _item(value: Any, where: str, writer: Writer) -> dict:
+    try:
+        return encode(value, writer)
+    except NoMapping as error:
+        raise NoMapping(f"element {where}: {error}") from None
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def _vector(writer: Writer, kind: str, data: np.ndarray, mask: np.ndarray | None = None) -> dict:
+    node = {"kind": "vector", "type": kind, "length": int(data.shape[0]), "data": writer.add(data)}
+    if mask is not None and mask.any():
+        node["na"] = writer.add(mask.astype(np.uint8, copy=False))
+    return node
+
+
+def _is_default_index(index: Any) -> bool:
+    import pandas as pd
+
+    return (
+        isinstance(index, pd.RangeIndex)
+        and index.start == 0
+        and index.step == 1
+        and index.name is None
+    )
+
+
+def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) -> dict:
+    """One column: a 1-d numpy array, pandas extension array or Index."""
+    import pandas as pd
+
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categorical = pd.Categorical(values)
+        codes = categorical.codes.astype(np.int32) + 1  # R's codes: 1-based, 0 for NA
+        levels = np.asarray(categorical.categories.astype(str), dtype=object)
+        return {
+            "kind": "factor",
+            "length": len(codes),
+            "data": writer.add(codes),
+            "levels": encode_array(levels, writer),
+            "ordered": bool(categorical.ordered),
+        }
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        index = pd.DatetimeIndex(values)
+        return _encode_datetime(index.tz_convert("UTC").tz_localize(None).to_numpy(), writer, str(dtype.tz))
+    if isinstance(values, (pd.Index, pd.Series)):
+        values = values.array
+    if isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(values, pd.arrays.NumpyExtensionArray):
+        return _encode_extension(values, writer)
+    values = np.asarray(values)
+    kind = values.dtype.kind
+    if kind == "b":
+        return _vector(writer, "logical", values.view(np.uint8), mask)
+    if kind in "iu":
+        return _encode_integers(values, writer, mask)
+    if kind == "f":
+        return _vector(writer, "double", values.astype(np.float64, copy=False), mask)
+    if kind == "c":
+        return _vector(writer, "complex", values.astype(np.complex128, copy=False), mask)
+    if kind == "M":
+        if np.datetime_data(values.dtype)[0] in ("D", "W", "M", "Y"):
+            days = values.astype("datetime64[D]")
+            na = np.isnat(days)
+            return {**_vector(writer, "double", _nat_to_zero(days.view(np.int64), na).astype(np.float64), na), "kind": "date"}
+        return _encode_datetime(values, writer, "")
+    if kind == "m":
+        return _encode_timedelta(values, writer)
+    if kind == "U":
+        return _encode_strings(values.astype(object), writer, mask)
+    if kind == "O":
+        return _encode_objects(values, writer)
+    raise NoMapping(f"numpy dtype {values.dtype} has no R counterpart")
+
+
+def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None) -> dict:
+    if values.dtype.itemsize < 4 or values.dtype == np.int32 or (values.dtype == np.uint16):
+        as32 = values.astype(np.int32, copy=False)
+        # R reads -2^31 as NA: such a vector needs 64 bits.
+        if as32.size == 0 or as32.min() > _INT32_MIN:
+            return _vector(writer, "integer", as32, mask)
+    if values.dtype == np.uint64 and values.size and values.max() >= 2**63:
+        raise NoMapping("uint64 values beyond 2^63 - 1 do not fit R's integer64")
+    as64 = values.astype(np.int64, copy=False)
+    if as64.size and as64.min() == _INT64_MIN:
+        raise NoMapping("the int64 value -2^63 is R's integer64 NA and cannot cross as a number")
+    return _vector(writer, "int64", as64, mask)
+
+
+def _encode_extension(values: Any, writer: Writer) -> dict:
+    import pandas as pd
+
+    dtype = values.dtype
+    if hasattr(values, "_mask") and hasattr(values, "_data"):  # pandas' nullable arrays
+        return encode_array(values._data, writer, mask=values._mask)
+    if isinstance(dtype, pd.StringDtype):
+        return _encode_strings(values.to_numpy(dtype=object, na_value=None), writer)
+    if isinstance(dtype, pd.IntervalDtype | pd.PeriodDtype | pd.SparseDtype):
+        raise NoMapping(f"pandas dtype {dtype} has no R counterpart; convert it first (e.g. .astype(str))")
+    return encode_array(values.to_numpy(), writer)
+
+
+def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
+    import pandas as pd
+
+    na = pd.isna(values) if mask is None else mask
+    if na.any():
+        values = np.where(na, "", values)
+    items = values.tolist()
+    try:
+        joined = "\0".join(items)
+    except TypeError:
+        kinds = {type(v).__name__ for v in items if not isinstance(v, str)}
+        raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
+    if joined.count("\0") != max(len(items) - 1, 0):
+        raise NoMapping("a string holds a NUL character, which R strings cannot")
+    try:
+        data = (joined + "\0").encode("utf-8") if items else b""
+    except UnicodeEncodeError as error:
+        raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
+    node = {"kind": "vector", "type": "string", "length": len(items), "data": writer.add(data)}
+    if na.any():
+        node["na"] = writer.add(np.asarray(na, dtype=np.uint8))
+    return node
+
+
+def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
+    import pandas as pd
+
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    na = pd.isna(values)
+    if inferred in ("string", "empty") and not (inferred == "empty" and not na.all()):
+        if inferred == "empty" and values.size:
+            return _vector(writer, "logical", np.zeros(len(values), np.uint8), na)
+        return _encode_strings(values, writer, na)
+    if inferred == "boolean":
+        return _vector(writer, "logical", np.where(na, False, values).astype(np.uint8), na)
+    if inferred == "integer":
+        return _encode_integers(np.where(na, 0, values).astype(np.int64), writer, na)
+    if inferred in ("floating", "mixed-integer-float", "decimal"):
+        return _vector(writer, "double", np.where(na, 0.0, values).astype(np.float64), na)
+    if inferred == "complex":
+        return _vector(writer, "complex", np.where(na, 0j, values).astype(np.complex128), na)
+    if inferred == "date":
+        days = np.where(na, np.datetime64("NaT"), values).astype("datetime64[D]")
+        return encode_array(days, writer)
+    if inferred == "datetime":
+        return encode_array(pd.array(pd.to_datetime(values)), writer)
+    if inferred in ("timedelta",):
+        return _encode_timedelta(pd.to_timedelta(values).to_numpy(), writer)
+    kinds = sorted({type(v).__name__ for v in values[~na]})
+    raise NoMapping(f"an object array of {', '.join(kinds[:4])} values has no R vector type")
+
+
+def _nat_to_zero(ints: np.ndarray, na: np.ndarray) -> np.ndarray:
+    return np.where(na, 0, ints) if na.any() else ints
+
+
+def _encode_datetime(values: np.ndarray, writer: Writer, tz: str) -> dict:
+    micros = values.astype("datetime64[us]")
+    na = np.isnat(micros)
+    seconds = _nat_to_zero(micros.view(np.int64), na) / 1e6
+    return {**_vector(writer, "double", seconds, na), "kind": "datetime", "tz": tz}
+
+
+def _encode_timedelta(values: np.ndarray, writer: Writer) -> dict:
+    micros = values.astype("timedelta64[us]")
+    na = np.isnat(micros)
+    seconds = _nat_to_zero(micros.view(np.int64), na) / 1e6
+    return {**_vector(writer, "double", seconds, na), "kind": "timedelta"}
+
+
+def _encode_scalar_time(value: Any, writer: Writer) -> dict:
+    import pandas as pd
+
+    if isinstance(value, (dt.timedelta, np.timedelta64)):
+        return _encode_timedelta(np.array([pd.Timedelta(value).to_timedelta64()]), writer)
+    if isinstance(value, np.datetime64):
+        return encode_array(np.array([value]), writer)
+    if isinstance(value, dt.datetime):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is None:
+            return _encode_datetime(np.array([stamp.to_datetime64()]), writer, "")
+        tz = str(stamp.tz)
+        return _encode_datetime(np.array([stamp.tz_convert("UTC").tz_localize(None).to_datetime64()]), writer, tz)
+    return encode_array(np.array([value], dtype="datetime64[D]"), writer)
+
+
+def _encode_frame(frame: Any, writer: Writer) -> dict:
+    import pandas as pd
+
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise NoMapping("a DataFrame with MultiIndex columns has no R counterpart; flatten the columns first")
+    if isinstance(frame.index, pd.MultiIndex):
+        raise NoMapping("a DataFrame with a MultiIndex has no R counterpart; call .reset_index() first")
+    columns = []
+    for position in range(frame.shape[1]):
+        name = frame.columns[position]
+        try:
+            columns.append(encode_array(frame.iloc[:, position].array, writer))
+        except NoMapping as error:
+            raise NoMapping(f"column {name!r}: {error}") from None
+    node = {
+        "kind": "dataframe",
+        "length": int(frame.shape[0]),
+        "columns": columns,
+        "names": [str(c) for c in frame.columns],
+    }
+    index = frame.index
+    if not _is_default_index(index):
+        if index.dtype.kind in "iu" and index.size and index.min() > _INT32_MIN and index.max() < 2**31:
+            node["rownames"] = _vector(writer, "integer", index.to_numpy().astype(np.int32))
+        else:
+            node["rownames"] = _encode_strings(index.astype(str).to_numpy(dtype=object), writer)
+        if index.name is not None:
+            node["index_name"] = str(index.name)
+    return node
+
+
+# --- decoding -------------------------------------------------------------------
+
+
+def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
+    """The Python value of one type tree. ``column`` keeps length-1 vectors as arrays."""
+    kind = node["kind"]
+    if kind == "null":
+        return None
+    if kind == "list":
+        items = [decode(item, reader) for item in node["items"]]
+        names = node.get("names")
+        if names is None:
+            return items
+        if "" in names or len(set(names)) != len(names):
+            raise NoMapping(
+                "an R list whose names are partly empty or repeated has no Python counterpart; "
+                "give each element a unique name, or unname() it"
+            )
+        return dict(zip(names, items))
+    if kind == "dataframe":
+        return _decode_frame(node, reader)
+    if node.get("type") == "raw":
+        return reader.bytes(node["data"])
+    values = decode_array(node, reader, column=column or "dim" in node)
+    if "dim" in node:
+        return _shape(values, node["dim"])
+    names = node.get("names")
+    if names is not None:
+        import pandas as pd
+
+        index = pd.Index(decode_array(names, reader, column=True), dtype=object)
+        return pd.Series(values, index=index)
+    if column or node["length"] != 1 or node["kind"] == "factor":
+        return values
+    return _scalar(values, node)
+
+
+def _shape(values: Any, dim: list[int]) -> np.ndarray:
+    import pandas as pd
+
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        mask = np.asarray(values.isna())
+        data = np.asarray(values.to_numpy(na_value=_fill(values)))
+        return np.ma.MaskedArray(data.reshape(dim, order="F"), mask=mask.reshape(dim, order="F"))
+    return values.reshape(dim, order="F")
+
+
+def _fill(values: Any) -> Any:
+    kind = values.dtype.kind
+    return False if kind == "b" else 0 if kind in "iu" else np.nan
+
+
+def _scalar(values: Any, node: dict) -> Any:
+    import pandas as pd
+
+    item = values[0]
+    if item is None or item is pd.NA or (node["kind"] != "vector" and pd.isna(item)):
+        return pd.NA if node["kind"] == "vector" else item
+    if node["kind"] == "date":
+        return item.astype(dt.date) if isinstance(item, np.datetime64) else item
+    if node["kind"] == "datetime":
+        return pd.Timestamp(item)
+    if node["kind"] == "timedelta":
+        return pd.Timedelta(item)
+    return item.item() if isinstance(item, np.generic) else item
+
+
+def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
+    """One column as a numpy array, or a pandas masked array when it has NA."""
+    import pandas as pd
+
+    kind = node["kind"]
+    n = node["length"]
+    na = reader.array(node["na"], np.uint8, n).view(bool) if "na" in node else None
+    if kind == "factor":
+        codes = reader.array(node["data"], np.int32, n).astype(np.int32) - 1
+        levels = decode_array(node["levels"], reader)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(levels, dtype=object), ordered=node["ordered"])
+    if kind == "date":
+        days = reader.array(node["data"], np.float64, n)
+        if na is not None:
+            days = np.where(na, 0.0, days)
+        values = np.floor(days).astype(np.int64).view("datetime64[D]")
+        if na is not None:
+            values[na] = np.datetime64("NaT")
+        return values
+    if kind in ("datetime", "timedelta"):
+        seconds = reader.array(node["data"], np.float64, n)
+        if na is not None:
+            seconds = np.where(na, 0.0, seconds)
+        micros = np.round(seconds * 1e6).astype(np.int64)
+        if na is not None:
+            micros[na] = np.iinfo(np.int64).min  # NaT
+        if kind == "timedelta":
+            return micros.view("timedelta64[us]")
+        stamps = micros.view("datetime64[us]")
+        tz = node.get("tz") or ""
+        if not tz:
+            return stamps
+        return pd.DatetimeIndex(stamps).tz_localize("UTC").tz_convert(tz).array
+    dtype = {"logical": np.uint8, "integer": np.int32, "int64": np.int64, "double": np.float64, "complex": np.complex128}
+    kind = node["type"]
+    if kind == "string":
+        text = reader.bytes(node["data"]).decode("utf-8")
+        values = np.array(text.split("\0")[:-1] if n else [], dtype=object)
+        if len(values) != n:
+            raise ValueError(f"string buffer holds {len(values)} strings, expected {n}")
+        if na is not None:
+            values[na] = None
+        return values
+    values = reader.array(node["data"], dtype[kind], n)
+    if kind == "logical":
+        values = values.view(bool)
+    if na is None:
+        return values
+    if kind == "complex":
+        boxed = values.astype(object)
+        boxed[na] = None
+        return boxed
+    masked = {
+        "logical": pd.arrays.BooleanArray,
+        "integer": pd.arrays.IntegerArray,
+        "int64": pd.arrays.IntegerArray,
+        "double": pd.arrays.FloatingArray,
+    }[kind]
+    return masked(values, na.copy())
+
+
+def _decode_frame(node: dict, reader: Reader) -> Any:
+    import pandas as pd
+
+    columns = []
+    for name, column in zip(node["names"], node["columns"]):
+        try:
+            values = decode(column, reader, column=True) if column["kind"] in ("list", "dataframe") else decode_array(column, reader)
+        except NoMapping as error:
+            raise NoMapping(f"column {name!r}: {error}") from None
+        if isinstance(values, np.ndarray) and values.dtype.kind == "M" and column["kind"] == "date":
+            values = values.astype(object)  # datetime.date objects: pandas has no date dtype
+            values[pd.isna(values)] = None
+        elif isinstance(values, list):
+            boxed = np.empty(len(values), dtype=object)
+            boxed[:] = values
+            values = boxed
+        columns.append(values)
+    index: Any = pd.RangeIndex(node["length"])
+    if "rownames" in node:
+        index = pd.Index(decode_array(node["rownames"], reader), name=node.get("index_name"))
+        if index.dtype == np.int32:
+            index = index.astype(np.int64)
+    frame = pd.DataFrame(dict(enumerate(columns)), index=index, copy=False)
+    frame.columns = list(node["names"])
+    return frame
