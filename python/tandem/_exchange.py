@@ -179,7 +179,10 @@ def encode(value: Any, writer: Writer) -> dict:
         else:
             mask, values = None, value
         node = encode_array(np.ravel(values, order="F"), writer, mask=None if mask is None else np.ravel(mask, "F"))
-        node["dim"] = list(value.shape)
+        # A 1-d array is an R vector, except that length 1 stays an array so that
+        # it does not come back as a scalar.
+        if value.ndim > 1 or value.shape[0] == 1:
+            node["dim"] = list(value.shape)
         return node
     if isinstance(value, dict):
         keys = list(value)
@@ -272,15 +275,17 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
 
 
 def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None) -> dict:
+    # Values under the NA mask are placeholders, whatever they hold.
+    present = values if mask is None or not mask.any() else values[~mask]
     if values.dtype.itemsize < 4 or values.dtype == np.int32 or (values.dtype == np.uint16):
         as32 = values.astype(np.int32, copy=False)
         # R reads -2^31 as NA: such a vector needs 64 bits.
-        if as32.size == 0 or as32.min() > _INT32_MIN:
+        if present.size == 0 or present.min() > _INT32_MIN:
             return _vector(writer, "integer", as32, mask)
-    if values.dtype == np.uint64 and values.size and values.max() >= 2**63:
+    if values.dtype == np.uint64 and present.size and present.max() >= 2**63:
         raise NoMapping("uint64 values beyond 2^63 - 1 do not fit R's integer64")
     as64 = values.astype(np.int64, copy=False)
-    if as64.size and as64.min() == _INT64_MIN:
+    if present.size and present.min() == _INT64_MIN:
         raise NoMapping("the int64 value -2^63 is R's integer64 NA and cannot cross as a number")
     return _vector(writer, "int64", as64, mask)
 
@@ -445,8 +450,7 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
     if names is not None:
         import pandas as pd
 
-        index = pd.Index(decode_array(names, reader, column=True), dtype=object)
-        return pd.Series(values, index=index)
+        return pd.Series(values, index=_index(names, reader))
     if column or node["length"] != 1 or node["kind"] == "factor":
         return values
     return _scalar(values, node)
@@ -457,7 +461,7 @@ def _shape(values: Any, dim: list[int]) -> np.ndarray:
 
     if isinstance(values, pd.api.extensions.ExtensionArray):
         mask = np.asarray(values.isna())
-        data = np.asarray(values.to_numpy(na_value=_fill(values)))
+        data = values.to_numpy(dtype=values.dtype.numpy_dtype, na_value=_fill(values))
         return np.ma.MaskedArray(data.reshape(dim, order="F"), mask=mask.reshape(dim, order="F"))
     return values.reshape(dim, order="F")
 
@@ -492,7 +496,7 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     if kind == "factor":
         codes = reader.array(node["data"], np.int32, n).astype(np.int32) - 1
         levels = decode_array(node["levels"], reader)
-        return pd.Categorical.from_codes(codes, categories=pd.Index(levels, dtype=object), ordered=node["ordered"])
+        return pd.Categorical.from_codes(codes, categories=pd.Index(levels), ordered=node["ordered"])
     if kind == "date":
         days = reader.array(node["data"], np.float64, n)
         if na is not None:
@@ -543,6 +547,25 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     return masked(values, na.copy())
 
 
+def _index(node: dict, reader: Reader, name: str | None = None) -> Any:
+    """Names or row names as a pandas Index (R's integer row names as int64)."""
+    import pandas as pd
+
+    values = decode_array(node, reader)
+    if node.get("type") == "string":
+        return pd.Index(values, dtype="str" if _infers_strings() else object, name=name)
+    return pd.Index(np.asarray(values, dtype=np.int64), name=name)
+
+
+def _infers_strings() -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.get_option("future.infer_string"))
+    except KeyError:
+        return False
+
+
 def _decode_frame(node: dict, reader: Reader) -> Any:
     import pandas as pd
 
@@ -555,6 +578,8 @@ def _decode_frame(node: dict, reader: Reader) -> Any:
         if isinstance(values, np.ndarray) and values.dtype.kind == "M" and column["kind"] == "date":
             values = values.astype(object)  # datetime.date objects: pandas has no date dtype
             values[pd.isna(values)] = None
+        elif column.get("type") == "string" and _infers_strings():
+            values = pd.array(values, dtype="str")  # what pandas makes of strings by default
         elif isinstance(values, list):
             boxed = np.empty(len(values), dtype=object)
             boxed[:] = values
@@ -562,9 +587,7 @@ def _decode_frame(node: dict, reader: Reader) -> Any:
         columns.append(values)
     index: Any = pd.RangeIndex(node["length"])
     if "rownames" in node:
-        index = pd.Index(decode_array(node["rownames"], reader), name=node.get("index_name"))
-        if index.dtype == np.int32:
-            index = index.astype(np.int64)
+        index = _index(node["rownames"], reader, name=node.get("index_name"))
     frame = pd.DataFrame(dict(enumerate(columns)), index=index, copy=False)
     frame.columns = list(node["names"])
     return frame

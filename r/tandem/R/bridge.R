@@ -6,14 +6,14 @@
 # `.frames`, the names that could not cross in `errors`.
 attach_values <- function(reply, values) {
   packed <- encode_values(values)
-  reply$values <- packed$header
-  reply$.frames <- packed$frames
-  if (length(packed$errors)) reply$errors <- packed$errors
+  reply$values <- packed[["header"]]
+  reply$.frames <- packed[["frames"]]
+  if (length(packed[["errors"]])) reply$errors <- packed[["errors"]]
   reply
 }
 
 get_request <- function(request) {
-  name <- request$name
+  name <- request[["name"]]
   if (!exists(name, envir = globalenv())) {
     return(list(status = "error", ename = "NameError", evalue = sprintf("R has no variable named %s", name)))
   }
@@ -21,7 +21,7 @@ get_request <- function(request) {
 }
 
 eval_request <- function(request) {
-  exprs <- tryCatch(parse(text = request$code, keep.source = FALSE), error = identity)
+  exprs <- tryCatch(parse(text = request[["code"]], keep.source = FALSE), error = identity)
   if (inherits(exprs, "error")) {
     return(list(status = "error", ename = "SyntaxError", evalue = sub("^<text>:", "", conditionMessage(exprs))))
   }
@@ -36,7 +36,7 @@ eval_request <- function(request) {
 }
 
 assign_request <- function(request) {
-  values <- decode_values(request$values, request$.frames)
+  values <- decode_values(request[["values"]], request$.frames)
   for (name in names(values)) assign(name, values[[name]], envir = globalenv())
   list(status = "ok")
 }
@@ -50,12 +50,12 @@ call_python <- function(op, ..., values = NULL) {
   frames <- list()
   if (!is.null(values)) {
     packed <- encode_values(values)
-    if (length(packed$errors)) {
-      release_values(packed$header)
-      stop(paste(unlist(packed$errors), collapse = "; "), call. = FALSE)
+    if (length(packed[["errors"]])) {
+      release_values(packed[["header"]])
+      stop(paste(unlist(packed[["errors"]]), collapse = "; "), call. = FALSE)
     }
-    message$values <- packed$header
-    frames <- packed$frames
+    message$values <- packed[["header"]]
+    frames <- packed[["frames"]]
   }
   send_message(message, frames)
   repeat {
@@ -64,20 +64,20 @@ call_python <- function(op, ..., values = NULL) {
       if (!kernel_alive(state$kernel_pid)) quit(save = "no", status = 0L)
       next
     }
-    if (identical(reply$type, "reply")) break
+    if (identical(reply[["type"]], "reply")) break
     serve_request(reply)
   }
-  if (!identical(reply$status, "ok")) stop(reply$evalue, call. = FALSE)
+  if (!identical(reply[["status"]], "ok")) stop(reply[["evalue"]], call. = FALSE)
   reply
 }
 
 release_values <- function(header) {
-  if (!is.null(header$file)) unlink(header$file)
+  if (!is.null(header[["file"]])) unlink(header[["file"]])
 }
 
 python_value <- function(reply) {
-  if (!is.null(reply$errors)) stop(paste(unlist(reply$errors), collapse = "; "), call. = FALSE)
-  decode_values(reply$values, reply$.frames)[[1L]]
+  if (!is.null(reply[["errors"]])) stop(paste(unlist(reply[["errors"]]), collapse = "; "), call. = FALSE)
+  decode_values(reply[["values"]], reply$.frames)[[1L]]
 }
 
 #' Evaluates a Python expression in the kernel's Python and returns its value.

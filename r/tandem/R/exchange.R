@@ -35,15 +35,15 @@ writer_add <- function(w, x, size, nbytes) {
 }
 
 add_na_mask <- function(node, w, na) {
-  if (any(na)) node$na <- writer_add(w, as.integer(na), 1L, length(na))
+  if (any(na)) node[["na"]] <- writer_add(w, as.integer(na), 1L, length(na))
   node
 }
 
 # The header and the frames carrying the blob (none when it went to a file).
 writer_finish <- function(w, header) {
-  header$exchange <- exchange_version
-  header$buffers <- lapply(w$parts, function(p) c(p$offset, p$nbytes))
-  header$size <- w$size
+  header[["exchange"]] <- exchange_version
+  header[["buffers"]] <- lapply(w$parts, function(p) c(p$offset, p$nbytes))
+  header[["size"]] <- w$size
   if (w$size >= exchange_file_threshold && nzchar(exchange_directory())) {
     exchange_state$counter <- exchange_state$counter + 1L
     path <- file.path(exchange_directory(),
@@ -51,7 +51,7 @@ writer_finish <- function(w, header) {
     con <- file(path, "wb")
     on.exit(close(con))
     write_parts(w, con)
-    header$file <- path
+    header[["file"]] <- path
     return(list(header = header, frames = list()))
   }
   if (length(w$parts) == 0L) return(list(header = header, frames = list()))
@@ -85,15 +85,15 @@ encode_value <- function(x, w) {
       })
     })
     node <- list(kind = "list", items = items)
-    if (!is.null(names(x))) node$names <- as.list(enc2utf8(names(x)))
+    if (!is.null(names(x))) node[["names"]] <- as.list(enc2utf8(names(x)))
     return(node)
   }
   if (is.atomic(x) || is.factor(x)) {
     node <- encode_column(x, w)
     if (!is.null(dim(x))) {
-      node$dim <- as.list(dim(x))
+      node[["dim"]] <- as.list(dim(x))
     } else if (!is.null(names(x))) {
-      node$names <- encode_strings(names(x), w)
+      node[["names"]] <- encode_strings(names(x), w)
     }
     return(node)
   }
@@ -120,7 +120,7 @@ encode_column <- function(x, w) {
   if (inherits(x, "Date")) {
     days <- as.double(unclass(x))
     node <- vector_node("double", n, writer_add(w, days, 8L, 8 * n))
-    node$kind <- "date"
+    node[["kind"]] <- "date"
     return(add_na_mask(node, w, is.na(days)))
   }
   if (inherits(x, "POSIXlt")) x <- as.POSIXct(x)
@@ -131,14 +131,14 @@ encode_column <- function(x, w) {
     # A time without zone is a wall-clock time in Python: shift by R's local offset.
     if (!nzchar(tz) && !local_is_utc()) seconds <- seconds + as.POSIXlt(x)$gmtoff
     node <- vector_node("double", n, writer_add(w, seconds, 8L, 8 * n))
-    node$kind <- "datetime"
-    node$tz <- tz
+    node[["kind"]] <- "datetime"
+    node[["tz"]] <- tz
     return(add_na_mask(node, w, is.na(seconds)))
   }
   if (inherits(x, "difftime")) {
     seconds <- as.double(x, units = "secs")
     node <- vector_node("double", n, writer_add(w, seconds, 8L, 8 * n))
-    node$kind <- "timedelta"
+    node[["kind"]] <- "timedelta"
     return(add_na_mask(node, w, is.na(seconds)))
   }
   if (inherits(x, "integer64")) {
@@ -185,11 +185,11 @@ encode_frame <- function(x, w) {
   })
   node <- list(kind = "dataframe", length = nrow(x), columns = columns,
                names = as.list(enc2utf8(names(x))))
-  if (.row_names_info(x) > 0L) {
-    rn <- attr(x, "row.names")
-    node$rownames <- if (is.integer(rn)) encode_column(rn, w) else encode_strings(rn, w)
+  rn <- attr(x, "row.names")
+  if (.row_names_info(x) > 0L || is.character(rn)) {
+    node[["rownames"]] <- if (is.integer(rn)) encode_column(rn, w) else encode_strings(rn, w)
     index_name <- attr(x, "tandem.index.name")
-    if (!is.null(index_name)) node$index_name <- index_name
+    if (!is.null(index_name)) node[["index_name"]] <- index_name
   }
   node
 }
@@ -203,15 +203,15 @@ local_is_utc <- function() {
 
 # A reader over the blob of one message: a file in shared memory or one frame.
 new_reader <- function(header, frames) {
-  if (!identical(as.integer(header$exchange), exchange_version)) {
+  if (!identical(as.integer(header[["exchange"]]), exchange_version)) {
     stop(sprintf("exchange format version %s, expected %d",
-                 format(header$exchange), exchange_version))
+                 format(header[["exchange"]]), exchange_version))
   }
   r <- new.env(parent = emptyenv())
-  r$layout <- header$buffers
-  if (!is.null(header$file)) {
-    r$path <- header$file
-    r$con <- file(header$file, "rb")
+  r$layout <- header[["buffers"]]
+  if (!is.null(header[["file"]])) {
+    r$path <- header[["file"]]
+    r$con <- file(header[["file"]], "rb")
   } else {
     r$blob <- if (length(frames)) frames[[1]] else raw(0)
   }
@@ -244,26 +244,26 @@ read_buffer <- function(r, index, what, n, size) {
 }
 
 read_na <- function(node, r) {
-  if (is.null(node$na)) return(NULL)
-  read_buffer(r, node$na, "integer", node$length, 1L) != 0L
+  if (is.null(node[["na"]])) return(NULL)
+  read_buffer(r, node[["na"]], "integer", node[["length"]], 1L) != 0L
 }
 
 # The R value of one type tree.
 decode_value <- function(node, r) {
-  switch(node$kind,
+  switch(node[["kind"]],
     null = NULL,
     list = {
-      items <- lapply(node$items, decode_value, r = r)
-      if (!is.null(node$names)) names(items) <- unlist(node$names)
+      items <- lapply(node[["items"]], decode_value, r = r)
+      if (!is.null(node[["names"]])) names(items) <- as.character(unlist(node[["names"]]))
       items
     },
     dataframe = decode_frame(node, r),
     {
       x <- decode_column(node, r)
-      if (!is.null(node$dim)) {
-        dim(x) <- unlist(node$dim)
-      } else if (!is.null(node$names)) {
-        names(x) <- decode_column(node$names, r)
+      if (!is.null(node[["dim"]])) {
+        dim(x) <- unlist(node[["dim"]])
+      } else if (!is.null(node[["names"]])) {
+        names(x) <- decode_column(node[["names"]], r)
       }
       x
     }
@@ -271,24 +271,24 @@ decode_value <- function(node, r) {
 }
 
 decode_column <- function(node, r) {
-  n <- node$length
+  n <- node[["length"]]
   na <- read_na(node, r)
   set_na <- function(x) {
     if (!is.null(na)) x[na] <- NA
     x
   }
-  switch(node$kind,
+  switch(node[["kind"]],
     factor = {
-      codes <- read_buffer(r, node$data, "integer", n, 4L)
+      codes <- read_buffer(r, node[["data"]], "integer", n, 4L)
       codes[codes == 0L] <- NA_integer_
-      levels <- decode_column(node$levels, r)
+      levels <- decode_column(node[["levels"]], r)
       structure(codes, levels = levels,
-                class = if (isTRUE(node$ordered)) c("ordered", "factor") else "factor")
+                class = if (isTRUE(node[["ordered"]])) c("ordered", "factor") else "factor")
     },
-    date = structure(set_na(read_buffer(r, node$data, "double", n, 8L)), class = "Date"),
+    date = structure(set_na(read_buffer(r, node[["data"]], "double", n, 8L)), class = "Date"),
     datetime = {
-      seconds <- set_na(read_buffer(r, node$data, "double", n, 8L))
-      tz <- if (is.null(node$tz)) "" else node$tz
+      seconds <- set_na(read_buffer(r, node[["data"]], "double", n, 8L))
+      tz <- if (is.null(node[["tz"]])) "" else node[["tz"]]
       if (!nzchar(tz) && !local_is_utc()) {
         wall <- as.POSIXlt(.POSIXct(seconds, tz = "UTC"))
         attr(wall, "tzone") <- ""
@@ -297,24 +297,24 @@ decode_column <- function(node, r) {
       }
       .POSIXct(seconds, tz = tz)
     },
-    timedelta = structure(set_na(read_buffer(r, node$data, "double", n, 8L)),
+    timedelta = structure(set_na(read_buffer(r, node[["data"]], "double", n, 8L)),
                           units = "secs", class = "difftime"),
-    list = lapply(node$items, decode_value, r = r),
-    vector = switch(node$type,
-      logical = set_na(read_buffer(r, node$data, "integer", n, 1L) != 0L),
-      integer = set_na(read_buffer(r, node$data, "integer", n, 4L)),
-      double = set_na(read_buffer(r, node$data, "double", n, 8L)),
-      complex = set_na(read_buffer(r, node$data, "complex", n, 16L)),
+    list = lapply(node[["items"]], decode_value, r = r),
+    vector = switch(node[["type"]],
+      logical = set_na(read_buffer(r, node[["data"]], "integer", n, 1L) != 0L),
+      integer = set_na(read_buffer(r, node[["data"]], "integer", n, 4L)),
+      double = set_na(read_buffer(r, node[["data"]], "double", n, 8L)),
+      complex = set_na(read_buffer(r, node[["data"]], "complex", n, 16L)),
       string = {
-        x <- if (n > 0) read_buffer(r, node$data, "character", n) else character()
+        x <- if (n > 0) read_buffer(r, node[["data"]], "character", n) else character()
         if (!l10n_info()$`UTF-8`) Encoding(x) <- "UTF-8"
         set_na(x)
       },
-      raw = read_buffer(r, node$data, "raw", n),
-      int64 = decode_int64(read_buffer(r, node$data, "double", n, 8L), na),
-      stop(sprintf("unknown vector type %s", node$type))
+      raw = read_buffer(r, node[["data"]], "raw", n),
+      int64 = decode_int64(read_buffer(r, node[["data"]], "double", n, 8L), na),
+      stop(sprintf("unknown vector type %s", node[["type"]]))
     ),
-    stop(sprintf("unknown kind %s", node$kind))
+    stop(sprintf("unknown kind %s", node[["kind"]]))
   )
 }
 
@@ -340,15 +340,15 @@ decode_int64 <- function(bits, na) {
 integer64_na_bits <- readBin(as.raw(c(0, 0, 0, 0, 0, 0, 0, 0x80)), "double", 1L, 8L, endian = "little")
 
 decode_frame <- function(node, r) {
-  columns <- lapply(node$columns, decode_value, r = r)
-  names(columns) <- unlist(node$names)
+  columns <- lapply(node[["columns"]], decode_value, r = r)
+  names(columns) <- unlist(node[["names"]])
   if (length(columns) == 0L) names(columns) <- character()
   class(columns) <- "data.frame"
-  if (is.null(node$rownames)) {
-    attr(columns, "row.names") <- .set_row_names(node$length)
+  if (is.null(node[["rownames"]])) {
+    attr(columns, "row.names") <- .set_row_names(node[["length"]])
   } else {
-    attr(columns, "row.names") <- decode_column(node$rownames, r)
-    if (!is.null(node$index_name)) attr(columns, "tandem.index.name") <- node$index_name
+    attr(columns, "row.names") <- decode_column(node[["rownames"]], r)
+    if (!is.null(node[["index_name"]])) attr(columns, "tandem.index.name") <- node[["index_name"]]
   }
   columns
 }
@@ -380,5 +380,5 @@ encode_values <- function(values) {
 decode_values <- function(header, frames) {
   r <- new_reader(header, frames)
   on.exit(close_reader(r))
-  lapply(header$values, decode_value, r = r)
+  lapply(header[["values"]], decode_value, r = r)
 }
