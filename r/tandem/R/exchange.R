@@ -28,16 +28,26 @@ new_writer <- function() {
 # Adds one buffer: `x` is written with writeBin(x, size = size); `nbytes` is
 # what that writes. Returns the buffer's index.
 writer_add <- function(w, x, size, nbytes) {
+  # writeBin takes plain vectors only; dropping attributes copies, so only when needed.
+  if (!is.vector(x)) attributes(x) <- NULL
   offset <- ceiling(w$size / exchange_align) * exchange_align
   w$parts[[length(w$parts) + 1L]] <- list(x = x, size = size, offset = offset, nbytes = nbytes)
   w$size <- offset + nbytes
   length(w$parts) - 1L
 }
 
-add_na_mask <- function(node, w, na) {
+# `na` is the mask itself or a function computing it from `x`, called only when
+# `x` has NA (or NaN): most vectors have none, and the mask costs allocations.
+add_na_mask <- function(node, w, na, x = NULL) {
+  if (is.function(na)) {
+    if (!anyNA(x)) return(node)
+    na <- na(x)
+  }
   if (any(na)) node[["na"]] <- writer_add(w, as.integer(na), 1L, length(na))
   node
 }
+
+na_not_nan <- function(x) is.na(x) & !is.nan(x)
 
 # The header and the frames carrying the blob (none when it went to a file).
 writer_finish <- function(w, header) {
@@ -112,8 +122,7 @@ encode_column <- function(x, w) {
   n <- length(x)
   if (is.factor(x)) {
     codes <- unclass(x)
-    codes[is.na(codes)] <- 0L
-    attributes(codes) <- NULL
+    if (anyNA(codes)) codes[is.na(codes)] <- 0L
     return(list(kind = "factor", length = n, data = writer_add(w, codes, 4L, 4 * n),
                 levels = encode_strings(levels(x), w), ordered = is.ordered(x)))
   }
@@ -121,7 +130,7 @@ encode_column <- function(x, w) {
     days <- as.double(unclass(x))
     node <- vector_node("double", n, writer_add(w, days, 8L, 8 * n))
     node[["kind"]] <- "date"
-    return(add_na_mask(node, w, is.na(days)))
+    return(add_na_mask(node, w, is.na, days))
   }
   if (inherits(x, "POSIXlt")) x <- as.POSIXct(x)
   if (inherits(x, "POSIXct")) {
@@ -133,29 +142,26 @@ encode_column <- function(x, w) {
     node <- vector_node("double", n, writer_add(w, seconds, 8L, 8 * n))
     node[["kind"]] <- "datetime"
     node[["tz"]] <- tz
-    return(add_na_mask(node, w, is.na(seconds)))
+    return(add_na_mask(node, w, is.na, seconds))
   }
   if (inherits(x, "difftime")) {
     seconds <- as.double(x, units = "secs")
     node <- vector_node("double", n, writer_add(w, seconds, 8L, 8 * n))
     node[["kind"]] <- "timedelta"
-    return(add_na_mask(node, w, is.na(seconds)))
+    return(add_na_mask(node, w, is.na, seconds))
   }
   if (inherits(x, "integer64")) {
-    bits <- unclass(x)
-    attributes(bits) <- NULL
-    node <- vector_node("int64", n, writer_add(w, bits, 8L, 8 * n))
+    # writeBin writes the data of a vector whatever its attributes.
+    node <- vector_node("int64", n, writer_add(w, unclass(x), 8L, 8 * n))
     return(add_na_mask(node, w, is.na(x)))
   }
   switch(typeof(x),
-    logical = add_na_mask(vector_node("logical", n, writer_add(w, as.integer(x), 1L, n)), w, is.na(x)),
-    integer = add_na_mask(vector_node("integer", n, writer_add(w, strip(x), 4L, 4 * n)), w, is.na(x)),
-    double = add_na_mask(vector_node("double", n, writer_add(w, strip(x), 8L, 8 * n)), w,
-                         is.na(x) & !is.nan(x)),
-    complex = add_na_mask(vector_node("complex", n, writer_add(w, strip(x), 16L, 16 * n)), w,
-                          is.na(x) & !is.nan(x)),
+    logical = add_na_mask(vector_node("logical", n, writer_add(w, as.integer(x), 1L, n)), w, is.na, x),
+    integer = add_na_mask(vector_node("integer", n, writer_add(w, x, 4L, 4 * n)), w, is.na, x),
+    double = add_na_mask(vector_node("double", n, writer_add(w, x, 8L, 8 * n)), w, na_not_nan, x),
+    complex = add_na_mask(vector_node("complex", n, writer_add(w, x, 16L, 16 * n)), w, na_not_nan, x),
     character = encode_strings(x, w),
-    raw = vector_node("raw", n, writer_add(w, strip(x), 1L, n)),
+    raw = vector_node("raw", n, writer_add(w, as.vector(x), 1L, n)),
     list = {
       items <- lapply(x, encode_value, w = w)
       list(kind = "list", items = items)
@@ -164,17 +170,16 @@ encode_column <- function(x, w) {
   )
 }
 
-strip <- function(x) {
-  attributes(x) <- NULL
-  x
-}
-
 encode_strings <- function(x, w) {
-  x <- enc2utf8(strip(x))
-  na <- is.na(x)
-  if (any(na)) x[na] <- ""
+  x <- enc2utf8(x)
+  na <- NULL
+  if (anyNA(x)) {
+    na <- is.na(x)
+    x[na] <- ""
+  }
   nbytes <- sum(nchar(x, type = "bytes")) + length(x)
-  add_na_mask(vector_node("string", length(x), writer_add(w, x, NA_integer_, nbytes)), w, na)
+  node <- vector_node("string", length(x), writer_add(w, x, NA_integer_, nbytes))
+  if (is.null(na)) node else add_na_mask(node, w, na)
 }
 
 encode_frame <- function(x, w) {
