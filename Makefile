@@ -12,7 +12,7 @@ SWIFT_CONFIG ?= release
 SWIFT_FLAGS := -c $(SWIFT_CONFIG) --static-swift-stdlib
 BIN_DIR = $(shell swift build $(SWIFT_FLAGS) --show-bin-path)
 TANDEM = $(BIN_DIR)/tandem
-APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config \
+APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config gcc make \
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat
 R_LIBRARY := $(VENV)/R-library

@@ -10,7 +10,6 @@ bytes.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,6 @@ FILE_THRESHOLD = 1 << 20
 
 _INT32_MIN = -(2**31)
 _INT64_MIN = -(2**63)
-_counter = itertools.count()
 
 
 class NoMapping(TypeError):
@@ -61,15 +59,21 @@ class Writer:
         the blob went to a file in ``directory``."""
         header = {"exchange": VERSION, **header, "buffers": self.layout(), "size": self.size}
         if directory and self.size >= FILE_THRESHOLD:
-            path = os.path.join(directory, f"py-{os.getpid()}-{next(_counter)}")
-            with open(path, "wb", buffering=0) as out:
-                position = 0
+            # One file per direction, reused: its pages stay allocated, so writing
+            # is a copy. R reads it before Python writes the next message.
+            path = os.path.join(directory, "py-arena")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                if os.fstat(fd).st_size > max(4 * self.size, 1 << 26):
+                    os.ftruncate(fd, self.size)  # give back what one large transfer took
                 for offset, view in self.parts:
-                    if offset > position:
-                        out.write(bytes(offset - position))
-                    out.write(view)
-                    position = offset + view.nbytes
+                    written = 0
+                    while written < view.nbytes:
+                        written += os.pwrite(fd, view[written:], offset + written)
+            finally:
+                os.close(fd)
             header["file"] = path
+            header["arena"] = True
             return header, []
         blob = bytearray(self.size)
         for offset, view in self.parts:
@@ -95,7 +99,9 @@ class Reader:
                     if source.readinto(memoryview(self.blob)) != size:
                         raise ValueError(f"exchange file {path} is shorter than {size} bytes")
             finally:
-                os.unlink(path)
+                # A one-off file is the reader's to delete; an arena is the writer's.
+                if not header.get("arena"):
+                    os.unlink(path)
         elif frames:
             self.blob = np.frombuffer(frames[0], dtype=np.uint8)
             if self.blob.nbytes < size:
@@ -120,7 +126,7 @@ class Reader:
 def release(header: dict) -> None:
     """Removes the file of a message that will not be read."""
     path = header.get("file")
-    if path:
+    if path and not header.get("arena"):
         try:
             os.unlink(path)
         except OSError:
@@ -245,6 +251,8 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
     if isinstance(dtype, pd.DatetimeTZDtype):
         index = pd.DatetimeIndex(values)
         return _encode_datetime(index.tz_convert("UTC").tz_localize(None).to_numpy(), writer, str(dtype.tz))
+    if isinstance(dtype, pd.StringDtype):
+        return _encode_strings(np.asarray(values.to_numpy(dtype=object, na_value=None)), writer)
     if isinstance(values, (pd.Index, pd.Series)):
         values = values.array
     if isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(values, pd.arrays.NumpyExtensionArray):
@@ -296,8 +304,6 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
     dtype = values.dtype
     if hasattr(values, "_mask") and hasattr(values, "_data"):  # pandas' nullable arrays
         return encode_array(values._data, writer, mask=values._mask)
-    if isinstance(dtype, pd.StringDtype):
-        return _encode_strings(values.to_numpy(dtype=object, na_value=None), writer)
     if isinstance(dtype, pd.IntervalDtype | pd.PeriodDtype | pd.SparseDtype):
         raise NoMapping(f"pandas dtype {dtype} has no R counterpart; convert it first (e.g. .astype(str))")
     return encode_array(values.to_numpy(), writer)

@@ -2,8 +2,8 @@
 #
 # A value crosses as a JSON header (its type tree) plus raw little-endian
 # buffers, 64-byte aligned in one blob that travels as a ZeroMQ frame or, when
-# large, as a file in shared memory (docs/exchange-format.md). Buffers are read
-# and written with readBin()/writeBin(): one vectorised call per column.
+# large, as a file in shared memory (docs/exchange-format.md). The bytes move in
+# C (src/exchange.c): straight between R's vectors and the blob, one copy.
 
 exchange_version <- 1L
 exchange_align <- 64
@@ -25,59 +25,46 @@ new_writer <- function() {
   w
 }
 
-# Adds one buffer: `x` is written with writeBin(x, size = size); `nbytes` is
-# what that writes. Returns the buffer's index.
-writer_add <- function(w, x, size, nbytes) {
-  # writeBin takes plain vectors only; dropping attributes copies, so only when needed.
-  if (!is.vector(x)) attributes(x) <- NULL
+# How src/exchange.c writes a part: the vector's own bytes, logicals as one byte
+# each, the NA mask of a vector (one byte each), strings as NUL-ended UTF-8.
+part_data <- 0L
+part_logical <- 1L
+part_mask <- 2L
+part_strings <- 3L
+
+# Adds one buffer: vector `x` written as `kind`, `nbytes` long. Returns its index.
+writer_add <- function(w, x, kind, nbytes) {
   offset <- ceiling(w$size / exchange_align) * exchange_align
-  w$parts[[length(w$parts) + 1L]] <- list(x = x, size = size, offset = offset, nbytes = nbytes)
+  w$parts[[length(w$parts) + 1L]] <- list(x = x, kind = kind, offset = offset, nbytes = nbytes)
   w$size <- offset + nbytes
   length(w$parts) - 1L
 }
 
-# `na` is the mask itself or a function computing it from `x`, called only when
-# `x` has NA (or NaN): most vectors have none, and the mask costs allocations.
-add_na_mask <- function(node, w, na, x = NULL) {
-  if (is.function(na)) {
-    if (!anyNA(x)) return(node)
-    na <- na(x)
-  }
-  if (any(na)) node[["na"]] <- writer_add(w, as.integer(na), 1L, length(na))
+# Adds the NA mask of `x` when it has NA (NaN is a value, not NA).
+add_na_mask <- function(node, w, x) {
+  if (anyNA(x) && .Call(tnd_has_na, x)) node[["na"]] <- writer_add(w, x, part_mask, length(x))
   node
 }
-
-na_not_nan <- function(x) is.na(x) & !is.nan(x)
 
 # The header and the frames carrying the blob (none when it went to a file).
 writer_finish <- function(w, header) {
   header[["exchange"]] <- exchange_version
   header[["buffers"]] <- lapply(w$parts, function(p) c(p$offset, p$nbytes))
   header[["size"]] <- w$size
+  if (length(w$parts) == 0L) return(list(header = header, frames = list()))
+  xs <- lapply(w$parts, `[[`, "x")
+  kinds <- vapply(w$parts, `[[`, 0L, "kind")
+  offsets <- vapply(w$parts, `[[`, 0, "offset")
   if (w$size >= exchange_file_threshold && nzchar(exchange_directory())) {
-    exchange_state$counter <- exchange_state$counter + 1L
-    path <- file.path(exchange_directory(),
-                      sprintf("r-%d-%d", Sys.getpid(), exchange_state$counter))
-    con <- file(path, "wb")
-    on.exit(close(con))
-    write_parts(w, con)
+    # One file per direction, reused: its pages stay allocated, so writing is a
+    # copy. The kernel reads it before R writes the next message.
+    path <- file.path(exchange_directory(), "r-arena")
+    .Call(tnd_write, xs, kinds, offsets, w$size, path)
     header[["file"]] <- path
+    header[["arena"]] <- TRUE
     return(list(header = header, frames = list()))
   }
-  if (length(w$parts) == 0L) return(list(header = header, frames = list()))
-  con <- rawConnection(raw(0), "wb")
-  on.exit(close(con))
-  write_parts(w, con)
-  list(header = header, frames = list(rawConnectionValue(con)))
-}
-
-write_parts <- function(w, con) {
-  position <- 0
-  for (p in w$parts) {
-    if (p$offset > position) writeBin(raw(p$offset - position), con)
-    if (is.raw(p$x)) writeBin(p$x, con) else writeBin(p$x, con, size = p$size, endian = "little")
-    position <- p$offset + p$nbytes
-  }
+  list(header = header, frames = list(.Call(tnd_write, xs, kinds, offsets, w$size, NULL)))
 }
 
 exchange_directory <- function() Sys.getenv("TANDEM_EXCHANGE_DIR", "")
@@ -123,63 +110,55 @@ encode_column <- function(x, w) {
   if (is.factor(x)) {
     codes <- unclass(x)
     if (anyNA(codes)) codes[is.na(codes)] <- 0L
-    return(list(kind = "factor", length = n, data = writer_add(w, codes, 4L, 4 * n),
+    return(list(kind = "factor", length = n, data = writer_add(w, codes, part_data, 4 * n),
                 levels = encode_strings(levels(x), w), ordered = is.ordered(x)))
   }
-  if (inherits(x, "Date")) {
-    days <- as.double(unclass(x))
-    node <- vector_node("double", n, writer_add(w, days, 8L, 8 * n))
-    node[["kind"]] <- "date"
-    return(add_na_mask(node, w, is.na, days))
-  }
   if (inherits(x, "POSIXlt")) x <- as.POSIXct(x)
-  if (inherits(x, "POSIXct")) {
-    tz <- attr(x, "tzone")
-    tz <- if (is.null(tz)) "" else tz[[1]]
-    seconds <- as.double(unclass(x))
-    # A time without zone is a wall-clock time in Python: shift by R's local offset.
-    if (!nzchar(tz) && !local_is_utc()) seconds <- seconds + as.POSIXlt(x)$gmtoff
-    node <- vector_node("double", n, writer_add(w, seconds, 8L, 8 * n))
-    node[["kind"]] <- "datetime"
-    node[["tz"]] <- tz
-    return(add_na_mask(node, w, is.na, seconds))
-  }
-  if (inherits(x, "difftime")) {
-    seconds <- as.double(x, units = "secs")
-    node <- vector_node("double", n, writer_add(w, seconds, 8L, 8 * n))
-    node[["kind"]] <- "timedelta"
-    return(add_na_mask(node, w, is.na, seconds))
-  }
+  if (inherits(x, c("Date", "POSIXct", "difftime"))) return(encode_time(x, w))
   if (inherits(x, "integer64")) {
-    # writeBin writes the data of a vector whatever its attributes.
-    node <- vector_node("int64", n, writer_add(w, unclass(x), 8L, 8 * n))
-    return(add_na_mask(node, w, is.na(x)))
+    node <- vector_node("int64", n, writer_add(w, x, part_data, 8 * n))
+    if (anyNA(x)) node[["na"]] <- writer_add(w, is.na(x), part_logical, n)
+    return(node)
   }
   switch(typeof(x),
-    logical = add_na_mask(vector_node("logical", n, writer_add(w, as.integer(x), 1L, n)), w, is.na, x),
-    integer = add_na_mask(vector_node("integer", n, writer_add(w, x, 4L, 4 * n)), w, is.na, x),
-    double = add_na_mask(vector_node("double", n, writer_add(w, x, 8L, 8 * n)), w, na_not_nan, x),
-    complex = add_na_mask(vector_node("complex", n, writer_add(w, x, 16L, 16 * n)), w, na_not_nan, x),
+    logical = add_na_mask(vector_node("logical", n, writer_add(w, x, part_logical, n)), w, x),
+    integer = add_na_mask(vector_node("integer", n, writer_add(w, x, part_data, 4 * n)), w, x),
+    double = add_na_mask(vector_node("double", n, writer_add(w, x, part_data, 8 * n)), w, x),
+    complex = add_na_mask(vector_node("complex", n, writer_add(w, x, part_data, 16 * n)), w, x),
     character = encode_strings(x, w),
-    raw = vector_node("raw", n, writer_add(w, as.vector(x), 1L, n)),
-    list = {
-      items <- lapply(x, encode_value, w = w)
-      list(kind = "list", items = items)
-    },
+    raw = vector_node("raw", n, writer_add(w, x, part_data, n)),
+    list = list(kind = "list", items = lapply(x, encode_value, w = w)),
     stop(no_mapping(sprintf("an R %s vector has no Python counterpart", typeof(x))))
   )
 }
 
-encode_strings <- function(x, w) {
-  x <- enc2utf8(x)
-  na <- NULL
-  if (anyNA(x)) {
-    na <- is.na(x)
-    x[na] <- ""
+# Date (days), POSIXct (seconds, with its zone) and difftime (seconds) as doubles.
+encode_time <- function(x, w) {
+  n <- length(x)
+  if (inherits(x, "difftime")) {
+    seconds <- if (identical(units(x), "secs")) x else as.double(x, units = "secs")
+    kind <- "timedelta"
+  } else if (inherits(x, "Date")) {
+    seconds <- x
+    kind <- "date"
+  } else {
+    tz <- attr(x, "tzone")
+    tz <- if (is.null(tz)) "" else tz[[1]]
+    seconds <- x
+    # A time without zone is a wall-clock time in Python: shift by R's local offset.
+    if (!nzchar(tz) && !local_is_utc()) seconds <- as.double(x) + as.POSIXlt(x)$gmtoff
+    kind <- "datetime"
   }
-  nbytes <- sum(nchar(x, type = "bytes")) + length(x)
-  node <- vector_node("string", length(x), writer_add(w, x, NA_integer_, nbytes))
-  if (is.null(na)) node else add_na_mask(node, w, na)
+  if (!is.double(seconds)) seconds <- as.double(seconds)
+  node <- add_na_mask(vector_node("double", n, writer_add(w, seconds, part_data, 8 * n)), w, seconds)
+  node[["kind"]] <- kind
+  if (kind == "datetime") node[["tz"]] <- tz
+  node
+}
+
+encode_strings <- function(x, w) {
+  nbytes <- .Call(tnd_string_bytes, x)
+  add_na_mask(vector_node("string", length(x), writer_add(w, x, part_strings, nbytes)), w, x)
 }
 
 encode_frame <- function(x, w) {
@@ -215,42 +194,30 @@ new_reader <- function(header, frames) {
   r <- new.env(parent = emptyenv())
   r$layout <- header[["buffers"]]
   if (!is.null(header[["file"]])) {
-    r$path <- header[["file"]]
-    r$con <- file(header[["file"]], "rb")
+    r$source <- header[["file"]]
+    # A one-off file is the reader's to delete; an arena is the writer's to reuse.
+    r$path <- if (isTRUE(header[["arena"]])) NULL else header[["file"]]
   } else {
-    r$blob <- if (length(frames)) frames[[1]] else raw(0)
+    r$source <- if (length(frames)) frames[[1]] else raw(0)
   }
   r
 }
 
 close_reader <- function(r) {
-  if (!is.null(r$con)) {
-    close(r$con)
+  if (!is.null(r$path)) {
     unlink(r$path)
-    r$con <- NULL
+    r$path <- NULL
   }
 }
 
-read_buffer <- function(r, index, what, n, size) {
+read_buffer <- function(r, index, what, n) {
   place <- r$layout[[index + 1L]]
-  offset <- place[[1]]
-  nbytes <- place[[2]]
-  if (!is.null(r$con)) {
-    seek(r$con, offset)
-    source <- r$con
-  } else {
-    source <- r$blob[seq.int(offset + 1, length.out = nbytes)]
-  }
-  if (identical(what, "raw")) return(readBin(source, "raw", nbytes))
-  if (identical(what, "character")) return(readBin(source, "character", n))
-  values <- readBin(source, what, n, size = size, endian = "little")
-  if (length(values) != n) stop(sprintf("buffer %d holds fewer than %d values", index, n))
-  values
+  .Call(tnd_read, r$source, place[[1]], place[[2]], what, n)
 }
 
 read_na <- function(node, r) {
   if (is.null(node[["na"]])) return(NULL)
-  read_buffer(r, node[["na"]], "integer", node[["length"]], 1L) != 0L
+  read_buffer(r, node[["na"]], "mask", node[["length"]])
 }
 
 # The R value of one type tree.
@@ -284,15 +251,15 @@ decode_column <- function(node, r) {
   }
   switch(node[["kind"]],
     factor = {
-      codes <- read_buffer(r, node[["data"]], "integer", n, 4L)
+      codes <- read_buffer(r, node[["data"]], "integer", n)
       codes[codes == 0L] <- NA_integer_
       levels <- decode_column(node[["levels"]], r)
       structure(codes, levels = levels,
                 class = if (isTRUE(node[["ordered"]])) c("ordered", "factor") else "factor")
     },
-    date = structure(set_na(read_buffer(r, node[["data"]], "double", n, 8L)), class = "Date"),
+    date = structure(set_na(read_buffer(r, node[["data"]], "double", n)), class = "Date"),
     datetime = {
-      seconds <- set_na(read_buffer(r, node[["data"]], "double", n, 8L))
+      seconds <- set_na(read_buffer(r, node[["data"]], "double", n))
       tz <- if (is.null(node[["tz"]])) "" else node[["tz"]]
       if (!nzchar(tz) && !local_is_utc()) {
         wall <- as.POSIXlt(.POSIXct(seconds, tz = "UTC"))
@@ -302,21 +269,19 @@ decode_column <- function(node, r) {
       }
       .POSIXct(seconds, tz = tz)
     },
-    timedelta = structure(set_na(read_buffer(r, node[["data"]], "double", n, 8L)),
+    timedelta = structure(set_na(read_buffer(r, node[["data"]], "double", n)),
                           units = "secs", class = "difftime"),
     list = lapply(node[["items"]], decode_value, r = r),
     vector = switch(node[["type"]],
-      logical = set_na(read_buffer(r, node[["data"]], "integer", n, 1L) != 0L),
-      integer = set_na(read_buffer(r, node[["data"]], "integer", n, 4L)),
-      double = set_na(read_buffer(r, node[["data"]], "double", n, 8L)),
-      complex = set_na(read_buffer(r, node[["data"]], "complex", n, 16L)),
+      logical = set_na(read_buffer(r, node[["data"]], "logical", n)),
+      integer = set_na(read_buffer(r, node[["data"]], "integer", n)),
+      double = set_na(read_buffer(r, node[["data"]], "double", n)),
+      complex = set_na(read_buffer(r, node[["data"]], "complex", n)),
       string = {
-        x <- if (n > 0) read_buffer(r, node[["data"]], "character", n) else character()
-        if (!l10n_info()$`UTF-8`) Encoding(x) <- "UTF-8"
-        set_na(x)
+        set_na(read_buffer(r, node[["data"]], "string", n))
       },
       raw = read_buffer(r, node[["data"]], "raw", n),
-      int64 = decode_int64(read_buffer(r, node[["data"]], "double", n, 8L), na),
+      int64 = decode_int64(read_buffer(r, node[["data"]], "double", n), na),
       stop(sprintf("unknown vector type %s", node[["type"]]))
     ),
     stop(sprintf("unknown kind %s", node[["kind"]]))

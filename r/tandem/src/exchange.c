@@ -1,0 +1,285 @@
+/* The byte-moving part of the exchange format on the R side: vectors go from R's
+ * memory straight into a blob (a raw vector or a file in shared memory) and back,
+ * one copy each way, with no temporary R objects. The format itself (which
+ * buffer holds what) is decided in R/exchange.R. */
+
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How a part is written (kinds in R/exchange.R). */
+enum { PART_DATA = 0, PART_LOGICAL = 1, PART_MASK = 2, PART_STRINGS = 3 };
+
+#define STAGE_SIZE (1 << 20)
+
+static int is_na_at(SEXP x, R_xlen_t i) {
+  switch (TYPEOF(x)) {
+  case LGLSXP: return LOGICAL(x)[i] == NA_LOGICAL;
+  case INTSXP: return INTEGER(x)[i] == NA_INTEGER;
+  case REALSXP: return R_IsNA(REAL(x)[i]);
+  case CPLXSXP: return R_IsNA(COMPLEX(x)[i].r) || R_IsNA(COMPLEX(x)[i].i);
+  case STRSXP: return STRING_ELT(x, i) == NA_STRING;
+  default: return 0;
+  }
+}
+
+/* Whether x holds NA (not NaN): the only case that needs a mask. */
+SEXP tnd_has_na(SEXP x) {
+  R_xlen_t n = XLENGTH(x);
+  for (R_xlen_t i = 0; i < n; i++)
+    if (is_na_at(x, i)) return Rf_ScalarLogical(1);
+  return Rf_ScalarLogical(0);
+}
+
+/* Bytes of a character vector as UTF-8 strings each ended by NUL (NA as ""). */
+SEXP tnd_string_bytes(SEXP x) {
+  R_xlen_t n = XLENGTH(x);
+  double total = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    SEXP s = STRING_ELT(x, i);
+    total += (s == NA_STRING ? 0 : strlen(Rf_translateCharUTF8(s))) + 1;
+  }
+  return Rf_ScalarReal(total);
+}
+
+static size_t element_size(SEXP x) {
+  switch (TYPEOF(x)) {
+  case REALSXP: return sizeof(double);
+  case INTSXP: case LGLSXP: return sizeof(int);
+  case CPLXSXP: return sizeof(Rcomplex);
+  case RAWSXP: return 1;
+  default: Rf_error("cannot write an R %s vector as data", Rf_type2char(TYPEOF(x)));
+  }
+  return 0;
+}
+
+/* Where the blob goes: memory (a raw vector) or a file descriptor. */
+typedef struct {
+  unsigned char *memory;
+  int fd;
+  off_t position;
+  unsigned char stage[STAGE_SIZE];
+  size_t staged;
+} sink_t;
+
+static void sink_flush(sink_t *sink) {
+  if (sink->memory || sink->staged == 0) return;
+  size_t done = 0;
+  while (done < sink->staged) {
+    ssize_t k = pwrite(sink->fd, sink->stage + done, sink->staged - done, sink->position - sink->staged + done);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      Rf_error("cannot write exchange file: %s", strerror(errno));
+    }
+    done += (size_t)k;
+  }
+  sink->staged = 0;
+}
+
+static void sink_seek(sink_t *sink, off_t offset) {
+  sink_flush(sink);
+  sink->position = offset;
+}
+
+/* Large contiguous data: straight from R's memory. */
+static void sink_write(sink_t *sink, const void *data, size_t size) {
+  if (sink->memory) {
+    memcpy(sink->memory + sink->position, data, size);
+    sink->position += size;
+    return;
+  }
+  sink_flush(sink);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t k = pwrite(sink->fd, (const char *)data + done, size - done, sink->position + done);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      Rf_error("cannot write exchange file: %s", strerror(errno));
+    }
+    done += (size_t)k;
+  }
+  sink->position += size;
+}
+
+/* Small pieces (converted values): through a staging buffer. */
+static void sink_put(sink_t *sink, const void *data, size_t size) {
+  if (sink->memory || size > STAGE_SIZE / 2) {
+    sink_write(sink, data, size);
+    return;
+  }
+  if (sink->staged + size > STAGE_SIZE) sink_flush(sink);
+  memcpy(sink->stage + sink->staged, data, size);
+  sink->staged += size;
+  sink->position += size;
+}
+
+static void write_part(sink_t *sink, SEXP x, int kind) {
+  R_xlen_t n = XLENGTH(x);
+  switch (kind) {
+  case PART_DATA:
+    sink_write(sink, DATAPTR_RO(x), (size_t)n * element_size(x));
+    break;
+  case PART_LOGICAL:
+    for (R_xlen_t i = 0; i < n; i++) {
+      unsigned char b = LOGICAL(x)[i] == 1;
+      sink_put(sink, &b, 1);
+    }
+    break;
+  case PART_MASK:
+    for (R_xlen_t i = 0; i < n; i++) {
+      unsigned char b = (unsigned char)is_na_at(x, i);
+      sink_put(sink, &b, 1);
+    }
+    break;
+  case PART_STRINGS:
+    for (R_xlen_t i = 0; i < n; i++) {
+      SEXP s = STRING_ELT(x, i);
+      const char *text = s == NA_STRING ? "" : Rf_translateCharUTF8(s);
+      sink_put(sink, text, strlen(text) + 1);
+    }
+    break;
+  default:
+    Rf_error("unknown part kind %d", kind);
+  }
+}
+
+/* Writes the parts at their offsets into a file (`path`), or into a new raw
+ * vector of `total` bytes when `path` is NULL (which is returned). A file larger
+ * than four times what is needed is shrunk first, so that one large transfer does
+ * not keep its memory for the rest of the session. */
+SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path) {
+  size_t size = (size_t)Rf_asReal(total);
+  sink_t *sink = (sink_t *)R_alloc(1, sizeof(sink_t));
+  sink->memory = NULL;
+  sink->fd = -1;
+  sink->position = 0;
+  sink->staged = 0;
+  SEXP result = R_NilValue;
+  if (Rf_isNull(path)) {
+    result = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t)size));
+    memset(RAW(result), 0, size);
+    sink->memory = RAW(result);
+  } else {
+    const char *file = CHAR(STRING_ELT(path, 0));
+    sink->fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (sink->fd < 0) Rf_error("cannot open exchange file %s: %s", file, strerror(errno));
+    struct stat info;
+    if (fstat(sink->fd, &info) == 0 && (size_t)info.st_size > 4 * size && info.st_size > (1 << 26))
+      if (ftruncate(sink->fd, (off_t)size) != 0) { /* keep the larger file */ }
+  }
+  R_xlen_t count = XLENGTH(parts);
+  for (R_xlen_t i = 0; i < count; i++) {
+    sink_seek(sink, (off_t)REAL(offsets)[i]);
+    write_part(sink, VECTOR_ELT(parts, i), INTEGER(kinds)[i]);
+  }
+  sink_flush(sink);
+  if (sink->fd >= 0) close(sink->fd);
+  if (!Rf_isNull(result)) UNPROTECT(1);
+  return result;
+}
+
+/* Fresh large allocations fault in 4 KiB pages; asking for huge pages first, as
+ * numpy does, makes filling them several times faster. */
+static void prefer_huge_pages(void *data, size_t size) {
+#ifdef MADV_HUGEPAGE
+  if (size < (4u << 20)) return;
+  uintptr_t page = 2u << 20;
+  uintptr_t start = ((uintptr_t)data + page - 1) & ~(page - 1);
+  uintptr_t end = ((uintptr_t)data + size) & ~(page - 1);
+  if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+static void read_bytes(SEXP source, double offset, void *into, size_t size) {
+  if (TYPEOF(source) == RAWSXP) {
+    if (offset + size > (double)XLENGTH(source)) Rf_error("exchange frame is shorter than its header says");
+    memcpy(into, RAW(source) + (size_t)offset, size);
+    return;
+  }
+  const char *file = CHAR(STRING_ELT(source, 0));
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) Rf_error("cannot open exchange file %s: %s", file, strerror(errno));
+  size_t done = 0;
+  while (done < size) {
+    ssize_t k = pread(fd, (char *)into + done, size - done, (off_t)offset + done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      close(fd);
+      Rf_error("exchange file %s is shorter than its header says", file);
+    }
+    done += (size_t)k;
+  }
+  close(fd);
+}
+
+/* Reads one buffer of `nbytes` at `offset` of the blob (a raw vector or a file
+ * path) as a vector of `n` elements of `kind`: "double", "integer", "complex",
+ * "raw", "logical" or "mask" (one byte each), "string" (NUL-ended UTF-8). */
+SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n) {
+  double at = Rf_asReal(offset);
+  size_t size = (size_t)Rf_asReal(nbytes);
+  R_xlen_t count = (R_xlen_t)Rf_asReal(n);
+  const char *what = CHAR(STRING_ELT(kind, 0));
+  SEXPTYPE type = strcmp(what, "double") == 0    ? REALSXP
+                  : strcmp(what, "integer") == 0 ? INTSXP
+                  : strcmp(what, "complex") == 0 ? CPLXSXP
+                  : strcmp(what, "raw") == 0     ? RAWSXP
+                                                 : NILSXP;
+  if (type != NILSXP) {
+    size_t width = type == REALSXP ? 8 : type == INTSXP ? 4 : type == CPLXSXP ? 16 : 1;
+    if (size != (size_t)count * width) Rf_error("buffer of %zu bytes cannot hold %.0f %s values", size, (double)count, what);
+    SEXP x = PROTECT(Rf_allocVector(type, count));
+    prefer_huge_pages(DATAPTR(x), size);
+    read_bytes(source, at, DATAPTR(x), size);
+    UNPROTECT(1);
+    return x;
+  }
+  unsigned char *bytes = (unsigned char *)R_alloc(size > 0 ? size : 1, 1);
+  read_bytes(source, at, bytes, size);
+  if (strcmp(what, "logical") == 0 || strcmp(what, "mask") == 0) {
+    if (size != (size_t)count) Rf_error("buffer of %zu bytes cannot hold %.0f flags", size, (double)count);
+    SEXP x = PROTECT(Rf_allocVector(LGLSXP, count));
+    int *out = LOGICAL(x);
+    for (R_xlen_t i = 0; i < count; i++) out[i] = bytes[i] != 0;
+    UNPROTECT(1);
+    return x;
+  }
+  if (strcmp(what, "string") == 0) {
+    SEXP x = PROTECT(Rf_allocVector(STRSXP, count));
+    size_t start = 0;
+    for (R_xlen_t i = 0; i < count; i++) {
+      unsigned char *end = start < size ? memchr(bytes + start, 0, size - start) : NULL;
+      if (!end) Rf_error("string buffer holds fewer than %.0f strings", (double)count);
+      size_t length = (size_t)(end - bytes) - start;
+      SET_STRING_ELT(x, i, Rf_mkCharLenCE((const char *)bytes + start, (int)length, CE_UTF8));
+      start += length + 1;
+    }
+    UNPROTECT(1);
+    return x;
+  }
+  Rf_error("unknown buffer kind %s", what);
+  return R_NilValue;
+}
+
+static const R_CallMethodDef methods[] = {
+    {"tnd_has_na", (DL_FUNC)&tnd_has_na, 1},
+    {"tnd_string_bytes", (DL_FUNC)&tnd_string_bytes, 1},
+    {"tnd_write", (DL_FUNC)&tnd_write, 5},
+    {"tnd_read", (DL_FUNC)&tnd_read, 5},
+    {NULL, NULL, 0},
+};
+
+void R_init_tandem(DllInfo *info) {
+  R_registerRoutines(info, NULL, methods, NULL, NULL);
+  R_useDynamicSymbols(info, FALSE);
+}
