@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 ROOT := $(abspath .)
 VENV := $(ROOT)/.venv
+BENCH_VENV := $(ROOT)/.venv-bench
 PY := $(VENV)/bin/python
 # Debian's own python3, not whatever python3 is first on PATH.
 SYSTEM_PYTHON := $(shell command -p -v python3 || echo /usr/bin/python3)
@@ -16,11 +17,11 @@ APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config gc
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat
 R_LIBRARY := $(VENV)/R-library
-R_SOURCES := $(shell find r/tandem -type f)
+R_SOURCES := $(shell find r/tandem -type f ! -name '*.o' ! -name '*.so')
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := $(ROOT)/out
 
-.PHONY: run test setup apt venv rlib build kernelspec unit integration bench clean
+.PHONY: run test setup apt venv rlib build kernelspec unit integration bench bench-venv clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -54,7 +55,7 @@ $(VENV)/.stamp: requirements.txt python/pyproject.toml .build/apt.stamp
 rlib: $(R_LIBRARY)/.stamp
 $(R_LIBRARY)/.stamp: $(R_SOURCES) .build/apt.stamp $(VENV)/.stamp
 	mkdir -p $(R_LIBRARY)
-	R CMD INSTALL --no-test-load --no-html -l $(R_LIBRARY) r/tandem
+	R CMD INSTALL --clean --no-test-load --no-html -l $(R_LIBRARY) r/tandem
 	touch $@
 
 build: .build/apt.stamp
@@ -71,8 +72,17 @@ unit: .build/apt.stamp rlib
 integration: build venv
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) -m pytest tests -q
 
-bench: setup build
+# The anchors of bench/transfer.py (rpy2, reticulate) need pandas 2: their own venv.
+bench-venv: $(BENCH_VENV)/.stamp
+$(BENCH_VENV)/.stamp: bench/requirements.txt python/pyproject.toml .build/apt.stamp
+	[ -x $(BENCH_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-cache-dir -r bench/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e python
+	touch $@
+
+bench: setup build bench-venv
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/latency.py
+	TANDEM_BIN=$(TANDEM) $(PY) bench/transfer.py --python $(BENCH_VENV)/bin/python --r-library $(R_LIBRARY)
 
 clean:
-	rm -rf .build $(VENV) $(OUT)
+	rm -rf .build $(VENV) $(BENCH_VENV) $(OUT)

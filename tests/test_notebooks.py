@@ -53,3 +53,19 @@ def test_r_tour_executes_with_expected_outputs(tmp_path):
     assert "fitting...\n" in texts
     assert "output of a shell command" in outputs_of(code[5])[0]["text"]
     assert outputs_of(code[6])[0]["text"].startswith("Python 3.")
+
+
+def test_exchange_notebook_round_trips_a_frame_through_an_r_model(tmp_path):
+    nb = execute("exchange.ipynb", tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not any(o.output_type in ("error",) for o in outputs_of(c)) for c in code)
+    assert all(not any(o.get("name") == "stderr" for o in outputs_of(c)) for c in code)
+    r_str = outputs_of(code[1])[0]["text"]
+    assert "500 obs. of  5 variables" in r_str and "Factor w/ 3 levels" in r_str and "POSIXct" in r_str
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(code[1]))
+    estimates = outputs_of(code[2])[0]["data"]["text/plain"]
+    assert "weight" in estimates and "originUS" in estimates and "Std. Error" in estimates
+    assert outputs_of(code[3])[0]["text"].strip() == "DataFrame True category"
+    assert outputs_of(code[4])[0]["data"]["text/plain"] == "[1] 500"
+    summary = outputs_of(code[5])[0]["data"]["text/plain"]
+    assert "mean_mpg" in summary and "JP" in summary
