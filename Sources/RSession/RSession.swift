@@ -92,7 +92,11 @@ public final class RSession {
       arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
     }
     do {
-      process = try RProcess(arguments: arguments, environment: ProcessInfo.processInfo.environment)
+      var environment = ProcessInfo.processInfo.environment
+      // Values arriving from Python allocate many objects at once: a heap that grows
+      // in larger steps spends less time in garbage collection (R's own setting).
+      if environment["R_GC_MEM_GROW"] == nil { environment["R_GC_MEM_GROW"] = "3" }
+      process = try RProcess(arguments: arguments, environment: environment)
     } catch {
       throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")
     }

@@ -64,8 +64,8 @@ class Writer:
             path = os.path.join(directory, "py-arena")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
-                if os.fstat(fd).st_size > max(4 * self.size, 1 << 26):
-                    os.ftruncate(fd, self.size)  # give back what one large transfer took
+                if os.fstat(fd).st_size > self.size:
+                    os.ftruncate(fd, self.size)  # keep no more than this message needs
                 for offset, view in self.parts:
                     written = 0
                     while written < view.nbytes:
@@ -312,15 +312,21 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
 def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
     import pandas as pd
 
-    na = pd.isna(values) if mask is None else mask
-    if na.any():
-        values = np.where(na, "", values)
     items = values.tolist()
+    na = mask
     try:
+        if mask is not None and mask.any():
+            raise TypeError  # NA placeholders first
+        # Without NA every item is a str: no need to look for NA first.
         joined = "\0".join(items)
     except TypeError:
-        kinds = {type(v).__name__ for v in items if not isinstance(v, str)}
-        raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
+        na = pd.isna(values) if mask is None else mask
+        items = np.where(na, "", values).tolist()
+        try:
+            joined = "\0".join(items)
+        except TypeError:
+            kinds = {type(v).__name__ for v in items if not isinstance(v, str)}
+            raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
     if joined.count("\0") != max(len(items) - 1, 0):
         raise NoMapping("a string holds a NUL character, which R strings cannot")
     try:
@@ -328,7 +334,7 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
     except UnicodeEncodeError as error:
         raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
     node = {"kind": "vector", "type": "string", "length": len(items), "data": writer.add(data)}
-    if na.any():
+    if na is not None and na.any():
         node["na"] = writer.add(np.asarray(na, dtype=np.uint8))
     return node
 
@@ -336,6 +342,13 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
 def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
     import pandas as pd
 
+    if values.size and isinstance(values[0], str):
+        # Most object columns are strings: joining them checks that as it goes,
+        # faster than inferring the type first.
+        try:
+            return _encode_strings(values, writer)
+        except NoMapping:
+            pass  # not all strings: inference below says what they are
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     na = pd.isna(values)
     if inferred in ("string", "empty") and not (inferred == "empty" and not na.all()):
@@ -528,10 +541,12 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     dtype = {"logical": np.uint8, "integer": np.int32, "int64": np.int64, "double": np.float64, "complex": np.complex128}
     kind = node["type"]
     if kind == "string":
-        text = reader.bytes(node["data"]).decode("utf-8")
-        values = np.array(text.split("\0")[:-1] if n else [], dtype=object)
-        if len(values) != n:
-            raise ValueError(f"string buffer holds {len(values)} strings, expected {n}")
+        parts = reader.bytes(node["data"]).decode("utf-8").split("\0")
+        parts.pop()  # after the last NUL
+        values = np.empty(n, dtype=object)
+        if len(parts) != n:
+            raise ValueError(f"string buffer holds {len(parts)} strings, expected {n}")
+        values[:] = parts
         if na is not None:
             values[na] = None
         return values

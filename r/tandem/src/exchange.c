@@ -41,13 +41,27 @@ SEXP tnd_has_na(SEXP x) {
   return Rf_ScalarLogical(0);
 }
 
+/* The UTF-8 text of a string and its length: R's own bytes when they are UTF-8
+ * or ASCII already (the common case), without scanning them. */
+static const char *utf8_text(SEXP s, size_t *length) {
+  const char *text = Rf_translateCharUTF8(s);
+  *length = text == CHAR(s) ? (size_t)LENGTH(s) : strlen(text);
+  return text;
+}
+
+static size_t utf8_length(SEXP s) {
+  size_t length;
+  utf8_text(s, &length);
+  return length;
+}
+
 /* Bytes of a character vector as UTF-8 strings each ended by NUL (NA as ""). */
 SEXP tnd_string_bytes(SEXP x) {
   R_xlen_t n = XLENGTH(x);
   double total = 0;
   for (R_xlen_t i = 0; i < n; i++) {
     SEXP s = STRING_ELT(x, i);
-    total += (s == NA_STRING ? 0 : strlen(Rf_translateCharUTF8(s))) + 1;
+    total += (s == NA_STRING ? 0 : utf8_length(s)) + 1;
   }
   return Rf_ScalarReal(total);
 }
@@ -144,8 +158,9 @@ static void write_part(sink_t *sink, SEXP x, int kind) {
   case PART_STRINGS:
     for (R_xlen_t i = 0; i < n; i++) {
       SEXP s = STRING_ELT(x, i);
-      const char *text = s == NA_STRING ? "" : Rf_translateCharUTF8(s);
-      sink_put(sink, text, strlen(text) + 1);
+      size_t length = 0;
+      const char *text = s == NA_STRING ? "" : utf8_text(s, &length);
+      sink_put(sink, text, length + 1);
     }
     break;
   default:
@@ -154,9 +169,9 @@ static void write_part(sink_t *sink, SEXP x, int kind) {
 }
 
 /* Writes the parts at their offsets into a file (`path`), or into a new raw
- * vector of `total` bytes when `path` is NULL (which is returned). A file larger
- * than four times what is needed is shrunk first, so that one large transfer does
- * not keep its memory for the rest of the session. */
+ * vector of `total` bytes when `path` is NULL (which is returned). A larger file
+ * (the arena after a larger message) is cut to this size first, so that the arena
+ * never holds more than the last message. */
 SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path) {
   size_t size = (size_t)Rf_asReal(total);
   sink_t *sink = (sink_t *)R_alloc(1, sizeof(sink_t));
@@ -174,7 +189,7 @@ SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path) {
     sink->fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (sink->fd < 0) Rf_error("cannot open exchange file %s: %s", file, strerror(errno));
     struct stat info;
-    if (fstat(sink->fd, &info) == 0 && (size_t)info.st_size > 4 * size && info.st_size > (1 << 26))
+    if (fstat(sink->fd, &info) == 0 && (size_t)info.st_size > size)
       if (ftruncate(sink->fd, (off_t)size) != 0) { /* keep the larger file */ }
   }
   R_xlen_t count = XLENGTH(parts);
