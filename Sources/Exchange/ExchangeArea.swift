@@ -23,7 +23,8 @@ public struct ExchangeArea: Sendable {
     let path = "\(root)/tandem-\(pid)"
     let manager = FileManager.default
     if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
-    try manager.createDirectory(atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    try manager.createDirectory(
+      atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
     return ExchangeArea(path: path)
   }
 
@@ -48,7 +49,8 @@ public struct ExchangeArea: Sendable {
     {
       return "/dev/shm"
     }
-    return NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+    return NSTemporaryDirectory().hasSuffix("/")
+      ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
   }
 
   /// Whether a process with this id exists (it may belong to another user).

@@ -74,7 +74,8 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
       var natives: [(String, PyRef)] = []
       if let rEngine {
         rEngine.attach(to: self) { [weak self] message in
-          self?.serveR(message) ?? RMessage(body: ["status": "error", "evalue": "the kernel is stopping"], frames: [])
+          self?.serveR(message)
+            ?? RMessage(body: ["status": "error", "evalue": "the kernel is stopping"], frames: [])
         }
         natives.append(("r_call", try makeRCall(rEngine)))
       }
@@ -110,7 +111,9 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
       let frames = args[1].sequenceItems.compactMap(\.bytesValue)
       let count = request["result"]?.boolValue == true ? request["execution_count"]?.intValue : nil
       let reply = rEngine.run(request, frames: frames, frontend: self?.frontend, resultCount: count)
-      return PyRef(list: [PyRef(bytes: reply.body.serialized), PyRef(list: reply.frames.map { PyRef(bytes: $0) })])
+      return PyRef(list: [
+        PyRef(bytes: reply.body.serialized), PyRef(list: reply.frames.map { PyRef(bytes: $0) }),
+      ])
     }
   }
 
@@ -119,7 +122,8 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
     do {
       guard let kernel else { throw PythonError(typeName: "RuntimeError", message: "Python is not ready") }
       let frames = PyRef(list: message.frames.map { PyRef(bytes: $0) })
-      let reply = try kernel.callMethod("serve_r", PyRef(bytes: message.body.serialized), frames).sequenceItems
+      let reply = try kernel.callMethod("serve_r", PyRef(bytes: message.body.serialized), frames)
+        .sequenceItems
       guard reply.count == 2, let body = reply[0].bytesValue.flatMap({ try? JSONValue.parse($0) }) else {
         throw PythonError(typeName: "TypeError", message: "serve_r must return [reply_json, frames]")
       }

@@ -1,0 +1,56 @@
+# The R half of the exchange format on its own: values encoded and decoded in R.
+
+roundtrip <- function(values) {
+  packed <- encode_values(values)
+  header <- jsonlite::fromJSON(to_json(packed$header), simplifyVector = FALSE)
+  decode_values(header, packed$frames)
+}
+
+test_that("atomic vectors, NA and attributes come back identical", {
+  values <- list(
+    l = c(TRUE, NA, FALSE), i = c(1L, NA), d = c(1.5, NA, NaN, -Inf), s = c("é", NA, ""),
+    z = c(1+2i, NA), r = as.raw(c(0, 255)), n = c(a = 1, b = 2), m = matrix(1:6, 2),
+    f = factor(c("b", NA), levels = c("c", "b")), o = factor("lo", levels = c("lo", "hi"), ordered = TRUE),
+    dt = as.Date(c("2024-02-29", NA)), t = as.POSIXct(c("2024-03-10 01:30:00", NA), tz = "America/New_York"),
+    dd = as.difftime(c(1, NA), units = "secs"), nul = NULL, lst = list(a = 1, b = list("x")),
+    e = character(0)
+  )
+  back <- roundtrip(values)
+  for (name in names(values)) expect_identical(back[[name]], values[[name]], info = name)
+})
+
+test_that("data frames keep row names, duplicates and zero rows", {
+  df <- data.frame(x = 1:2, y = c("a", NA), stringsAsFactors = FALSE)
+  expect_identical(roundtrip(list(df = df))$df, df)
+  named <- structure(list(a = 1:2), row.names = c("r", "r"), class = "data.frame")
+  expect_identical(roundtrip(list(df = named))$df, named)
+  empty <- data.frame(a = integer(0), b = character(0))
+  expect_identical(roundtrip(list(df = empty))$df, empty)
+})
+
+test_that("large values go through the arena file and stay readable", {
+  dir <- tempfile("exchange")
+  dir.create(dir)
+  withr_env <- Sys.getenv("TANDEM_EXCHANGE_DIR")
+  Sys.setenv(TANDEM_EXCHANGE_DIR = dir)
+  on.exit(Sys.setenv(TANDEM_EXCHANGE_DIR = withr_env))
+  x <- runif(3e5)
+  packed <- encode_values(list(x = x))
+  expect_true(isTRUE(packed$header$arena))
+  expect_length(packed$frames, 0)
+  expect_identical(decode_values(packed$header, list())$x, x)
+  expect_true(file.exists(file.path(dir, "r-arena")))
+})
+
+test_that("values without a Python counterpart are named, the others kept", {
+  packed <- encode_values(list(ok = 1, env = new.env(), fn = sum))
+  expect_named(packed$header$values, "ok")
+  expect_match(packed$errors$env, "env \\(R class environment\\) cannot cross to Python")
+  expect_match(packed$errors$fn, "fn \\(R class function\\)")
+})
+
+test_that("another format version is refused", {
+  packed <- encode_values(list(a = 1))
+  packed$header$exchange <- 2L
+  expect_error(decode_values(packed$header, packed$frames), "version 2")
+})

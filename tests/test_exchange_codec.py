@@ -1,0 +1,94 @@
+"""The Python half of the exchange format on its own: layout, transport and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tandem import _exchange as ex
+from tandem._bridge import pack, unpack
+
+
+def roundtrip(values: dict, directory=None):
+    header, frames, errors = pack(values) if directory is None else _pack_in(values, directory)
+    header = json.loads(json.dumps(header))  # as it travels
+    return header, frames, errors, unpack(header, frames)
+
+
+def _pack_in(values, directory):
+    os.environ["TANDEM_EXCHANGE_DIR"] = str(directory)
+    try:
+        return pack(values)
+    finally:
+        del os.environ["TANDEM_EXCHANGE_DIR"]
+
+
+def test_buffers_are_64_byte_aligned_and_within_the_blob():
+    header, frames, _, _ = roundtrip({"a": np.arange(3, dtype=np.int32), "b": "xyz", "c": np.ones(5)})
+    assert header["exchange"] == ex.VERSION
+    for offset, length in header["buffers"]:
+        assert offset % 64 == 0 and offset + length <= header["size"]
+    assert len(frames) == 1 and len(frames[0]) == header["size"]
+
+
+def test_small_values_travel_in_the_frame_large_ones_in_the_arena(tmp_path):
+    header, frames, _, (values, errors) = roundtrip({"small": np.ones(10)}, tmp_path)
+    assert "file" not in header and frames
+    big = np.random.default_rng(0).random(3 * ex.FILE_THRESHOLD // 8)
+    header, frames, _, (values, errors) = roundtrip({"big": big}, tmp_path)
+    assert header["file"] == str(tmp_path / "py-arena") and header["arena"] and not frames
+    assert np.array_equal(values["big"], big) and values["big"].flags.writeable
+    assert (tmp_path / "py-arena").exists()  # the arena stays for the next message
+    roundtrip({"less": big[: 2 * len(big) // 3]}, tmp_path)
+    assert (tmp_path / "py-arena").stat().st_size < big.nbytes  # and holds no more than the last
+
+
+def test_a_one_off_file_is_deleted_by_its_reader(tmp_path):
+    writer = ex.Writer()
+    node = ex.encode(np.zeros(ex.FILE_THRESHOLD // 8), writer)
+    header, _ = writer.finish({"values": {"z": node}}, str(tmp_path))
+    os.rename(header["file"], tmp_path / "one-off")
+    header = {**header, "file": str(tmp_path / "one-off"), "arena": False}
+    values, _ = unpack(header, [])
+    assert values["z"].sum() == 0 and not (tmp_path / "one-off").exists()
+
+
+def test_other_versions_are_refused():
+    header, frames, _, _ = roundtrip({"a": 1})
+    with pytest.raises(ValueError, match="version 2"):
+        unpack({**header, "exchange": 2}, frames)
+
+
+def test_values_that_cannot_cross_are_named_and_the_others_kept():
+    header, frames, errors = pack({"ok": 1, "f": len, "m": pd.DataFrame({"x": [1, "a"]})})
+    assert list(header["values"]) == ["ok"]
+    assert any(e.startswith("f (builtin_function_or_method)") and "Convert it" in e for e in errors)
+    assert any(e.startswith("m (pandas.") and "column 'x'" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2**64, "does not fit in 64 bits"),
+        ("a\0b", "NUL"),
+        (pd.DataFrame({"a": [1]}, index=pd.MultiIndex.from_tuples([(1, 2)])), "reset_index"),
+        ({1: "x"}, "R names are strings"),
+        (np.array([1, 2], dtype=np.uint64) * 2**63, r"beyond 2\^63"),
+    ],
+)
+def test_no_mapping_messages(value, message):
+    with pytest.raises(ex.NoMapping, match=message):
+        ex.encode(value, ex.Writer())
+
+
+def test_strings_with_na_and_non_ascii():
+    values = np.array(["é", None, "", "日本", np.nan], dtype=object)
+    writer = ex.Writer()
+    node = ex.encode(values, writer)
+    header, frames = writer.finish({"values": {"s": node}}, None)
+    back = ex.decode(node, ex.Reader(header, frames))
+    assert back.tolist() == ["é", None, "", "日本", None]
