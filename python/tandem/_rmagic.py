@@ -62,8 +62,11 @@ class RMagics(Magics):
             "allow_stdin": self._stdin_allowed(),
             "result": result,
             "execution_count": self.shell.displayhook.prompt_count,
-            "plot": {"mimetypes": _DEVICES[self.device], **(plot or {})},
         }
+        # PNG is R's default (options(jupyter.plot_mimetypes)), which R code may change.
+        plot = {**({"mimetypes": _DEVICES[self.device]} if self.device != "png" else {}), **(plot or {})}
+        if plot:
+            request["plot"] = plot
         frames: list = []
         if inputs:
             values = {}
@@ -118,11 +121,15 @@ class RMagics(Magics):
         given by ``-w``/``-h`` in ``-u`` units (R's ``repr.plot.*`` options otherwise).
         """
         options, code = _split_options(line)
-        args = parse_argstring(self.R, options)
-        plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
-        plot = {k: v for k, v in plot.items() if v is not None}
-        inputs = _name_pairs(args.input)
-        outputs = _name_pairs(args.output)
+        plot: dict[str, Any] = {}
+        inputs: dict[str, str] = {}
+        outputs: dict[str, str] = {}
+        if options:  # argparse costs more than a trivial R cell: only when there are options
+            args = parse_argstring(self.R, options)
+            plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
+            plot = {k: v for k, v in plot.items() if v is not None}
+            inputs = _name_pairs(args.input)
+            outputs = _name_pairs(args.output)
         if cell is not None:
             code = f"{code}\n{cell}" if code.strip() else cell
         return self.run(
