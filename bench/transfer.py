@@ -13,8 +13,8 @@ string, 1 categorical) each way, with
 All three use the same Python environment (``--python``, by default the
 ``.venv-bench`` that ``make bench`` builds: rpy2 and reticulate do not read
 pandas 3 frames yet, so it pins pandas 2). Prints medians, the ratios against the
-targets, and the peak extra memory (kernel + R + shared-memory files) of each
-Tandem transfer.
+targets, and the peak extra memory (anonymous memory of kernel and R, plus the
+shared-memory files) of each Tandem transfer.
 """
 
 from __future__ import annotations
@@ -135,8 +135,17 @@ def run_tandem(args, spec_dir: str) -> tuple[dict, dict, dict]:
         km.shutdown_kernel(now=True)
 
 
+def anonymous_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 class PeakSampler:
-    """Samples the kernel's and its children's RSS plus the exchange folder. The
+    """Samples the anonymous memory of the kernel and its children plus the files
+    of the exchange folder, so that a mapped shared-memory file counts once. The
     baseline leaves the folder out, so the reusable arenas count as extra."""
 
     def __init__(self, kernel, exchange_dir: str) -> None:
@@ -152,7 +161,7 @@ class PeakSampler:
         total = 0
         for process in [self.kernel, *self.kernel.children(recursive=True)]:
             try:
-                total += process.memory_info().rss
+                total += anonymous_bytes(process.pid)
             except Exception:  # noqa: BLE001 - a child may be gone
                 pass
         try:
@@ -165,7 +174,7 @@ class PeakSampler:
     def loop(self) -> None:
         while self.running:
             self.peak = max(self.peak, self.sample())
-            time.sleep(0.002)
+            time.sleep(0.001)
 
     def stop(self) -> float:
         self.running = False
