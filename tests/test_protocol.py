@@ -235,3 +235,32 @@ def test_shutdown_request_ends_the_process(kernel):
     while km.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not km.is_alive()
+
+
+def test_kernel_exits_when_its_launcher_dies(tmp_path):
+    """As with ipykernel, a kernel whose client process died does not linger (nor its R)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    launcher = (
+        "import sys, time\n"
+        "from jupyter_client.manager import start_new_kernel\n"
+        "km, kc = start_new_kernel(kernel_name='tandem', startup_timeout=30)\n"
+        "kc.execute_interactive('%R 1', timeout=30, output_hook=lambda m: None)\n"
+        "print(km.provisioner.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)
+    kernel_pid = int(process.stdout.readline())
+    children = subprocess.run(["pgrep", "-P", str(kernel_pid)], capture_output=True, text=True).stdout.split()
+    assert children, "R should be running"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    alive = [kernel_pid, *map(int, children)]
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
+        time.sleep(0.2)
+    assert not alive, f"still running: {alive}"

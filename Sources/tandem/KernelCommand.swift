@@ -114,8 +114,24 @@ struct KernelCommand: ParsableCommand {
       server: server, engine: engine, capture: capture, logger: logger, rEngine: rEngine,
       defaultLanguage: language, rLanguageInfo: rLanguageInfo)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
+    exitWithParent(logger: logger) { exchangeArea?.remove() }
     kernel.run()
     exchangeArea?.remove()
     Foundation.exit(0)
   }
+}
+
+/// Like ipykernel: a kernel whose launcher (the Jupyter server, nbclient) died
+/// without shutting it down exits instead of running on as an orphan; R follows it.
+private func exitWithParent(logger: Logger, cleanUp: @escaping @Sendable () -> Void) {
+  let parent = getppid()
+  guard parent != 1 else { return }  // started by init: nothing to watch
+  let watcher = Thread {
+    while getppid() == parent { Thread.sleep(forTimeInterval: 1) }
+    logger.warning("the process that started the kernel is gone; exiting")
+    cleanUp()
+    Foundation.exit(0)
+  }
+  watcher.name = "parent watcher"
+  watcher.start()
 }
