@@ -307,6 +307,14 @@ def test_values_that_cannot_cross_are_named_and_nothing_else_is_lost(shared):
     assert content["status"] == "error" and "function" in content["evalue"]
     content, _ = run_cell(kc, "%%R\npy$dup <- list(a = 1, a = 2)")
     assert content["status"] == "error" and "unique name" in content["evalue"]
+    content, _ = run_cell(kc, "%%R\nfit <- lm(dist ~ speed, data = cars)\nmf <- data.frame(a = 1:2)\nmf$m <- diag(2)")
+    assert content["status"] == "ok"
+    content, _ = run_cell(kc, "r.fit")
+    assert content["status"] == "error" and "fit (R class lm)" in content["evalue"]
+    content, _ = run_cell(kc, "r.mf")
+    assert content["status"] == "error" and "column m is a matrix" in content["evalue"]
+    content, _ = run_cell(kc, "loop = [1]\nloop.append(loop)\nr.loop = loop")
+    assert content["status"] == "error" and content["evalue"].startswith("loop (list) cannot cross")
     assert ok(kc, "print(good, r('1L'))").split() == ["1", "1"]
 
 

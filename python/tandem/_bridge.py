@@ -40,7 +40,8 @@ def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], l
     for name, value in values.items():
         try:
             nodes[name] = _exchange.encode(value, writer)
-        except NoMapping as error:
+        except (NoMapping, ValueError, TypeError, OverflowError, RecursionError) as error:
+            # Whatever stops a value from encoding, it is that value's error alone.
             errors.append(
                 f"{name} ({_type_name(value)}) cannot cross to {to}: {error}. "
                 "Convert it to a type in Tandem's conversion table first."
@@ -58,7 +59,7 @@ def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, 
     for name, node in header.get("values", {}).items():
         try:
             values[name] = _exchange.decode(node, reader)
-        except NoMapping as error:
+        except (NoMapping, ValueError, TypeError, KeyError) as error:
             errors.append(f"{name} cannot cross from {source}: {error}")
     return values, errors
 
