@@ -323,6 +323,10 @@ def test_int64_as_double_when_asked(shared):
     out = ok(kc, "r('options(tandem.int64 = \"double\")')\nr.w = np.array([5, 6], dtype=np.int64)\n"
              "print(r('class(w)'))\nr('options(tandem.int64 = NULL)')")
     assert out.strip() == "numeric"
+    out = ok(kc, "r('options(tandem.int64 = \"integer\")')\nr.w = np.array([5, 6], dtype=np.int64)\n"
+             "print(r('class(w)'))\nr.w = np.array([5, 2**40], dtype=np.int64)\nprint(r('class(w)'))\n"
+             "r('options(tandem.int64 = NULL)')")
+    assert out.split() == ["integer", "integer64"]
 
 
 def test_hypothesis_frames_round_trip(shared):
