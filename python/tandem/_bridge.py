@@ -12,8 +12,8 @@ import json
 import os
 from typing import Any, Callable
 
-from . import _exchange
-from ._exchange import NoMapping, Reader, Writer
+# The codec needs numpy (and pandas for frames): imported at the first transfer,
+# not at kernel start.
 
 RCall = Callable[[bytes, list], list]
 
@@ -34,13 +34,15 @@ def _type_name(value: Any) -> str:
 def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], list[str]]:
     """Encodes named values into one message: header, frames, and an error line
     for each value that cannot cross (the others still do)."""
-    writer = Writer()
+    from . import _exchange
+
+    writer = _exchange.Writer()
     nodes = {}
     errors = []
     for name, value in values.items():
         try:
             nodes[name] = _exchange.encode(value, writer)
-        except (NoMapping, ValueError, TypeError, OverflowError, RecursionError) as error:
+        except (_exchange.NoMapping, ValueError, TypeError, OverflowError, RecursionError) as error:
             # Whatever stops a value from encoding, it is that value's error alone.
             errors.append(
                 f"{name} ({_type_name(value)}) cannot cross to {to}: {error}. "
@@ -53,13 +55,15 @@ def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], l
 def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, Any], list[str]]:
     """The named values of one message, and an error line for each that has no
     Python counterpart."""
-    reader = Reader(header, frames)
+    from . import _exchange
+
+    reader = _exchange.Reader(header, frames)
     values = {}
     errors = []
     for name, node in header.get("values", {}).items():
         try:
             values[name] = _exchange.decode(node, reader)
-        except (NoMapping, ValueError, TypeError, KeyError) as error:
+        except (_exchange.NoMapping, ValueError, TypeError, KeyError) as error:
             errors.append(f"{name} cannot cross from {source}: {error}")
     return values, errors
 
@@ -118,7 +122,7 @@ class Bridge:
 
                 raise RError(reply.get("evalue", ""), reply.get("traceback"))
         else:
-            _exchange.release(header)
+            _release(header)
         if errors:
             raise ConversionError("; ".join(errors))
 
@@ -130,7 +134,7 @@ class Bridge:
             reply, reply_frames = self._serve(request, frames)
         except BaseException as error:  # noqa: BLE001 - every failure goes back to R
             if "values" in request:
-                _exchange.release(request["values"])
+                _release(request["values"])
             reply, reply_frames = {"status": "error", "evalue": _describe(error)}, []
         return [json.dumps(reply).encode(), reply_frames]
 
@@ -160,7 +164,7 @@ class Bridge:
     def _reply_values(self, values: dict[str, Any]) -> tuple[dict, list]:
         header, frames, errors = pack(values)
         if errors:
-            _exchange.release(header)
+            _release(header)
             return {"status": "error", "evalue": "; ".join(errors)}, []
         return {"status": "ok", "values": header}, frames
 
@@ -223,3 +227,10 @@ class R:
 
     def __repr__(self) -> str:
         return "<R session: r.x reads, r.x = value assigns, r('code') evaluates>"
+
+
+def _release(header: dict) -> None:
+    from . import _exchange
+
+    _exchange.release(header)
+
