@@ -414,3 +414,13 @@ def check(df):
 check()
 print("ok")
 """
+
+
+@pytest.mark.parametrize("kernel", ["tandem-r"], indirect=True)
+def test_sharing_in_the_r_first_kernel(kernel):
+    _, kc = kernel
+    ok(kc, "df <- data.frame(a = 1:3, b = c('x', NA, 'z'))")
+    out = ok(kc, "%%python\nprint(int(r.df.a.sum()), r.df.b.isna().tolist())\nfrom_python = {'k': [1.5, 2.5]}")
+    assert out.strip() == "6 [False, True, False]"
+    out = ok(kc, "cat(sum(unlist(py$from_python$k)), '\\n')")
+    assert out.strip() == "4"
