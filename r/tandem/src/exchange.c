@@ -6,7 +6,6 @@
 #define R_NO_REMAP
 #include <R.h>
 #include <Rinternals.h>
-#include <R_ext/Rdynload.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +15,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "tandem.h"
 
 /* How a part is written (kinds in R/exchange.R). */
 enum { PART_DATA = 0, PART_LOGICAL = 1, PART_MASK = 2, PART_STRINGS = 3 };
@@ -300,17 +301,4 @@ SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n) {
   }
   Rf_error("unknown buffer kind %s", what);
   return R_NilValue;
-}
-
-static const R_CallMethodDef methods[] = {
-    {"tnd_has_na", (DL_FUNC)&tnd_has_na, 1},
-    {"tnd_string_bytes", (DL_FUNC)&tnd_string_bytes, 1},
-    {"tnd_write", (DL_FUNC)&tnd_write, 5},
-    {"tnd_read", (DL_FUNC)&tnd_read, 5},
-    {NULL, NULL, 0},
-};
-
-void R_init_tandem(DllInfo *info) {
-  R_registerRoutines(info, NULL, methods, NULL, NULL);
-  R_useDynamicSymbols(info, FALSE);
 }

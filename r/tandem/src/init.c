@@ -1,0 +1,18 @@
+/* Registers the package's native routines (useDynLib(tandem, .registration = TRUE)). */
+
+#include <R_ext/Rdynload.h>
+
+#include "tandem.h"
+
+static const R_CallMethodDef methods[] = {
+    {"tnd_has_na", (DL_FUNC)&tnd_has_na, 1},
+    {"tnd_string_bytes", (DL_FUNC)&tnd_string_bytes, 1},
+    {"tnd_write", (DL_FUNC)&tnd_write, 5},
+    {"tnd_read", (DL_FUNC)&tnd_read, 5},
+    {NULL, NULL, 0},
+};
+
+void R_init_tandem(DllInfo *info) {
+  R_registerRoutines(info, NULL, methods, NULL, NULL);
+  R_useDynamicSymbols(info, FALSE);
+}
