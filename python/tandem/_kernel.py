@@ -62,6 +62,7 @@ class Kernel:
             self.shell.register_magics(self.r)
             if language == "r":
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
+                self.shell.r_cells_first = True
         signal.signal(signal.SIGINT, signal.default_int_handler)
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
