@@ -24,7 +24,7 @@ from ._streams import flush_streams
 from ._jsonutil import dumps
 from . import _bridge
 from ._bridge import Bridge
-from ._rmagic import RMagics, r_first_transformer
+from ._rmagic import RMagics, r_first_cell_transform, r_first_transformer
 from ._shell import TandemShell
 from ._stdin import Stdin
 
@@ -62,7 +62,7 @@ class Kernel:
             self.shell.register_magics(self.r)
             if language == "r":
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
-                self.shell.r_cells_first = True
+                self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {

@@ -174,3 +174,17 @@ def r_first_transformer(lines: list[str]) -> list[str]:
     if lines and lines[0].lstrip().startswith("%%R"):
         return lines
     return ["%%R\n", *lines]
+
+
+def r_first_cell_transform(transform_cell: Callable[[str], str]) -> Callable[[str], str]:
+    """The R-first kernel's ``transform_cell``: a cell without magics is R, so it
+    becomes the ``%%R`` call IPython's transformers would write, without tokenizing
+    the R code as Python to find that out (a sixth of a trivial R cell's time)."""
+
+    def transform(raw_cell: str) -> str:
+        if raw_cell.lstrip().startswith("%"):
+            return transform_cell(raw_cell)
+        return f"get_ipython().run_cell_magic('R', '', {raw_cell!r})\n"
+
+    return transform
+

@@ -37,17 +37,6 @@ class TandemShell(InteractiveShell):
     def _exiter_default(self) -> _ExitAutocall:
         return _ExitAutocall(self)
 
-    #: The R-first kernel: cells are R unless they start with a magic.
-    r_cells_first = False
-
-    def transform_cell(self, raw_cell: str) -> str:
-        # A cell without magics in the R-first kernel is R: write the %%R call that
-        # IPython's transformers would produce, without tokenizing the R code as
-        # Python to find that out (a sixth of a trivial R cell's time).
-        if self.r_cells_first and not raw_cell.lstrip().startswith("%"):
-            return f"get_ipython().run_cell_magic('R', '', {raw_cell!r})\n"
-        return super().transform_cell(raw_cell)
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.last_error: dict[str, Any] | None = None
