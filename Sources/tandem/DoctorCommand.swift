@@ -55,7 +55,7 @@ struct DoctorCommand: ParsableCommand {
     let rLibrary = PythonLocation.rLibrary(beside: python)
     if let version = RSession.installedVersion() {
       print("R                  \(version)")
-      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "tandem"]
+      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "bit64", "tandem"]
       let status = RSession.packageStatus(packages, library: rLibrary)
       for package in packages {
         let found = status[package] == true
