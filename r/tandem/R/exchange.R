@@ -26,11 +26,10 @@ new_writer <- function() {
 }
 
 # How src/exchange.c writes a part: the vector's own bytes, logicals as one byte
-# each, the NA mask of a vector (one byte each), strings as NUL-ended UTF-8.
+# each, or the NA mask of a vector (one byte each). Strings are packed first.
 part_data <- 0L
 part_logical <- 1L
 part_mask <- 2L
-part_strings <- 3L
 
 # Adds one buffer: vector `x` written as `kind`, `nbytes` long. Returns its index.
 writer_add <- function(w, x, kind, nbytes) {
@@ -157,8 +156,8 @@ encode_time <- function(x, w) {
 }
 
 encode_strings <- function(x, w) {
-  nbytes <- .Call(tnd_string_bytes, x)
-  add_na_mask(vector_node("string", length(x), writer_add(w, x, part_strings, nbytes)), w, x)
+  packed <- .Call(tnd_pack_strings, x)
+  add_na_mask(vector_node("string", length(x), writer_add(w, packed, part_data, length(packed))), w, x)
 }
 
 encode_frame <- function(x, w) {

@@ -19,7 +19,7 @@
 #include "tandem.h"
 
 /* How a part is written (kinds in R/exchange.R). */
-enum { PART_DATA = 0, PART_LOGICAL = 1, PART_MASK = 2, PART_STRINGS = 3 };
+enum { PART_DATA = 0, PART_LOGICAL = 1, PART_MASK = 2 };
 
 #define STAGE_SIZE (1 << 20)
 
@@ -50,21 +50,35 @@ static const char *utf8_text(SEXP s, size_t *length) {
   return text;
 }
 
-static size_t utf8_length(SEXP s) {
-  size_t length;
-  utf8_text(s, &length);
-  return length;
-}
-
-/* Bytes of a character vector as UTF-8 strings each ended by NUL (NA as ""). */
-SEXP tnd_string_bytes(SEXP x) {
+/* A character vector as UTF-8 strings each ended by NUL (NA as ""), in a raw
+ * vector: one pass over the strings (each a separate object in R's memory), so that
+ * writing the blob is then one copy. */
+SEXP tnd_pack_strings(SEXP x) {
   R_xlen_t n = XLENGTH(x);
-  double total = 0;
+  const SEXP *strings = STRING_PTR_RO(x);
+  size_t capacity = (size_t)n * 8 + 64, size = 0;
+  unsigned char *packed = (unsigned char *)malloc(capacity);
+  if (!packed) Rf_error("out of memory packing %.0f strings", (double)n);
   for (R_xlen_t i = 0; i < n; i++) {
-    SEXP s = STRING_ELT(x, i);
-    total += (s == NA_STRING ? 0 : utf8_length(s)) + 1;
+    SEXP s = strings[i];
+    size_t length = 0;
+    const char *text = s == NA_STRING ? "" : utf8_text(s, &length);
+    if (size + length + 1 > capacity) {
+      capacity = 2 * capacity + length + 1;
+      unsigned char *grown = (unsigned char *)realloc(packed, capacity);
+      if (!grown) {
+        free(packed);
+        Rf_error("out of memory packing %.0f strings", (double)n);
+      }
+      packed = grown;
+    }
+    memcpy(packed + size, text, length + 1);
+    size += length + 1;
   }
-  return Rf_ScalarReal(total);
+  SEXP result = Rf_allocVector(RAWSXP, (R_xlen_t)size);
+  memcpy(RAW(result), packed, size);
+  free(packed);
+  return result;
 }
 
 static size_t element_size(SEXP x) {
@@ -154,14 +168,6 @@ static void write_part(sink_t *sink, SEXP x, int kind) {
     for (R_xlen_t i = 0; i < n; i++) {
       unsigned char b = (unsigned char)is_na_at(x, i);
       sink_put(sink, &b, 1);
-    }
-    break;
-  case PART_STRINGS:
-    for (R_xlen_t i = 0; i < n; i++) {
-      SEXP s = STRING_ELT(x, i);
-      size_t length = 0;
-      const char *text = s == NA_STRING ? "" : utf8_text(s, &length);
-      sink_put(sink, text, length + 1);
     }
     break;
   default:

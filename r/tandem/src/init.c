@@ -6,7 +6,7 @@
 
 static const R_CallMethodDef methods[] = {
     {"tnd_has_na", (DL_FUNC)&tnd_has_na, 1},
-    {"tnd_string_bytes", (DL_FUNC)&tnd_string_bytes, 1},
+    {"tnd_pack_strings", (DL_FUNC)&tnd_pack_strings, 1},
     {"tnd_write", (DL_FUNC)&tnd_write, 5},
     {"tnd_read", (DL_FUNC)&tnd_read, 5},
     {NULL, NULL, 0},
