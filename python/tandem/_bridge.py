@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Any, Callable
 
 # The codec needs numpy (and pandas for frames): imported at the first transfer,
@@ -77,6 +78,9 @@ class Bridge:
 
     def call(self, request: dict, frames: list | None = None) -> tuple[dict, list]:
         """Sends one request to R; returns its reply and the reply's frames."""
+        if threading.current_thread() is not threading.main_thread():
+            # One thread talks to R (the one running cells): the socket is not shared.
+            raise RuntimeError("R can be reached only from the thread that runs the cells, not from other threads")
         reply, reply_frames = self._r_call(json.dumps(request).encode(), frames or [])
         return json.loads(reply), reply_frames
 
