@@ -39,6 +39,7 @@ def test_tour_executes_with_expected_outputs(tmp_path):
     r_outputs = outputs_of(code[7])
     assert any("image/png" in o.get("data", {}) for o in r_outputs)
     assert r_outputs[-1]["data"]["text/plain"] == "[1] 385"
+    assert outputs_of(code[8])[0]["data"]["text/plain"] == "0.5"
 
 
 def test_r_tour_executes_with_expected_outputs(tmp_path):
