@@ -251,6 +251,11 @@ def test_percent_r_inputs_outputs_and_renaming(shared):
     assert ok(kc, "print(total, tag)").split() == ["12.0", "label"]
     assert ok(kc, "s = %R sum(1:10)\nprint(repr(s))").strip() == "55"
     assert ok(kc, "v = %R -i x x * 2\nprint(v.tolist())").strip() == "[2.0, 4.0, 6.0]"
+    # A value with no Python counterpart is shown as R shows it, and None returns.
+    content, outputs = run_cell(kc, "m = %R lm(dist ~ speed, data = cars)\nprint(m)")
+    assert content["status"] == "ok"
+    shown = "".join(c.get("data", {}).get("text/plain", "") for t, c in outputs if t == "display_data")
+    assert "Coefficients" in shown and stdout_of(outputs).strip() == "None"
 
 
 def test_r_object_reads_assigns_evaluates(shared):

@@ -55,6 +55,13 @@ execute_request <- function(request) {
     outputs[name] <- list(get(name, envir = globalenv()))
   }
   if (capture || length(request$outputs)) reply <- attach_values(reply, outputs)
+  # `%R expr` whose value has no Python counterpart (a model, an environment):
+  # show it as R would instead of failing.
+  if (!is.null(reply$errors[[".value"]])) {
+    show_value(last$value, result = FALSE)
+    reply$errors[[".value"]] <- NULL
+    if (!length(reply$errors)) reply$errors <- NULL
+  }
   reply
 }
 
