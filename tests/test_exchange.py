@@ -438,3 +438,14 @@ def test_r_from_another_thread_is_a_clear_error(shared):
                  "t = threading.Thread(target=use); t.start(); t.join()\nprint(errors[0])")
     assert "only from the thread that runs the cells" in out
     assert ok(kc, "print(r('2L'))").strip() == "2"
+
+
+def test_interrupt_during_transfers_keeps_state(kernel):
+    from conftest import interrupt_running_cell
+
+    km, kc = kernel
+    ok(kc, "import numpy as np\nbig = np.random.random(30_000_000)\nkept = 1\nr.kept_r = 2")
+    for code in ["%%R\nfor (k in 1:200) x <- py$big", "for k in range(200):\n    r.y = big"]:
+        elapsed = interrupt_running_cell(km, kc, code, settle=0.5)
+        assert elapsed < 2
+        assert ok(kc, "print(kept, r.kept_r, big.shape[0])").split() == ["1", "2", "30000000"]

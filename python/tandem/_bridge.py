@@ -121,6 +121,8 @@ class Bridge:
         header, frames, errors = pack(values)
         if header["values"]:
             reply, _ = self.call({"type": "assign", "values": header}, frames)
+            if reply.get("status") == "interrupted":
+                raise KeyboardInterrupt
             if reply.get("status") != "ok":
                 from ._rmagic import RError
 
@@ -139,7 +141,8 @@ class Bridge:
         except BaseException as error:  # noqa: BLE001 - every failure goes back to R
             if "values" in request:
                 _release(request["values"])
-            reply, reply_frames = {"status": "error", "evalue": _describe(error)}, []
+            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "error"
+            reply, reply_frames = {"status": status, "evalue": _describe(error)}, []
         return [json.dumps(reply).encode(), reply_frames]
 
     def _serve(self, request: dict, frames: list) -> tuple[dict, list]:

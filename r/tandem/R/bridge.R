@@ -67,6 +67,10 @@ call_python <- function(op, ..., values = NULL) {
     if (identical(reply[["type"]], "reply")) break
     serve_request(reply)
   }
+  # An interrupt that stopped Python stops the R code waiting for it, as one.
+  if (identical(reply[["status"]], "interrupted")) {
+    signalCondition(structure(class = c("interrupt", "condition"), list(message = "interrupted", call = NULL)))
+  }
   if (!identical(reply[["status"]], "ok")) stop(reply[["evalue"]], call. = FALSE)
   reply
 }
