@@ -27,11 +27,6 @@ class ConversionError(TypeError):
         return [f"ConversionError: {self}"]
 
 
-def _type_name(value: Any) -> str:
-    kind = type(value)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-
-
 def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], list[str]]:
     """Encodes named values into one message: header, frames, and an error line
     for each value that cannot cross (the others still do)."""
@@ -46,7 +41,7 @@ def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], l
         except (_exchange.NoMapping, ValueError, TypeError, OverflowError, RecursionError) as error:
             # Whatever stops a value from encoding, it is that value's error alone.
             errors.append(
-                f"{name} ({_type_name(value)}) cannot cross to {to}: {error}. "
+                f"{name} ({_exchange.type_name(value)}) cannot cross to {to}: {error}. "
                 "Convert it to a type in Tandem's conversion table first."
             )
     header, frames = writer.finish({"values": nodes}, os.environ.get("TANDEM_EXCHANGE_DIR"))

@@ -215,7 +215,7 @@ def encode(value: Any, writer: Writer) -> dict:
         return {"kind": "list", "items": [_item(value[k], k, writer) for k in keys], "names": keys}
     if isinstance(value, (list, tuple)):
         return {"kind": "list", "items": [_item(v, f"[{i}]", writer) for i, v in enumerate(value)]}
-    raise NoMapping(f"{_type_name(value)} has no R counterpart")
+    raise NoMapping(f"{type_name(value)} has no R counterpart")
 
 
 def _item(value: Any, where: str, writer: Writer) -> dict:
@@ -225,7 +225,8 @@ def _item(value: Any, where: str, writer: Writer) -> dict:
         raise NoMapping(f"element {where}: {error}") from None
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """The name of a value's type as users know it (``int``, ``pandas.DataFrame``)."""
     kind = type(value)
     module = kind.__module__
     return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"

@@ -8,8 +8,6 @@
 exchange_version <- 1L
 exchange_align <- 64
 exchange_file_threshold <- 2^20
-exchange_state <- new.env(parent = emptyenv())
-exchange_state$counter <- 0L
 
 no_mapping <- function(message) {
   structure(class = c("tandem_no_mapping", "error", "condition"),
