@@ -43,14 +43,9 @@ public struct ExchangeArea: Sendable {
   }
 
   static func defaultRoot() -> String {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory), isDirectory.boolValue,
-      access("/dev/shm", W_OK) == 0
-    {
-      return "/dev/shm"
-    }
-    return NSTemporaryDirectory().hasSuffix("/")
-      ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+    if access("/dev/shm", W_OK) == 0 { return "/dev/shm" }
+    let temporary = NSTemporaryDirectory()
+    return temporary.hasSuffix("/") ? String(temporary.dropLast()) : temporary
   }
 
   /// Whether a process with this id exists (it may belong to another user).

@@ -113,7 +113,10 @@ class Bridge:
     def assign(self, values: dict[str, Any]) -> None:
         """Assigns values to R variables of these names; a value that cannot cross
         raises :class:`ConversionError` after the others were assigned."""
-        header, frames, errors = pack(values)
+        self.assign_packed(*pack(values))
+
+    def assign_packed(self, header: dict, frames: list, errors: list[str]) -> None:
+        """:meth:`assign` of values :func:`pack` already encoded."""
         if header["values"]:
             reply, _ = self.call({"type": "assign", "values": header}, frames)
             if reply.get("status") == "interrupted":

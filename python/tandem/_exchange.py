@@ -4,7 +4,8 @@ A value crosses as a JSON header (the type tree) plus raw little-endian buffers
 laid out 64-byte aligned in one blob; ``docs/exchange-format.md`` is the
 specification. Encoding and decoding are vectorised with numpy: no text repr and
 no per-element Python loops, so a million-row frame costs a few copies of its
-bytes.
+bytes. The kernel imports this module at the first transfer, so numpy and pandas
+cost nothing at start-up.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 VERSION = 1
 ALIGN = 64
@@ -158,8 +160,6 @@ def encode(value: Any, writer: Writer) -> dict:
 
     Raises :class:`NoMapping` for a value with no R counterpart.
     """
-    import pandas as pd
-
     if value is None:
         return {"kind": "null"}
     if value is pd.NA:
@@ -240,8 +240,6 @@ def _vector(writer: Writer, kind: str, data: np.ndarray, mask: np.ndarray | None
 
 
 def _is_default_index(index: Any) -> bool:
-    import pandas as pd
-
     return (
         isinstance(index, pd.RangeIndex)
         and index.start == 0
@@ -252,8 +250,6 @@ def _is_default_index(index: Any) -> bool:
 
 def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) -> dict:
     """One column: a 1-d numpy array, pandas extension array or Index."""
-    import pandas as pd
-
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         categorical = pd.Categorical(values)
@@ -317,8 +313,6 @@ def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None
 
 
 def _encode_extension(values: Any, writer: Writer) -> dict:
-    import pandas as pd
-
     dtype = values.dtype
     if hasattr(values, "_mask") and hasattr(values, "_data"):  # pandas' nullable arrays
         return encode_array(values._data, writer, mask=values._mask)
@@ -328,17 +322,16 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
 
 
 def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
-    import pandas as pd
-
     items = values.tolist()
-    na = mask
-    try:
-        if mask is not None and mask.any():
-            raise TypeError  # NA placeholders first
-        # Without NA every item is a str: no need to look for NA first.
-        joined = "\0".join(items)
-    except TypeError:
-        na = pd.isna(values) if mask is None else mask
+    na = mask if mask is not None and mask.any() else None
+    joined = None
+    if na is None:
+        try:
+            # Without NA every item is a str: joining checks that, no NA scan first.
+            joined = "\0".join(items)
+        except TypeError:
+            na = pd.isna(values)
+    if joined is None:
         items = np.where(na, "", values).tolist()
         try:
             joined = "\0".join(items)
@@ -358,8 +351,6 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
 
 
 def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
-    import pandas as pd
-
     if values.size and isinstance(values[0], str):
         # Most object columns are strings: joining them checks that as it goes,
         # faster than inferring the type first.
@@ -411,8 +402,6 @@ def _encode_timedelta(values: np.ndarray, writer: Writer) -> dict:
 
 
 def _encode_scalar_time(value: Any, writer: Writer) -> dict:
-    import pandas as pd
-
     if isinstance(value, (dt.timedelta, np.timedelta64)):
         return _encode_timedelta(np.array([pd.Timedelta(value).to_timedelta64()]), writer)
     if isinstance(value, np.datetime64):
@@ -427,8 +416,6 @@ def _encode_scalar_time(value: Any, writer: Writer) -> dict:
 
 
 def _encode_frame(frame: Any, writer: Writer) -> dict:
-    import pandas as pd
-
     if isinstance(frame.columns, pd.MultiIndex):
         raise NoMapping("a DataFrame with MultiIndex columns has no R counterpart; flatten the columns first")
     if isinstance(frame.index, pd.MultiIndex):
@@ -485,17 +472,13 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
         return _shape(values, node["dim"])
     names = node.get("names")
     if names is not None:
-        import pandas as pd
-
-        return pd.Series(values, index=_index(names, reader))
+            return pd.Series(values, index=_index(names, reader))
     if column or node["length"] != 1 or node["kind"] == "factor":
         return values
     return _scalar(values, node)
 
 
 def _shape(values: Any, dim: list[int]) -> np.ndarray:
-    import pandas as pd
-
     if isinstance(values, pd.api.extensions.ExtensionArray):
         mask = np.asarray(values.isna())
         data = values.to_numpy(dtype=values.dtype.numpy_dtype, na_value=_fill(values))
@@ -509,8 +492,6 @@ def _fill(values: Any) -> Any:
 
 
 def _scalar(values: Any, node: dict) -> Any:
-    import pandas as pd
-
     item = values[0]
     if item is None or item is pd.NA or (node["kind"] != "vector" and pd.isna(item)):
         return pd.NA if node["kind"] == "vector" else item
@@ -525,8 +506,6 @@ def _scalar(values: Any, node: dict) -> Any:
 
 def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     """One column as a numpy array, or a pandas masked array when it has NA."""
-    import pandas as pd
-
     kind = node["kind"]
     n = node["length"]
     na = reader.array(node["na"], np.uint8, n).view(bool) if "na" in node else None
@@ -588,8 +567,6 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
 
 def _index(node: dict, reader: Reader, name: str | None = None) -> Any:
     """Names or row names as a pandas Index (R's integer row names as int64)."""
-    import pandas as pd
-
     values = decode_array(node, reader)
     if node.get("type") == "string":
         return pd.Index(values, dtype="str" if _infers_strings() else object, name=name)
@@ -597,8 +574,6 @@ def _index(node: dict, reader: Reader, name: str | None = None) -> Any:
 
 
 def _infers_strings() -> bool:
-    import pandas as pd
-
     try:
         return bool(pd.get_option("future.infer_string"))
     except KeyError:
@@ -606,8 +581,6 @@ def _infers_strings() -> bool:
 
 
 def _decode_frame(node: dict, reader: Reader) -> Any:
-    import pandas as pd
-
     columns = []
     for name, column in zip(node["names"], node["columns"]):
         try:

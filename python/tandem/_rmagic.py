@@ -77,9 +77,7 @@ class RMagics(Magics):
             header, frames, errors = pack(values)
             if errors:
                 # The values that can cross still arrive; the cell does not run without the rest.
-                if header["values"]:
-                    self._bridge.call({"type": "assign", "values": header}, frames)
-                raise ConversionError("; ".join(errors))
+                self._bridge.assign_packed(header, frames, errors)
             request["inputs"] = header
         if outputs:
             request["outputs"] = list(dict.fromkeys(outputs.values()))
