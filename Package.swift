@@ -29,10 +29,17 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // Child processes: spawned with a clean signal state, reaped, described.
+    .target(name: "ChildProcess"),
     // The child R process: start, protocol transport, interrupt, restart.
     .target(
       name: "RSession",
-      dependencies: ["JSON", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["JSON", "ZeroMQ", "ChildProcess", .product(name: "Logging", package: "swift-log")]
+    ),
+    // Parallel futures: the broker and the pool of worker processes.
+    .target(
+      name: "Futures",
+      dependencies: ["CZeroMQ", "ZeroMQ", "ChildProcess", .product(name: "Logging", package: "swift-log")]
     ),
     // Where values crossing between Python and R travel when large (the format
     // itself is coded in the Python and R halves).
@@ -48,7 +55,7 @@ let package = Package(
     .target(
       name: "TandemKernel",
       dependencies: [
-        "JSON", "JupyterWire", "PythonEngine", "RSession",
+        "JSON", "JupyterWire", "PythonEngine", "RSession", "Futures",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
@@ -56,7 +63,7 @@ let package = Package(
     .executableTarget(
       name: "tandem",
       dependencies: [
-        "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange",
+        "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange", "Futures",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -64,5 +71,6 @@ let package = Package(
     ),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
+    .testTarget(name: "FuturesTests", dependencies: ["Futures"]),
   ]
 )

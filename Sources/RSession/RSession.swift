@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JSON
 import Logging
@@ -56,7 +57,7 @@ public final class RSession {
   private let context = ZMQContext()
   private let socket: ZMQSocket
   private let endpoint: String
-  private var process: RProcess?
+  private var process: ChildProcess?
   private var peer: [UInt8]?
   /// How many R processes were started; more than one means R was restarted.
   public private(set) var starts = 0
@@ -96,7 +97,7 @@ public final class RSession {
       // Values arriving from Python allocate many objects at once: a heap that grows
       // in larger steps spends less time in garbage collection (R's own setting).
       if environment["R_GC_MEM_GROW"] == nil { environment["R_GC_MEM_GROW"] = "3" }
-      process = try RProcess(arguments: arguments, environment: environment)
+      process = try ChildProcess(arguments: arguments, environment: environment)
     } catch {
       throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")
     }
@@ -186,13 +187,7 @@ public final class RSession {
     text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
   }
 
-  static func findProgram(_ name: String) -> String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-      let path = "\(dir)/\(name)"
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }
+  static func findProgram(_ name: String) -> String? { ChildProcess.findProgram(name) }
 }
 
 extension RSession {

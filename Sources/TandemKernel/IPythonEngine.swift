@@ -21,15 +21,20 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
 
   private let rEngine: REngine?
   private let language: String
+  private let interruptFutures: (() -> Void)?
 
   /// `language` is the default cell language ("python" or "r"); `rEngine` serves R
-  /// cells (`%%R`, `%R`) when given.
-  public init(pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger)
-  {
+  /// cells (`%%R`, `%R`) when given; `interruptFutures` is called at every interrupt
+  /// (both modes reach Python's SIGINT handler) to stop the futures of the session.
+  public init(
+    pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger,
+    interruptFutures: (() -> Void)? = nil
+  ) {
     self.interpreter = PythonInterpreter(executable: pythonExecutable, logger: logger)
     self.rEngine = rEngine
     self.language = language
     self.logger = logger
+    self.interruptFutures = interruptFutures
   }
 
   /// Initialises Python and imports the Python half of the kernel.
@@ -78,6 +83,13 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
             ?? RMessage(body: ["status": "error", "evalue": "the kernel is stopping"], frames: [])
         }
         natives.append(("r_call", try makeRCall(rEngine)))
+      }
+      if let interruptFutures {
+        natives.append(
+          ("futures_interrupt", try PythonCallback.make(name: "futures_interrupt") { _ in
+            interruptFutures()
+            return .none
+          }))
       }
       let kernel = try module.callMethod(
         "start", publish, requestInput, PyRef(dictionary: natives), PyRef(language))

@@ -155,6 +155,10 @@ public final class REngine {
     if message["result"]?.boolValue == true, let resultCount {
       type = "execute_result"
       content["execution_count"] = .int(resultCount)
+    } else if let id = message["display_id"] {
+      // An output R replaces later (progress): update_display_data finds it by id.
+      content["transient"] = ["display_id": id]
+      if message["update"]?.boolValue == true { type = "update_display_data" }
     } else {
       content["transient"] = [:]
     }

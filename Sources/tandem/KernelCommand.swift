@@ -1,6 +1,7 @@
 import ArgumentParser
 import Exchange
 import Foundation
+import Futures
 import JSON
 import JupyterWire
 import Logging
@@ -87,12 +88,14 @@ struct KernelCommand: ParsableCommand {
       logger.warning("no shared-memory folder for exchanged values (\(error)); they travel as messages")
       exchangeArea = nil
     }
+    let broker = startBroker(directory: exchangeArea?.path, logger: logger)
     if language == .r {
       // R-first: R boots while Python initialises.
       rEngine.launch()
     }
     let engine = IPythonEngine(
-      pythonExecutable: python, rEngine: rEngine, language: language.rawValue, logger: logger)
+      pythonExecutable: python, rEngine: rEngine, language: language.rawValue, logger: logger,
+      interruptFutures: broker.map { broker in { broker.interrupt() } })
     do {
       try engine.start()
     } catch {
@@ -116,8 +119,36 @@ struct KernelCommand: ParsableCommand {
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
     exitWithParent(logger: logger) { exchangeArea?.remove() }
     kernel.run()
+    broker?.stop()
     exchangeArea?.remove()
     Foundation.exit(0)
+  }
+}
+
+extension KernelCommand {
+  /// The futures broker, started before Python and R so that both find it in
+  /// `TANDEM_FUTURES`; its workers are this program's `worker` command.
+  fileprivate func startBroker(directory: String?, logger: Logger) -> Broker? {
+    var environment = ProcessInfo.processInfo.environment
+    // Workers send values as messages: the exchange area's files belong to the kernel.
+    environment[ExchangeArea.environmentVariable] = nil
+    let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
+    let executable = InstallCommand.executablePath
+    let launch = WorkerLaunch(
+      command: { [python, rExecutable] language in
+        [executable, "worker", "--language", language.rawValue, "--python", python, "--r", rExecutable]
+          + (library.map { ["--r-library", $0] } ?? [])
+      }, environment: environment)
+    let size = ProcessInfo.processInfo.environment["TANDEM_WORKERS"].flatMap { Int($0) }
+    do {
+      let broker = try Broker(directory: directory, launch: launch, poolSize: size, logger: logger)
+      setenv("TANDEM_FUTURES", broker.endpoint, 1)
+      broker.start()
+      return broker
+    } catch {
+      logger.warning("no futures broker (\(error)); tandem.submit and plan(tandem::workers) are unavailable")
+      return nil
+    }
   }
 }
 

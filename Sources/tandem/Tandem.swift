@@ -11,6 +11,6 @@ struct Tandem: ParsableCommand {
       Jupyter starts `tandem kernel -f CONNECTION_FILE` itself.
       """,
     version: "0.1.0",
-    subcommands: [KernelCommand.self, InstallCommand.self, DoctorCommand.self]
+    subcommands: [KernelCommand.self, InstallCommand.self, DoctorCommand.self, WorkerCommand.self]
   )
 }

@@ -9,7 +9,21 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ConversionError", "RError", "r", "__version__"]
+__all__ = [
+    "ConversionError",
+    "Executor",
+    "RError",
+    "WorkerLost",
+    "executor",
+    "map",
+    "r",
+    "submit",
+    "submit_r",
+    "__version__",
+]
+
+# Futures load pyzmq and the pool client: on first use, not at kernel start.
+_FUTURES = {"Executor", "WorkerLost", "executor", "map", "submit", "submit_r"}
 
 
 def __getattr__(name: str) -> Any:
@@ -22,6 +36,10 @@ def __getattr__(name: str) -> Any:
         from ._bridge import ConversionError
 
         return ConversionError
+    if name in _FUTURES:
+        from . import _futures
+
+        return getattr(_futures, name)
     if name == "r":
         from ._bridge import session
 

@@ -27,9 +27,13 @@ class ConversionError(TypeError):
         return [f"ConversionError: {self}"]
 
 
-def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], list[str]]:
+def pack(
+    values: dict[str, Any], *, to: str = "R", inline: bool = False
+) -> tuple[dict, list[bytes], list[str]]:
     """Encodes named values into one message: header, frames, and an error line
-    for each value that cannot cross (the others still do)."""
+    for each value that cannot cross (the others still do). Large values go
+    through the exchange area unless ``inline`` (messages that may wait in a
+    queue, as futures' tasks do, must carry their values)."""
     from . import _exchange
 
     writer = _exchange.Writer()
@@ -44,7 +48,8 @@ def pack(values: dict[str, Any], *, to: str = "R") -> tuple[dict, list[bytes], l
                 f"{name} ({_exchange.type_name(value)}) cannot cross to {to}: {error}. "
                 "Convert it to a type in Tandem's conversion table first."
             )
-    header, frames = writer.finish({"values": nodes}, os.environ.get("TANDEM_EXCHANGE_DIR"))
+    directory = None if inline else os.environ.get("TANDEM_EXCHANGE_DIR")
+    header, frames = writer.finish({"values": nodes}, directory)
     return header, frames, errors
 
 

@@ -32,6 +32,19 @@ NativePublish = Callable[[str, bytes, bytes, list], None]
 NativeInput = Callable[[str, bool], str]
 
 
+def _interrupt_handler(interrupt_futures: Callable[[], None] | None) -> Callable:
+    """SIGINT on the Python thread (both interrupt modes end here): the session's
+    futures are cancelled or interrupted too, then the cell gets KeyboardInterrupt."""
+    if interrupt_futures is None:
+        return signal.default_int_handler
+
+    def handler(signum: int, frame: Any) -> None:
+        interrupt_futures()
+        raise KeyboardInterrupt
+
+    return handler
+
+
 class Kernel:
     """The Python side of one Tandem kernel."""
 
@@ -63,7 +76,7 @@ class Kernel:
             if language == "r":
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
                 self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _interrupt_handler(natives.get("futures_interrupt")))
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
             "execute_request": self.execute,

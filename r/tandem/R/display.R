@@ -42,12 +42,18 @@ mimebundle <- function(value) {
   bundle
 }
 
-# IRdisplay publishes through these options, as under IRkernel.
-publish_display <- function(data, metadata = NULL) {
+# IRdisplay publishes through these options, as under IRkernel. With a
+# `display_id` the output can be replaced later (`update = TRUE`).
+publish_display <- function(data, metadata = NULL, display_id = NULL, update = FALSE) {
   data <- lapply(data, function(x) if (is.raw(x)) jsonlite::base64_enc(x) else paste(x, collapse = "\n"))
-  send_message(list(type = "display", data = data,
-                    metadata = if (length(metadata)) metadata else setNames(list(), character()),
-                    result = FALSE))
+  message <- list(type = "display", data = data,
+                  metadata = if (length(metadata)) metadata else setNames(list(), character()),
+                  result = FALSE)
+  if (!is.null(display_id)) {
+    message$display_id <- display_id
+    message$update <- isTRUE(update)
+  }
+  send_message(message)
 }
 
 publish_clear_output <- function(wait = TRUE) {

@@ -44,7 +44,8 @@ add_na_mask <- function(node, w, x) {
 }
 
 # The header and the frames carrying the blob (none when it went to a file).
-writer_finish <- function(w, header) {
+# `inline` keeps large blobs in the frames too (messages that may wait in a queue).
+writer_finish <- function(w, header, inline = FALSE) {
   header[["exchange"]] <- exchange_version
   header[["buffers"]] <- lapply(w$parts, function(p) c(p$offset, p$nbytes))
   header[["size"]] <- w$size
@@ -52,7 +53,7 @@ writer_finish <- function(w, header) {
   xs <- lapply(w$parts, `[[`, "x")
   kinds <- vapply(w$parts, `[[`, 0L, "kind")
   offsets <- vapply(w$parts, `[[`, 0, "offset")
-  if (w$size >= exchange_file_threshold && nzchar(exchange_directory())) {
+  if (!inline && w$size >= exchange_file_threshold && nzchar(exchange_directory())) {
     # One file per direction, reused: its pages stay allocated, so writing is a
     # copy. The kernel reads it before R writes the next message.
     path <- file.path(exchange_directory(), "r-arena")
@@ -335,7 +336,7 @@ decode_frame <- function(node, r) {
 
 # Encodes a named list of values into one message. Values that cannot cross are
 # left out and named in `errors`, so that the others still arrive.
-encode_values <- function(values) {
+encode_values <- function(values, inline = FALSE) {
   w <- new_writer()
   nodes <- list()
   errors <- list()
@@ -350,7 +351,8 @@ encode_values <- function(values) {
       nodes[[name]] <- node
     }
   }
-  packed <- writer_finish(w, list(values = if (length(nodes)) nodes else structure(list(), names = character())))
+  packed <- writer_finish(w, list(values = if (length(nodes)) nodes else structure(list(), names = character())),
+                          inline = inline)
   packed$errors <- errors
   packed
 }

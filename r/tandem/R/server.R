@@ -70,6 +70,8 @@ setup_session <- function() {
   )
   install_stdin()
   open_plot_device()
+  # progressr reports in the cell (it stays silent in non-interactive R otherwise).
+  options(progressr.enable = TRUE, progressr.handlers = list(handler_tandem))
   # `py`, `py_eval()` and `py_run()` for the user's code.
   suppressPackageStartupMessages(library("tandem", character.only = TRUE))
 }

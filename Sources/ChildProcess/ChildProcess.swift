@@ -1,25 +1,27 @@
 import Foundation
 
-/// The R child process: spawned in its own process group with a clean signal mask,
-/// killed if the kernel dies, reaped when it ends.
-final class RProcess {
-  let pid: pid_t
+/// A child of the kernel (R, a futures worker): spawned in its own process group
+/// with a clean signal mask and none of the kernel's file descriptors, reaped when
+/// it ends.
+public final class ChildProcess {
+  /// The child's process id (also its process group id).
+  public let pid: pid_t
   private var status: Int32?
 
-  /// Why R could not be started.
-  struct SpawnError: Error, CustomStringConvertible {
-    let description: String
+  /// Why a child could not be started.
+  public struct SpawnError: Error, CustomStringConvertible {
+    public let description: String
   }
 
   /// Spawns `arguments` (the first is the program, looked up on PATH). Standard input
   /// is /dev/null; standard output and error are the kernel's (captured, so R's
   /// output reaches the cell).
-  init(arguments: [String], environment: [String: String]) throws {
+  public init(arguments: [String], environment: [String: String]) throws {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
     // A child inherits the spawning thread's blocked signals and ignored signals:
-    // give R an empty mask and default SIGINT/SIGPIPE handling so it can be interrupted.
+    // give the child an empty mask and default SIGINT/SIGPIPE handling so it can be interrupted.
     var empty = sigset_t()
     sigemptyset(&empty)
     posix_spawnattr_setsigmask(&attributes, &empty)
@@ -28,7 +30,7 @@ final class RProcess {
     sigaddset(&defaults, SIGINT)
     sigaddset(&defaults, SIGPIPE)
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    // Its own process group: only the kernel decides when R is interrupted.
+    // Its own process group: only the kernel decides when the child is interrupted.
     posix_spawnattr_setpgroup(&attributes, 0)
     posix_spawnattr_setflags(
       &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
@@ -37,8 +39,8 @@ final class RProcess {
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    // Nothing else of the kernel's (sockets, pipes of other children) leaks into R.
-    RProcess.closeFrom(3, in: &actions)
+    // Nothing else of the kernel's (sockets, pipes of other children) leaks into the child.
+    ChildProcess.closeFrom(3, in: &actions)
 
     let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -67,8 +69,8 @@ final class RProcess {
     _ = addCloseFrom?(&actions, fd)
   }
 
-  /// Whether R still runs; reaps it when it has ended.
-  var isRunning: Bool {
+  /// Whether the child still runs; reaps it when it has ended.
+  public var isRunning: Bool {
     if status != nil { return false }
     var raw: Int32 = 0
     let rc = waitpid(pid, &raw, WNOHANG)
@@ -79,8 +81,9 @@ final class RProcess {
     return true
   }
 
-  /// How R ended, in words: "exited with status 1" or "was killed by signal 9 (SIGKILL)".
-  var exitDescription: String {
+  /// How the child ended, in words: "exited with status 1" or "was killed by
+  /// signal 9 (Killed)".
+  public var exitDescription: String {
     guard let raw = status else { return "is running" }
     let signal = raw & 0x7f
     if signal == 0 { return "exited with status \((raw >> 8) & 0xff)" }
@@ -88,12 +91,13 @@ final class RProcess {
     return "was killed by signal \(signal) (\(name))"
   }
 
-  func signal(_ number: Int32) {
+  /// Sends a signal to the child (not its group), unless it has ended.
+  public func signal(_ number: Int32) {
     if status == nil { kill(pid, number) }
   }
 
-  /// Ends R: waits up to `grace` seconds for it to leave, then kills its group.
-  func terminate(grace: Double) {
+  /// Ends the child: waits up to `grace` seconds for it to leave, then kills its group.
+  public func terminate(grace: Double) {
     let deadline = Date(timeIntervalSinceNow: grace)
     while isRunning && Date() < deadline { usleep(10_000) }
     if isRunning {
@@ -102,5 +106,14 @@ final class RProcess {
       waitpid(pid, &raw, 0)
       status = raw
     }
+  }
+
+  /// The path of `name` on PATH, if it is there.
+  public static func findProgram(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+      let path = "\(dir)/\(name)"
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
   }
 }

@@ -1,0 +1,346 @@
+import CZeroMQ
+import ChildProcess
+import Foundation
+import Logging
+import ZeroMQ
+
+/// How the pool starts a worker.
+public struct WorkerLaunch: Sendable {
+  /// The command line of a worker of a language, without the endpoint and id the
+  /// broker appends (`--connect ENDPOINT --id ID`).
+  public var command: @Sendable (WorkerLanguage) -> [String]
+  /// The workers' environment.
+  public var environment: [String: String]
+
+  public init(command: @escaping @Sendable (WorkerLanguage) -> [String], environment: [String: String]) {
+    self.command = command
+    self.environment = environment
+  }
+}
+
+/// The futures broker: a ZeroMQ ROUTER that clients (the kernel's Python, the R
+/// session) submit tasks to, and a pool of long-lived worker processes per language
+/// that run them. Workers start at the first task of their language; a worker that
+/// dies fails only the task it was running and is replaced.
+///
+/// The broker runs on its own thread; `interrupt()` and `stop()` may be called from
+/// any thread.
+public final class Broker: @unchecked Sendable {
+  /// Where clients and workers connect.
+  public let endpoint: String
+
+  private let launch: WorkerLaunch
+  private let logger: Logger
+  private let context = ZMQContext()
+  private let socket: ZMQSocket
+  private var scheduler = Scheduler()
+  private var workers: [[UInt8]: WorkerProcess] = [:]
+  private var poolSize: [WorkerLanguage: Int] = [:]
+  private var nextWorker = 1
+  private var nextTask: UInt64 = 1
+  /// Why the last workers of a language could not start, while none is running.
+  private var startFailures: [WorkerLanguage: Int] = [:]
+
+  private let commandLock = NSLock()
+  private var commands: [Command] = []
+  private var wakeRead: Int32 = -1
+  private var wakeWrite: Int32 = -1
+  private var thread: Thread?
+  private let finished = DispatchSemaphore(value: 0)
+
+  private enum Command { case interrupt, stop }
+
+  /// Binds the broker at `ipc://directory/futures` (or a loopback TCP port without
+  /// a directory). `poolSize` workers per language, the number of cores by default.
+  public init(directory: String?, launch: WorkerLaunch, poolSize: Int? = nil, logger: Logger) throws {
+    self.launch = launch
+    self.logger = logger
+    socket = try ZMQSocket(context: context, kind: .router)
+    // A long batch of results for one client must queue, not be dropped.
+    try socket.setOption(ZMQ_SNDHWM, 0)
+    try socket.setOption(ZMQ_RCVHWM, 0)
+    if let directory {
+      try socket.bind("ipc://\(directory)/futures")
+    } else {
+      try socket.bind("tcp://127.0.0.1:*")
+    }
+    endpoint = socket.lastEndpoint
+    let size = max(1, poolSize ?? ProcessInfo.processInfo.activeProcessorCount)
+    for language in WorkerLanguage.allCases { self.poolSize[language] = size }
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { throw ZMQError(call: "pipe", errno: errno) }
+    wakeRead = fds[0]
+    wakeWrite = fds[1]
+    _ = fcntl(wakeRead, F_SETFD, FD_CLOEXEC)
+    _ = fcntl(wakeWrite, F_SETFD, FD_CLOEXEC)
+    _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
+  }
+
+  /// Starts the broker's thread.
+  public func start() {
+    let thread = Thread { [self] in
+      run()
+      finished.signal()
+    }
+    thread.name = "futures broker"
+    self.thread = thread
+    thread.start()
+  }
+
+  /// Cancels every queued task and interrupts the running ones (their futures end
+  /// with KeyboardInterrupt / an R interrupt). Any thread.
+  public func interrupt() { post(.interrupt) }
+
+  /// Stops the workers and the broker's thread. Any thread.
+  public func stop() {
+    guard thread != nil else { return }
+    post(.stop)
+    _ = finished.wait(timeout: .now() + 3)
+  }
+
+  private func post(_ command: Command) {
+    commandLock.lock()
+    commands.append(command)
+    commandLock.unlock()
+    var byte: UInt8 = 1
+    _ = write(wakeWrite, &byte, 1)
+  }
+
+  // MARK: - The broker thread
+
+  private func run() {
+    var lastReap = Date()
+    while true {
+      var poller = ZMQPoller()
+      poller.add(socket)
+      poller.add(fd: wakeRead)
+      // With workers alive, wake up now and then to notice one that died.
+      let ready = poller.poll(timeoutMilliseconds: workers.isEmpty ? -1 : 100)
+      if ready[0] {
+        while let frames = try? socket.receive(dontWait: true) { handle(frames) }
+      }
+      if ready[1] {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        _ = read(wakeRead, &buffer, buffer.count)
+        commandLock.lock()
+        let pending = commands
+        commands.removeAll()
+        commandLock.unlock()
+        for command in pending {
+          switch command {
+          case .interrupt: interruptAll()
+          case .stop:
+            shutDownWorkers()
+            socket.close()
+            return
+          }
+        }
+      }
+      if !workers.isEmpty && (!ready[0] || Date().timeIntervalSince(lastReap) > 0.1) {
+        reap()
+        lastReap = Date()
+      }
+      dispatch()
+    }
+  }
+
+  private func handle(_ frames: [[UInt8]]) {
+    guard frames.count >= 2 else { return }
+    let peer = frames[0]
+    let verb = frames[1]
+    switch verb {
+    case Verb.hello:
+      // A client's receiving socket says hello first: once answered, results can reach it.
+      send([peer, Verb.hello])
+    case Verb.submit where frames.count >= 5:
+      guard let language = WorkerLanguage(rawValue: String(decoding: frames[4], as: UTF8.self)) else {
+        send([frames[2], Verb.failed, frames[3], Verb.lost, Array("unknown worker language".utf8)])
+        return
+      }
+      let task = QueuedTask(
+        id: nextTask, replyTo: frames[2], clientTaskID: frames[3], language: language,
+        payload: Array(frames.dropFirst(5)))
+      nextTask += 1
+      scheduler.submit(task)
+      ensurePool(language)
+    case Verb.cancel where frames.count >= 4:
+      if scheduler.cancel(clientTaskID: frames[3], replyTo: frames[2]) {
+        send([frames[2], Verb.failed, frames[3], Verb.cancelled, Array("cancelled".utf8)])
+      }
+    case Verb.resize where frames.count >= 4:
+      if let language = WorkerLanguage(rawValue: String(decoding: frames[2], as: UTF8.self)),
+        let size = Int(String(decoding: frames[3], as: UTF8.self)), size > 0
+      {
+        resize(language, to: size)
+      }
+    case Verb.ready where frames.count >= 3:
+      guard let worker = workers[peer] else { return }
+      worker.ready = true
+      startFailures[worker.language] = nil
+      scheduler.addWorker(peer, language: worker.language)
+      logger.debug("\(worker.language.displayName) worker \(worker.name) ready (pid \(worker.process.pid))")
+    case Verb.done where frames.count >= 3:
+      guard let id = UInt64(frame: frames[2]), let task = scheduler.finish(id, on: peer) else { return }
+      send([task.replyTo, Verb.done, task.clientTaskID] + frames.dropFirst(3))
+      retireIfSurplus(peer)
+    case Verb.output where frames.count >= 5:
+      // Output of a task that was given up still reaches its client.
+      guard let id = UInt64(frame: frames[2]),
+        let task = scheduler.held(by: peer).first(where: { $0.id == id })
+      else { return }
+      send([task.replyTo, Verb.output, task.clientTaskID, frames[3], frames[4]])
+    default:
+      logger.warning("futures broker: unexpected message \(String(decoding: verb.prefix(32), as: UTF8.self))")
+    }
+  }
+
+  private func send(_ frames: [[UInt8]]) {
+    do {
+      try socket.send(frames, dontWait: true)
+    } catch {
+      logger.warning("futures broker: cannot send: \(error)")
+    }
+  }
+
+  private func dispatch() {
+    for (worker, task) in scheduler.assign() {
+      send([worker, Verb.task, task.id.frame] + task.payload)
+    }
+  }
+
+  // MARK: - The pool
+
+  private func count(_ language: WorkerLanguage) -> Int {
+    workers.values.filter { $0.language == language && !$0.retiring }.count
+  }
+
+  /// Starts the pool of a language at its first task (or tops it up).
+  private func ensurePool(_ language: WorkerLanguage) {
+    while count(language) < poolSize[language]! {
+      guard spawn(language) else { return }
+    }
+  }
+
+  @discardableResult
+  private func spawn(_ language: WorkerLanguage) -> Bool {
+    let name = "w\(nextWorker)"
+    nextWorker += 1
+    var arguments = launch.command(language) + ["--connect", endpoint, "--id", name]
+    // setpriv kills the worker when the kernel dies, even by SIGKILL.
+    if let setpriv = ChildProcess.findProgram("setpriv") {
+      arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
+    }
+    do {
+      let process = try ChildProcess(arguments: arguments, environment: launch.environment)
+      workers[Array(name.utf8)] = WorkerProcess(name: name, language: language, process: process)
+      return true
+    } catch {
+      fail(language, because: "cannot start a \(language.displayName) worker: \(error)")
+      return false
+    }
+  }
+
+  private func resize(_ language: WorkerLanguage, to size: Int) {
+    poolSize[language] = size
+    if count(language) > 0 { ensurePool(language) }
+    for id in workers.keys { retireIfSurplus(id) }
+  }
+
+  /// Stops an idle worker while its language has more than the pool size.
+  private func retireIfSurplus(_ id: [UInt8]) {
+    guard let worker = workers[id], !worker.retiring, scheduler.held(by: id).isEmpty,
+      count(worker.language) > poolSize[worker.language]!
+    else { return }
+    worker.retiring = true
+    _ = scheduler.removeWorker(id)
+    send([id, Verb.stop])
+  }
+
+  /// Notices workers that ended: fails the task each was running, requeues what it
+  /// held, and starts a replacement.
+  private func reap() {
+    for (id, worker) in workers where !worker.process.isRunning {
+      workers[id] = nil
+      if worker.retiring { continue }
+      let how = "\(worker.language.displayName) worker \(worker.name) (pid \(worker.process.pid)) "
+        + worker.process.exitDescription
+      guard worker.ready else {
+        // It never came up: give up on this language once every attempt failed, so
+        // a broken setup fails the tasks instead of restarting workers forever.
+        let failures = (startFailures[worker.language] ?? 0) + 1
+        startFailures[worker.language] = failures
+        logger.error("\(how) while starting")
+        if failures >= poolSize[worker.language]! && scheduler.workerCount(worker.language) == 0 {
+          fail(worker.language, because: "\(how) while starting (its error is in the output above)")
+        } else {
+          spawn(worker.language)
+        }
+        continue
+      }
+      logger.warning("\(how)")
+      if let task = scheduler.removeWorker(id) {
+        send([task.replyTo, Verb.failed, task.clientTaskID, Verb.lost, Array("\(how) while running this task".utf8)])
+      }
+      spawn(worker.language)
+    }
+  }
+
+  /// Fails every queued task of a language and forgets its starting workers.
+  private func fail(_ language: WorkerLanguage, because reason: String) {
+    var keep: [QueuedTask] = []
+    for task in scheduler.cancelQueued() {
+      if task.language == language {
+        send([task.replyTo, Verb.failed, task.clientTaskID, Verb.lost, Array(reason.utf8)])
+      } else {
+        keep.append(task)
+      }
+    }
+    keep.forEach { scheduler.submit($0) }
+    for (id, worker) in workers where worker.language == language && !worker.ready {
+      worker.process.terminate(grace: 0)
+      workers[id] = nil
+    }
+    startFailures[language] = nil
+  }
+
+  private func interruptAll() {
+    for task in scheduler.cancelQueued() {
+      send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8)])
+    }
+    for id in scheduler.busyWorkers {
+      let waiting = scheduler.takeWaiting(on: id)
+      for task in waiting {
+        send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8)])
+      }
+      workers[id]?.process.signal(SIGINT)
+      // The worker already has these: it drops them unrun.
+      if !waiting.isEmpty { send([id, Verb.skip] + waiting.map(\.id.frame)) }
+    }
+  }
+
+  private func shutDownWorkers() {
+    for id in workers.keys { send([id, Verb.stop]) }
+    let deadline = Date(timeIntervalSinceNow: 1)
+    for worker in workers.values {
+      worker.process.terminate(grace: max(0, deadline.timeIntervalSinceNow))
+    }
+    workers.removeAll()
+  }
+}
+
+/// One worker process of the pool.
+private final class WorkerProcess {
+  let name: String
+  let language: WorkerLanguage
+  let process: ChildProcess
+  /// Connected and announced itself.
+  var ready = false
+  /// Asked to stop because the pool shrank.
+  var retiring = false
+
+  init(name: String, language: WorkerLanguage, process: ChildProcess) {
+    self.name = name
+    self.language = language
+    self.process = process
+  }
+}

@@ -1,0 +1,369 @@
+"""Parallel futures on the kernel's worker pool, with the ``concurrent.futures`` API.
+
+The kernel runs a broker (a ZeroMQ ROUTER, its address in ``TANDEM_FUTURES``) and
+starts worker processes at the first task. This module is the kernel's client of
+that broker: tasks go out on one socket (any thread may submit) and outcomes come
+back on another, read by a daemon thread that completes the futures.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import os
+import sys
+import threading
+from typing import Any, Callable, Iterable, Iterator
+
+import zmq
+
+from . import _taskcodec
+from ._bridge import ConversionError
+
+_PENDING = "PENDING"
+
+
+class WorkerLost(RuntimeError):
+    """The worker running a task ended (crashed, was killed, called ``os._exit``)."""
+
+
+class Future(concurrent.futures.Future):
+    """A ``concurrent.futures.Future`` whose ``cancel()`` also takes its task off
+    the pool's queue."""
+
+    def __init__(self, client: _Client | None = None, task_id: bytes = b"") -> None:
+        super().__init__()
+        self._client = client
+        self._task_id = task_id
+
+    def cancel(self) -> bool:
+        cancelled = super().cancel()
+        if cancelled and self._client is not None:
+            self._client.cancel(self._task_id)
+        return cancelled
+
+
+class _Client:
+    """The connection to the broker: a sending socket guarded by a lock and a
+    receiving socket owned by the reader thread."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._context = zmq.Context()
+        name = f"{os.getpid()}-{id(self):x}"
+        self._reply_to = f"py-{name}-in".encode()
+        self._inbox = self._context.socket(zmq.DEALER)
+        self._inbox.setsockopt(zmq.IDENTITY, self._reply_to)
+        self._inbox.setsockopt(zmq.RCVHWM, 0)
+        self._inbox.setsockopt(zmq.LINGER, 0)
+        self._inbox.connect(endpoint)
+        # Results can only reach a socket the broker knows: wait for its hello.
+        self._inbox.send(b"hello")
+        if not self._inbox.poll(10_000):
+            raise RuntimeError(f"the kernel's futures broker at {endpoint} does not answer")
+        self._inbox.recv_multipart()
+        self._outbox = self._context.socket(zmq.DEALER)
+        self._outbox.setsockopt(zmq.IDENTITY, f"py-{name}-out".encode())
+        self._outbox.setsockopt(zmq.SNDHWM, 0)
+        self._outbox.setsockopt(zmq.LINGER, 0)
+        self._outbox.connect(endpoint)
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
+        self._reader = threading.Thread(target=self._read, name="tandem-futures", daemon=True)
+        self._reader.start()
+
+    def submit(
+        self,
+        language: bytes,
+        kind: bytes,
+        data: list,
+        decode: Callable[[list], Any],
+        error: Callable[[list], BaseException] = _taskcodec.exception_of,
+    ) -> Future:
+        """Sends a task; ``decode`` makes the result of a success's frames,
+        ``error`` the exception of a failure's."""
+        task_id = str(next(self._ids)).encode()
+        future = Future(self, task_id)
+        self._futures[task_id] = (future, decode, error)
+        with self._lock:
+            self._outbox.send_multipart([b"submit", self._reply_to, task_id, language, kind, *data], copy=False)
+        return future
+
+    def cancel(self, task_id: bytes) -> None:
+        with self._lock:
+            self._outbox.send_multipart([b"cancel", self._reply_to, task_id])
+
+    def resize(self, language: bytes, workers: int) -> None:
+        with self._lock:
+            self._outbox.send_multipart([b"resize", language, str(workers).encode()])
+
+    def _read(self) -> None:
+        while True:
+            try:
+                frames = self._inbox.recv_multipart()
+                self._handle(frames)
+            except zmq.ContextTerminated:
+                return
+            except Exception as error:  # one bad message must not stop the reader
+                print(f"tandem futures: {error!r}", file=sys.__stderr__)
+
+    def _handle(self, frames: list[bytes]) -> None:
+        verb = frames[0]
+        if verb == b"out":
+            stream = sys.stderr if frames[2] == b"stderr" else sys.stdout
+            stream.write(frames[3].decode("utf-8", "replace"))
+            stream.flush()
+            return
+        entry = self._futures.pop(frames[1], None)
+        if entry is None:
+            return
+        future, decode, error = entry
+        if future.cancelled():
+            return
+        if verb == b"done" and frames[2] == b"ok":
+            try:
+                result = decode(frames[3:])
+            except BaseException as failure:
+                future.set_exception(failure)
+            else:
+                future.set_result(result)
+        elif verb == b"done":
+            future.set_exception(error(frames[3:]))
+        elif verb == b"failed" and frames[2] == b"cancelled":
+            # Pending futures only: cancel() of the base class does not call back.
+            concurrent.futures.Future.cancel(future)
+        else:
+            future.set_exception(WorkerLost(frames[3].decode("utf-8", "replace")))
+
+
+_client: _Client | None = None
+_client_lock = threading.Lock()
+
+
+def client() -> _Client:
+    """The process's connection to the kernel's broker, made at first use."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                endpoint = os.environ.get("TANDEM_FUTURES")
+                if not endpoint:
+                    raise RuntimeError(
+                        "tandem futures run inside the Tandem kernel (no TANDEM_FUTURES broker "
+                        "address here); outside it use concurrent.futures or "
+                        "tandem.executor(dask=...)"
+                    )
+                _client = _Client(endpoint)
+    return _client
+
+
+def _pickled_function(fn: Callable) -> bytes:
+    if not callable(fn):
+        raise TypeError(f"{fn!r} is not callable")
+    try:
+        return _taskcodec.dumps(fn) if not _by_value(fn) else _cloudpickle(fn)
+    except Exception as error:
+        raise TypeError(f"cannot send the function {_name(fn)} to a worker: {error}") from error
+
+
+def _by_value(fn: Callable) -> bool:
+    # Functions of the notebook (and lambdas, closures) do not exist in a worker:
+    # they travel by value. Importable ones travel by name.
+    module = getattr(fn, "__module__", None)
+    return module in (None, "__main__") or getattr(fn, "__qualname__", "").count("<") > 0
+
+
+def _cloudpickle(value: Any) -> bytes:
+    import cloudpickle
+
+    return cloudpickle.dumps(value, _taskcodec.PROTOCOL)
+
+
+def _pickled_arguments(args: Any, kwargs: dict, chunked: bool) -> bytes:
+    try:
+        return _taskcodec.dumps((args, kwargs, chunked))
+    except Exception:
+        pass
+    # Find the argument that cannot travel, to name it.
+    items = list(enumerate(args)) if not chunked else [(i, a) for i, item in enumerate(args) for a in item]
+    for key, value in [*items, *kwargs.items()]:
+        try:
+            _cloudpickle(value)
+        except Exception as error:
+            label = f"argument {key}" if isinstance(key, int) else f"argument {key}="
+            raise TypeError(
+                f"cannot send {label} ({type(value).__name__}) to a worker: {error}"
+            ) from error
+    return _cloudpickle((args, kwargs, chunked))
+
+
+def _name(fn: Callable) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def _unpickle(frames: list) -> Any:
+    import pickle
+
+    return pickle.loads(frames[0])
+
+
+def _submit_call(fn_bytes: bytes, args: Any, kwargs: dict, chunked: bool = False) -> Future:
+    data = [fn_bytes, _pickled_arguments(args, kwargs, chunked)]
+    return client().submit(b"py", b"call", data, _unpickle)
+
+
+class Executor(concurrent.futures.Executor):
+    """A ``concurrent.futures.Executor`` on the kernel's worker pool: ``submit``,
+    ``map``, ``with`` blocks, ``wait``/``as_completed`` and callbacks work as in the
+    standard library. Every executor shares the one pool of the kernel;
+    ``max_workers`` resizes it."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        if max_workers is not None:
+            if max_workers < 1:
+                raise ValueError("max_workers must be at least 1")
+            client().resize(b"py", max_workers)
+        self._futures: set[Future] = set()
+        self._shutdown = False
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        if self._shutdown:
+            raise RuntimeError("cannot submit after shutdown")
+        future = _submit_call(_pickled_function(fn), args, kwargs)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
+        return future
+
+    def map(
+        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
+    ) -> Iterator:
+        futures = _map_futures(fn, zip(*iterables), chunksize)
+        self._futures.update(futures)
+        return _results_in_order(futures, timeout, chunksize > 1)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._shutdown = True
+        pending = list(self._futures)
+        if cancel_futures:
+            for future in pending:
+                future.cancel()
+        if wait:
+            concurrent.futures.wait(pending)
+
+
+def _map_futures(fn: Callable, items: Iterable[tuple], chunksize: int) -> list[Future]:
+    if chunksize < 1:
+        raise ValueError("chunksize must be at least 1")
+    fn_bytes = _pickled_function(fn)  # once for the whole map
+    items = iter(items)
+    if chunksize == 1:
+        return [_submit_call(fn_bytes, item, {}) for item in items]
+    futures = []
+    while chunk := list(itertools.islice(items, chunksize)):
+        futures.append(_submit_call(fn_bytes, chunk, {}, chunked=True))
+    return futures
+
+
+def _results_in_order(futures: list[Future], timeout: float | None, chunked: bool) -> Iterator:
+    # As the standard library's map: results in order; leaving early cancels the rest.
+    try:
+        for future in futures:
+            if chunked:
+                yield from future.result(timeout)
+            else:
+                yield future.result(timeout)
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def executor(max_workers: int | None = None, *, dask: Any = None) -> concurrent.futures.Executor:
+    """A ``concurrent.futures.Executor``: on the kernel's worker pool, or with
+    ``dask=`` (a ``distributed.Client`` or a scheduler address) on a Dask cluster."""
+    if dask is not None:
+        from ._dask import DaskExecutor
+
+        return DaskExecutor(dask)
+    return Executor(max_workers)
+
+
+def submit(fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+    """Runs ``fn(*args, **kwargs)`` on a worker; returns its Future."""
+    return _submit_call(_pickled_function(fn), args, kwargs)
+
+
+def map(
+    fn: Callable,
+    *iterables: Iterable,
+    chunksize: int | None = None,
+    progress: bool = True,
+) -> list:
+    """``[fn(*args) for args in zip(*iterables)]`` on the worker pool, with a
+    progress bar in the cell. ``chunksize`` items travel per task (by default
+    enough for about eight tasks per worker)."""
+    from ._progress import Progress
+
+    items = list(zip(*iterables))
+    if chunksize is None:
+        workers = os.cpu_count() or 1
+        chunksize = max(1, len(items) // (workers * 8))
+    futures = _map_futures(fn, items, chunksize)
+    chunked = chunksize > 1
+    bar = Progress(len(items), f"tandem.map({_name(fn)})") if progress and items else None
+    try:
+        done_items = 0
+        pending = set(futures)
+        sizes = {f: chunksize for f in futures}
+        if chunked and items:
+            sizes[futures[-1]] = len(items) - chunksize * (len(futures) - 1)
+        while pending:
+            done, pending = concurrent.futures.wait(
+                pending, timeout=0.2 if bar else None, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            if bar:
+                done_items += sum(sizes[f] for f in done)
+                bar.update(done_items)
+        results = []
+        for future in futures:
+            if chunked:
+                results.extend(future.result())
+            else:
+                results.append(future.result())
+        return results
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        if bar:
+            bar.close()
+
+
+def submit_r(code: str, /, **inputs: Any) -> Future:
+    """Runs R ``code`` on an R worker with ``inputs`` as R variables; the Future's
+    result is the value of the code's last expression, converted to Python."""
+    from ._bridge import pack
+
+    header, frames, errors = pack(inputs, to="R", inline=True)
+    if errors:
+        raise ConversionError("; ".join(errors))
+    data = [_taskcodec.dumps_json({"code": code, "values": header}), *frames]
+    return client().submit(b"r", b"expr", data, _decode_r_value, _r_error)
+
+
+def _decode_r_value(frames: list) -> Any:
+    from ._bridge import unpack
+
+    header = _taskcodec.loads_json(frames[0])
+    values, errors = unpack(header, frames[1:], source="R")
+    if errors:
+        raise ConversionError("the value of the R code " + errors[0].split(" ", 1)[1])
+    return values["value"]
+
+
+def _r_error(frames: list) -> BaseException:
+    from ._rmagic import RError
+
+    message = bytes(frames[3]).decode("utf-8", "replace")
+    trace = bytes(frames[2]).decode("utf-8", "replace").splitlines()
+    return RError(message, trace or None)

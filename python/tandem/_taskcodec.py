@@ -1,0 +1,87 @@
+"""How tasks and their outcomes are written for the futures pool (shared by the
+kernel's client and the Python worker)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import traceback
+from typing import Any
+
+# Results of ordinary types pickle fast with the standard pickler; cloudpickle
+# is for what it cannot do (functions and classes defined in a notebook).
+PROTOCOL = 5
+
+
+class RemoteTraceback(Exception):
+    """The worker's traceback of a failed task, chained to the exception it raised
+    (as concurrent.futures' ProcessPoolExecutor shows it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TaskError(Exception):
+    """A task failed with an exception that could not be sent back as itself."""
+
+
+def dumps(value: Any) -> bytes:
+    try:
+        return pickle.dumps(value, PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        import cloudpickle
+
+        return cloudpickle.dumps(value, PROTOCOL)
+
+
+def dumps_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def loads_json(data: bytes) -> Any:
+    return json.loads(data)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_traceback(error: BaseException) -> str:
+    tb = error.__traceback__
+    # The first frames are the worker's own loop: the user's code starts after them.
+    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _PACKAGE:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
+
+
+def error_outcome(error: BaseException) -> list[bytes]:
+    """The frames of a failed task: status, the pickled exception (empty if it does
+    not pickle), the worker's traceback, the exception's type and message."""
+    text = _user_traceback(error)
+    try:
+        pickled = dumps(error.with_traceback(None))
+        pickle.loads(pickled)  # an exception whose class cannot be rebuilt is sent as text
+    except Exception:
+        pickled = b""
+    name = type(error).__qualname__
+    return [b"error", pickled, text.encode("utf-8", "replace"), name.encode(), str(error).encode("utf-8", "replace")]
+
+
+def exception_of(frames: list[bytes]) -> BaseException:
+    """The exception a failed task's frames (after the status) describe, with the
+    worker's traceback as its cause."""
+    pickled, text, name, message = (bytes(f) for f in frames[:4])
+    error: BaseException | None = None
+    if pickled:
+        try:
+            error = pickle.loads(pickled)
+        except Exception:
+            error = None
+    if not isinstance(error, BaseException):
+        error = TaskError(f"{name.decode()}: {message.decode('utf-8', 'replace')}")
+    error.__cause__ = RemoteTraceback(text.decode("utf-8", "replace"))
+    return error

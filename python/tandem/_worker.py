@@ -1,0 +1,195 @@
+"""A Python worker of the futures pool: ``python -m tandem._worker``.
+
+The kernel starts it (through ``tandem worker``); it connects to the kernel's
+broker as a ZeroMQ DEALER and runs one task at a time. A task is either a
+pickled call (``tandem.submit``) or Python code with inputs in the exchange
+format (R's ``py_future``). What the task prints goes back to the cell that
+submitted it; SIGINT interrupts the running task only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import collections
+import io
+import os
+import pickle
+import signal
+import sys
+import traceback
+from typing import Any
+
+import zmq
+
+from . import _taskcodec
+from ._bridge import ConversionError
+
+
+class _TaskOutput(io.TextIOBase):
+    """sys.stdout / sys.stderr of the worker: lines go to the submitting cell."""
+
+    def __init__(self, worker: Worker, name: bytes) -> None:
+        self._worker = worker
+        self._name = name
+        self._pending: list[str] = []
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending.append(text)
+        if "\n" in text:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._worker.output(self._name, text)
+
+
+class Worker:
+    """The worker loop: receive a task, run it, send its outcome."""
+
+    def __init__(self, endpoint: str, name: str) -> None:
+        self._context = zmq.Context()
+        self._socket = self._context.socket(zmq.DEALER)
+        self._socket.setsockopt(zmq.IDENTITY, name.encode())
+        self._socket.setsockopt(zmq.LINGER, 1000)
+        self._socket.connect(endpoint)
+        self._task: bytes | None = None
+        self._running = False
+        self._inbox: collections.deque[list[bytes]] = collections.deque()
+        self._skip: set[bytes] = set()
+        self._functions: dict[bytes, Any] = {}
+
+    def output(self, name: bytes, text: str) -> None:
+        if self._task is not None:
+            self._socket.send_multipart([b"out", self._task, name, text.encode("utf-8", "replace")])
+        else:
+            sys.__stdout__.write(text)
+
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        # Only a running task is interrupted; an idle worker shrugs.
+        if self._running:
+            raise KeyboardInterrupt
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGINT, self._on_interrupt)
+        sys.stdout = _TaskOutput(self, b"stdout")
+        sys.stderr = _TaskOutput(self, b"stderr")
+        self._socket.send_multipart([b"ready", b"py", str(os.getpid()).encode()])
+        while True:
+            frames = self._next()
+            verb = frames[0]
+            if verb == b"stop":
+                break
+            if verb == b"task" and len(frames) >= 3:
+                task_id = frames[1]
+                if task_id in self._skip:
+                    self._skip.discard(task_id)
+                    continue
+                self._send(task_id, self._run(task_id, frames[2], frames[3:]))
+        self._socket.close()
+        self._context.term()
+
+    def _next(self) -> list[bytes]:
+        """The next message. Reads ahead without waiting, so that a ``skip`` sent
+        after tasks this worker already holds is seen before they run."""
+        while True:
+            if not self._inbox:
+                self._inbox.append(self._socket.recv_multipart())
+            while True:
+                try:
+                    self._inbox.append(self._socket.recv_multipart(zmq.NOBLOCK))
+                except zmq.Again:
+                    break
+            if any(frames[0] == b"skip" for frames in self._inbox):
+                for frames in [m for m in self._inbox if m[0] == b"skip"]:
+                    self._inbox.remove(frames)
+                    self._skip.update(frames[1:])
+            if self._inbox:
+                return self._inbox.popleft()
+
+    def _send(self, task_id: bytes, outcome: list[bytes]) -> None:
+        self._socket.send_multipart([b"done", task_id, *outcome], copy=False)
+
+    def _run(self, task_id: bytes, kind: bytes, data: list[bytes]) -> list[bytes]:
+        self._task = task_id
+        try:
+            self._running = True
+            try:
+                if kind == b"call":
+                    outcome = self._call(data)
+                elif kind == b"expr":
+                    outcome = self._expr(data)
+                else:
+                    raise ValueError(f"unknown task kind {kind!r}")
+            finally:
+                self._running = False
+        except BaseException as error:  # the task's failure, whatever it is, is its outcome
+            outcome = _taskcodec.error_outcome(error)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self._task = None
+        return outcome
+
+    def _call(self, data: list[bytes]) -> list[bytes]:
+        function = self._functions.get(data[0])
+        if function is None:
+            function = pickle.loads(data[0])
+            if len(self._functions) > 64:
+                self._functions.clear()
+            self._functions[data[0]] = function
+        args, kwargs, chunked = pickle.loads(data[1])
+        if chunked:
+            result = [function(*item) for item in args]
+        else:
+            result = function(*args, **kwargs)
+        return [b"ok", _taskcodec.dumps(result)]
+
+    def _expr(self, data: list[bytes]) -> list[bytes]:
+        from ._bridge import pack, unpack
+
+        header = _taskcodec.loads_json(data[0])
+        values, errors = unpack(header["values"], data[1:], source="R")
+        if errors:
+            raise ConversionError("; ".join(errors))
+        result = evaluate(header["code"], values)
+        packed, frames, errors = pack({"value": result}, to="R", inline=True)
+        if errors:
+            raise ConversionError("the result " + errors[0])
+        return [b"ok", _taskcodec.dumps_json(packed), *frames]
+
+
+def evaluate(code: str, namespace: dict[str, Any]) -> Any:
+    """Runs ``code`` in ``namespace``; the value of its last line if that is an
+    expression (as a cell shows it), else None."""
+    tree = ast.parse(code, "<py_future>", "exec")
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    namespace.setdefault("__builtins__", __builtins__)
+    exec(compile(tree, "<py_future>", "exec"), namespace)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), "<py_future>", "eval"), namespace)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tandem._worker", description=__doc__)
+    parser.add_argument("--connect", required=True, help="the broker's endpoint")
+    parser.add_argument("--id", required=True, help="this worker's name")
+    options = parser.parse_args(argv)
+    # Notebook functions arrive by value; modules beside the notebook import as in the kernel.
+    sys.path.insert(0, os.getcwd())
+    Worker(options.connect, options.id).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+# The R session's connection to the kernel's futures broker (address in
+# TANDEM_FUTURES): tasks go out with a name, outcomes come back and wait in an
+# inbox until their future asks. R is single-threaded, so the inbox is filled
+# whenever R waits on, or asks about, a future.
+
+broker <- new.env(parent = emptyenv())
+
+frames_out <- function(...) lapply(list(...), function(x) if (is.raw(x)) x else charToRaw(x))
+
+broker_socket <- function() {
+  if (!is.null(broker$socket)) return(broker$socket)
+  endpoint <- Sys.getenv("TANDEM_FUTURES")
+  if (!nzchar(endpoint)) {
+    stop("Tandem's worker pool is reachable only inside the Tandem kernel (TANDEM_FUTURES is not set); ",
+         "elsewhere use plan(multisession)", call. = FALSE)
+  }
+  broker$id <- sprintf("r-%d", Sys.getpid())
+  broker$ctx <- pbdZMQ::zmq.ctx.new()
+  socket <- pbdZMQ::zmq.socket(broker$ctx, pbdZMQ::ZMQ.ST()$DEALER)
+  pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$IDENTITY, broker$id)
+  pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$LINGER, 0L)
+  pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$RCVHWM, 0L)
+  pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$SNDHWM, 0L)
+  pbdZMQ::zmq.connect(socket, endpoint)
+  # Outcomes reach only a socket the broker knows: wait for its hello.
+  pbdZMQ::zmq.msg.send(charToRaw("hello"), socket, serialize = FALSE)
+  if (!socket_readable(socket, 10000L)) stop("the kernel's futures broker does not answer", call. = FALSE)
+  pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE)
+  broker$socket <- socket
+  broker$inbox <- new.env(parent = emptyenv())
+  broker$next_id <- 0
+  broker$pending <- 0L
+  socket
+}
+
+socket_readable <- function(socket, timeout) {
+  ready <- pbdZMQ::zmq.poll(c(socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
+  ready > 0 && pbdZMQ::zmq.poll.get.revents(1L) != 0
+}
+
+# Sends a task to a worker of `language` ("r" or "py"); returns its name.
+broker_submit <- function(language, kind, frames) {
+  socket <- broker_socket()
+  broker$next_id <- broker$next_id + 1
+  id <- format(broker$next_id, scientific = FALSE)
+  pbdZMQ::zmq.send.multipart(
+    socket, c(frames_out("submit", broker$id, id, language, kind), frames), serialize = FALSE)
+  broker$pending <- broker$pending + 1L
+  progress_task_added()
+  id
+}
+
+broker_resize <- function(language, workers) {
+  pbdZMQ::zmq.send.multipart(
+    broker_socket(), frames_out("resize", language, as.character(workers)), serialize = FALSE)
+}
+
+# Moves every message that has arrived into the inbox, waiting up to `timeout` ms
+# for the first.
+broker_drain <- function(timeout = 0L) {
+  socket <- broker_socket()
+  while (socket_readable(socket, timeout)) {
+    timeout <- 0L
+    frames <- pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE)
+    verb <- rawToChar(frames[[1]])
+    if (verb == "out") {
+      relay_output(rawToChar(frames[[3]]), frames[[4]])
+      next
+    }
+    id <- rawToChar(frames[[2]])
+    status <- rawToChar(frames[[3]])
+    if (verb == "failed") status <- paste0("failed:", status)
+    assign(id, list(status = status, frames = frames[-(1:3)]), envir = broker$inbox)
+    broker$pending <- broker$pending - 1L
+    progress_task_done()
+  }
+  progress_show()
+}
+
+# Whether the outcome of task `id` has arrived.
+broker_has <- function(id) {
+  broker_drain(0L)
+  exists(id, envir = broker$inbox, inherits = FALSE)
+}
+
+# The outcome of task `id`, waiting for it: a list with `status` ("ok", "error",
+# "failed:lost", "failed:cancelled") and the frames that follow.
+broker_take <- function(id) {
+  while (!exists(id, envir = broker$inbox, inherits = FALSE)) broker_drain(100L)
+  outcome <- get(id, envir = broker$inbox, inherits = FALSE)
+  rm(list = id, envir = broker$inbox)
+  outcome
+}
+
+# Output of a running task: text for stdout/stderr, or an immediate condition
+# (progressr's progress updates) signalled here as the worker signalled it.
+relay_output <- function(stream, data) {
+  if (stream == "condition") {
+    condition <- unserialize(data)
+    if (inherits(condition, "progression")) progress$relayed <- TRUE
+    signalCondition(condition)
+  } else {
+    cat(rawToChar(data), file = if (stream == "stderr") stderr() else stdout())
+  }
+}

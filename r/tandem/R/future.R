@@ -1,0 +1,145 @@
+# A `future` backend on the kernel's worker pool: plan(tandem::workers). The
+# `future` package finds globals and packages and builds the expression a worker
+# evaluates; this backend ships it (serialize()) to an R worker through the
+# kernel's broker and collects the FutureResult.
+
+#' Tandem's worker pool as a future plan
+#'
+#' `plan(tandem::workers)` or `plan(tandem::workers, workers = 4)`. Futures run
+#' on the kernel's R workers, which start at the first future and are reused.
+#' @export
+workers <- function(expr, envir = parent.frame(), substitute = TRUE, lazy = FALSE, seed = NULL,
+                    globals = TRUE, packages = NULL, stdout = TRUE, conditions = "condition",
+                    label = NULL, workers = NULL, ...) {
+  if (substitute) expr <- substitute(expr)
+  future <- TandemFuture(expr = expr, envir = envir, substitute = FALSE, lazy = lazy, seed = seed,
+                         globals = globals, packages = packages, stdout = stdout,
+                         conditions = conditions, label = label, workers = workers, ...)
+  if (!future$lazy) future <- future::run(future)
+  invisible(future)
+}
+class(workers) <- c("workers", "multiprocess", "future", "function")
+
+#' @export
+nbrOfWorkers.workers <- function(evaluator) pool_size(formals(evaluator)$workers)
+
+#' @export
+nbrOfFreeWorkers.workers <- function(evaluator, background = FALSE, ...) {
+  free <- pool_size(formals(evaluator)$workers) - if (is.null(broker$pending)) 0L else broker$pending
+  max(0L, as.integer(free))
+}
+
+pool_size <- function(workers = NULL) {
+  if (is.numeric(workers)) return(as.integer(workers))
+  size <- suppressWarnings(as.integer(Sys.getenv("TANDEM_WORKERS")))
+  if (is.na(size)) parallel::detectCores() else size
+}
+
+TandemFuture <- function(expr = NULL, envir = parent.frame(), substitute = TRUE, globals = TRUE,
+                         packages = NULL, workers = NULL, ...) {
+  if (substitute) expr <- substitute(expr)
+  # A global that cannot travel (a connection, an external pointer) fails here,
+  # named, instead of arriving broken in the worker.
+  old <- options(future.globals.onReference = "error")
+  on.exit(options(old))
+  gp <- future::getGlobalsAndPackages(expr, envir = envir, globals = globals)
+  future <- future::MultiprocessFuture(expr = gp$expr, envir = envir, substitute = FALSE,
+                                       globals = gp$globals, packages = unique(c(packages, gp$packages)),
+                                       ...)
+  if (is.numeric(workers) && !identical(broker$size, as.integer(workers))) {
+    broker_resize("r", workers)
+    broker$size <- as.integer(workers)
+  }
+  structure(future, class = c("TandemFuture", "TandemTask", class(future)))
+}
+
+#' @export
+run.TandemFuture <- function(future, ...) {
+  if (future$state != "created") {
+    stop(future::FutureError("A future can only be launched once", future = future))
+  }
+  task <- list(expr = future::getExpression(future), globals = future$globals)
+  payload <- tryCatch(serialize(task, NULL, xdr = FALSE), error = function(e) {
+    stop(future::FutureError(sprintf("the globals of this future (%s) cannot be serialized: %s",
+                                     paste(names(future$globals), collapse = ", "), conditionMessage(e)),
+                             future = future))
+  })
+  future$task <- broker_submit("r", "rds", list(payload))
+  future$state <- "running"
+  invisible(future)
+}
+
+#' @export
+resolved.TandemTask <- function(x, ...) {
+  if (!is.null(x$result)) return(TRUE)
+  if (x$state == "created") return(FALSE)
+  broker_has(x$task)
+}
+
+#' @export
+result.TandemFuture <- function(future, ...) {
+  if (!is.null(future$result)) return(future$result)
+  if (future$state == "created") future <- future::run(future)
+  outcome <- broker_take(future$task)
+  if (outcome$status != "ok") stop(outcome_error(outcome, future))
+  result <- unserialize(outcome$frames[[1]])
+  future$result <- result
+  future$state <- "finished"
+  result
+}
+
+# Why a task has no result: the worker died, an interrupt cancelled it, or the
+# worker failed outside the future's own evaluation.
+outcome_error <- function(outcome, future) {
+  text <- switch(outcome$status,
+    `failed:lost` = rawToChar(outcome$frames[[1]]),
+    `failed:cancelled` = "the future was cancelled by an interrupt",
+    error = rawToChar(outcome$frames[[2]]),
+    rawToChar(outcome$frames[[length(outcome$frames)]])
+  )
+  future::FutureError(text, future = future)
+}
+
+#' Python code as a future
+#'
+#' Runs `code` on a Python worker of the kernel's pool, with the named arguments
+#' as Python variables; `value()` gives the value of the code's last line,
+#' converted to R.
+#' @param code Python code (its last line, if an expression, is the value).
+#' @param ... Named inputs, converted to Python.
+#' @export
+py_future <- function(code, ...) {
+  inputs <- list(...)
+  if (length(inputs) && (is.null(names(inputs)) || any(!nzchar(names(inputs))))) {
+    stop("py_future(): every input needs a name, as in py_future(\"x * 2\", x = 21)", call. = FALSE)
+  }
+  packed <- encode_values(inputs, inline = TRUE)
+  if (length(packed[["errors"]])) stop(paste(unlist(packed[["errors"]]), collapse = "; "), call. = FALSE)
+  header <- to_json(list(code = code, values = packed[["header"]]))
+  future <- future::Future(expr = NULL, substitute = FALSE, label = "py_future")
+  future$task <- broker_submit("py", "expr", c(list(charToRaw(enc2utf8(header))), packed[["frames"]]))
+  future$state <- "running"
+  structure(future, class = c("TandemPyFuture", "TandemTask", class(future)))
+}
+
+#' @export
+result.TandemPyFuture <- function(future, ...) {
+  if (!is.null(future$result)) return(future$result)
+  outcome <- broker_take(future$task)
+  result <- if (outcome$status == "ok") {
+    header <- jsonlite::fromJSON(rawToChar(outcome$frames[[1]]), simplifyVector = FALSE)
+    future::FutureResult(value = decode_values(header, outcome$frames[-1])[["value"]])
+  } else if (outcome$status == "error") {
+    # Python's exception, as an R error carrying the worker's traceback.
+    message <- sprintf("%s: %s", rawToChar(outcome$frames[[3]]), rawToChar(outcome$frames[[4]]))
+    condition <- structure(class = c("python_error", "error", "condition"),
+                           list(message = message, call = NULL,
+                                traceback = rawToChar(outcome$frames[[2]])))
+    future::FutureResult(conditions = list(list(condition = condition, signaled = 0L)))
+  } else {
+    stop(outcome_error(outcome, future))
+  }
+  future$result <- result
+  future$state <- "finished"
+  result
+}
