@@ -185,9 +185,9 @@ public final class Broker: @unchecked Sendable {
       retireIfSurplus(peer)
     case Verb.output where frames.count >= 5:
       // Output of a task that was given up still reaches its client.
-      guard let id = UInt64(frame: frames[2]),
-        let task = scheduler.held(by: peer).first(where: { $0.id == id })
-      else { return }
+      guard let id = UInt64(frame: frames[2]), let task = scheduler.running(on: peer), task.id == id else {
+        return
+      }
       send([task.replyTo, Verb.output, task.clientTaskID, frames[3], frames[4]])
     default:
       logger.warning("futures broker: unexpected message \(String(decoding: verb.prefix(32), as: UTF8.self))")
@@ -248,7 +248,7 @@ public final class Broker: @unchecked Sendable {
 
   /// Stops an idle worker while its language has more than the pool size.
   private func retireIfSurplus(_ id: [UInt8]) {
-    guard let worker = workers[id], !worker.retiring, scheduler.held(by: id).isEmpty,
+    guard let worker = workers[id], !worker.retiring, scheduler.running(on: id) == nil,
       count(worker.language) > poolSize[worker.language]!
     else { return }
     worker.retiring = true
@@ -256,8 +256,8 @@ public final class Broker: @unchecked Sendable {
     send([id, Verb.stop])
   }
 
-  /// Notices workers that ended: fails the task each was running, requeues what it
-  /// held, and starts a replacement.
+  /// Notices workers that ended: fails the task each was running and starts a
+  /// replacement.
   private func reap() {
     for (id, worker) in workers where !worker.process.isRunning {
       workers[id] = nil
@@ -308,13 +308,7 @@ public final class Broker: @unchecked Sendable {
       send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8)])
     }
     for id in scheduler.busyWorkers {
-      let waiting = scheduler.takeWaiting(on: id)
-      for task in waiting {
-        send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8)])
-      }
       workers[id]?.process.signal(SIGINT)
-      // The worker already has these: it drops them unrun.
-      if !waiting.isEmpty { send([id, Verb.skip] + waiting.map(\.id.frame)) }
     }
   }
 

@@ -14,7 +14,6 @@ enum Verb {
   // broker -> worker
   static let task = Array("task".utf8)
   static let stop = Array("stop".utf8)
-  static let skip = Array("skip".utf8)
   // broker -> client (also `done` and `out`)
   static let failed = Array("failed".utf8)
   static let lost = Array("lost".utf8)

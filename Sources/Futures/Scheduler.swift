@@ -21,25 +21,19 @@ struct QueuedTask: Equatable {
 }
 
 /// Which task goes to which worker. Pure bookkeeping, no sockets or processes:
-/// tasks wait in one queue per language and go to the ready worker of that
-/// language holding the fewest; a worker holds at most `depth` tasks (one running,
-/// the rest queued in the worker so it never waits for the broker in a long batch).
+/// tasks wait in one queue per language and go to an idle worker of that language.
+/// A worker holds one task at a time, so that when it dies the task it was
+/// running is known for sure (a worker's last messages die with it).
 struct Scheduler {
   private struct Worker {
     let language: WorkerLanguage
-    /// Tasks sent to the worker, oldest (the running one) first.
-    var held: [QueuedTask] = []
+    /// The task the worker runs.
+    var task: QueuedTask?
   }
 
   private var queues: [WorkerLanguage: [QueuedTask]] = [:]
   private var heads: [WorkerLanguage: Int] = [:]
   private var workers: [[UInt8]: Worker] = [:]
-  /// The most tasks a worker holds at once when the queue is long.
-  let depth: Int
-
-  init(depth: Int = 2) {
-    self.depth = depth
-  }
 
   /// Tasks waiting for a worker of `language`.
   func queuedCount(_ language: WorkerLanguage) -> Int {
@@ -51,11 +45,11 @@ struct Scheduler {
     workers.values.filter { $0.language == language }.count
   }
 
-  /// The tasks a worker holds, running one first.
-  func held(by worker: [UInt8]) -> [QueuedTask] { workers[worker]?.held ?? [] }
+  /// The task `worker` runs, if any.
+  func running(on worker: [UInt8]) -> QueuedTask? { workers[worker]?.task }
 
-  /// Workers holding at least one task.
-  var busyWorkers: [[UInt8]] { workers.filter { !$0.value.held.isEmpty }.map(\.key) }
+  /// Workers running a task.
+  var busyWorkers: [[UInt8]] { workers.filter { $0.value.task != nil }.map(\.key) }
 
   mutating func submit(_ task: QueuedTask) {
     queues[task.language, default: []].append(task)
@@ -66,43 +60,27 @@ struct Scheduler {
   }
 
   /// Records that `worker` finished `taskID`; returns the task, or nil when the
-  /// worker did not hold it (a task already given up, say).
+  /// worker was not running it.
   mutating func finish(_ taskID: UInt64, on worker: [UInt8]) -> QueuedTask? {
-    guard let index = workers[worker]?.held.firstIndex(where: { $0.id == taskID }) else { return nil }
-    return workers[worker]?.held.remove(at: index)
+    guard let task = workers[worker]?.task, task.id == taskID else { return nil }
+    workers[worker]!.task = nil
+    return task
   }
 
-  /// The task `worker` runs now (the oldest it holds), if any.
-  func running(on worker: [UInt8]) -> QueuedTask? { workers[worker]?.held.first }
-
-  /// Forgets a worker that ended. The task it was running is returned as lost;
-  /// the ones it held but had not started go back to the front of the queue.
+  /// Forgets a worker that ended; returns the task it was running (now lost).
   mutating func removeWorker(_ id: [UInt8]) -> QueuedTask? {
-    guard let worker = workers.removeValue(forKey: id) else { return nil }
-    let waiting = Array(worker.held.dropFirst())
-    if !waiting.isEmpty {
-      compact(worker.language)
-      queues[worker.language, default: []].insert(contentsOf: waiting, at: 0)
-    }
-    return worker.held.first
+    workers.removeValue(forKey: id)?.task
   }
 
-  /// Hands queued tasks to workers with room; returns what to send to whom.
+  /// Hands queued tasks to idle workers; returns what to send to whom.
   mutating func assign() -> [(worker: [UInt8], task: QueuedTask)] {
     var sent: [(worker: [UInt8], task: QueuedTask)] = []
     for language in WorkerLanguage.allCases where queuedCount(language) > 0 {
-      let ready = workers.filter { $0.value.language == language }.map(\.key)
-      guard !ready.isEmpty else { continue }
-      // Prefetch only when there is plenty to do: then no worker waits for the
-      // broker between tasks, and a short queue still goes to idle workers first.
-      let limit = queuedCount(language) >= 2 * ready.count ? depth : 1
-      while queuedCount(language) > 0 {
-        guard let worker = ready.min(by: { workers[$0]!.held.count < workers[$1]!.held.count }),
-          workers[worker]!.held.count < limit
-        else { break }
+      for (id, worker) in workers where worker.language == language && worker.task == nil {
+        guard queuedCount(language) > 0 else { break }
         let task = dequeue(language)
-        workers[worker]!.held.append(task)
-        sent.append((worker, task))
+        workers[id]!.task = task
+        sent.append((id, task))
       }
       compact(language)
     }
@@ -132,14 +110,6 @@ struct Scheduler {
       queues[language] = []
     }
     return dropped
-  }
-
-  /// Takes every task a worker holds but has not started (for an interrupt: the
-  /// running one is interrupted, these must not start).
-  mutating func takeWaiting(on worker: [UInt8]) -> [QueuedTask] {
-    guard let held = workers[worker]?.held, held.count > 1 else { return [] }
-    workers[worker]!.held = [held[0]]
-    return Array(held.dropFirst())
   }
 
   private mutating func dequeue(_ language: WorkerLanguage) -> QueuedTask {

@@ -157,11 +157,15 @@ def client() -> _Client:
     return _client
 
 
-def _pickled_function(fn: Callable) -> bytes:
+def _pickled_function(fn: Callable) -> list[bytes]:
+    """The frames that carry ``fn``: its pickle, and for notebook code the source
+    of its cells (so that a worker's traceback shows the lines)."""
     if not callable(fn):
         raise TypeError(f"{fn!r} is not callable")
     try:
-        return _taskcodec.dumps(fn) if not _by_value(fn) else _cloudpickle(fn)
+        if not _by_value(fn):
+            return [_taskcodec.dumps(fn)]
+        return _taskcodec.dumps_with_sources(fn)
     except Exception as error:
         raise TypeError(f"cannot send the function {_name(fn)} to a worker: {error}") from error
 
@@ -207,8 +211,8 @@ def _unpickle(frames: list) -> Any:
     return pickle.loads(frames[0])
 
 
-def _submit_call(fn_bytes: bytes, args: Any, kwargs: dict, chunked: bool = False) -> Future:
-    data = [fn_bytes, _pickled_arguments(args, kwargs, chunked)]
+def _submit_call(function: list[bytes], args: Any, kwargs: dict, chunked: bool = False) -> Future:
+    data = [function[0], _pickled_arguments(args, kwargs, chunked), *function[1:]]
     return client().submit(b"py", b"call", data, _unpickle)
 
 
@@ -254,13 +258,13 @@ class Executor(concurrent.futures.Executor):
 def _map_futures(fn: Callable, items: Iterable[tuple], chunksize: int) -> list[Future]:
     if chunksize < 1:
         raise ValueError("chunksize must be at least 1")
-    fn_bytes = _pickled_function(fn)  # once for the whole map
+    function = _pickled_function(fn)  # once for the whole map
     items = iter(items)
     if chunksize == 1:
-        return [_submit_call(fn_bytes, item, {}) for item in items]
+        return [_submit_call(function, item, {}) for item in items]
     futures = []
     while chunk := list(itertools.islice(items, chunksize)):
-        futures.append(_submit_call(fn_bytes, chunk, {}, chunked=True))
+        futures.append(_submit_call(function, chunk, {}, chunked=True))
     return futures
 
 

@@ -3,10 +3,14 @@ kernel's client and the Python worker)."""
 
 from __future__ import annotations
 
+import functools
+import io
 import json
+import linecache
 import os
 import pickle
 import traceback
+import types
 from typing import Any
 
 # Results of ordinary types pickle fast with the standard pickler; cloudpickle
@@ -37,6 +41,52 @@ def dumps(value: Any) -> bytes:
         import cloudpickle
 
         return cloudpickle.dumps(value, PROTOCOL)
+
+
+@functools.cache
+def _source_keeping_pickler() -> type:
+    import cloudpickle
+
+    class Pickler(cloudpickle.Pickler):
+        """cloudpickle, keeping the file names of code (it drops them), and
+        noting them."""
+
+        def __init__(self, file: Any) -> None:
+            super().__init__(file, protocol=PROTOCOL)
+            self.filenames: set[str] = set()
+
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, types.CodeType):
+                try:
+                    constructor, args = cloudpickle.cloudpickle._code_reduce(obj)
+                except (AttributeError, TypeError, ValueError):
+                    pass  # another cloudpickle: its own reduction, without file names
+                else:
+                    self.filenames.add(obj.co_filename)
+                    return constructor, tuple(obj.co_filename if a == "<dynamic-code>" else a for a in args)
+            return super().reducer_override(obj)
+
+    return Pickler
+
+
+def dumps_with_sources(fn: Any) -> list[bytes]:
+    """``fn`` pickled by value, and the source of the notebook cells its code
+    comes from, so that a worker's traceback shows their lines."""
+    buffer = io.BytesIO()
+    pickler = _source_keeping_pickler()(buffer)
+    pickler.dump(fn)
+    sources = {
+        name: linecache.cache[name][2]
+        for name in pickler.filenames
+        if name.startswith("<") and name in linecache.cache
+    }
+    return [buffer.getvalue(), pickle.dumps(sources, PROTOCOL)] if sources else [buffer.getvalue()]
+
+
+def install_sources(data: bytes) -> None:
+    """Puts the cell sources sent with a function where tracebacks look for them."""
+    for name, lines in pickle.loads(data).items():
+        linecache.cache[name] = (sum(map(len, lines)), None, lines, name)
 
 
 def dumps_json(value: Any) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import collections
 import io
 import os
 import pickle
@@ -65,8 +64,6 @@ class Worker:
         self._socket.connect(endpoint)
         self._task: bytes | None = None
         self._running = False
-        self._inbox: collections.deque[list[bytes]] = collections.deque()
-        self._skip: set[bytes] = set()
         self._functions: dict[bytes, Any] = {}
 
     def output(self, name: bytes, text: str) -> None:
@@ -86,36 +83,15 @@ class Worker:
         sys.stderr = _TaskOutput(self, b"stderr")
         self._socket.send_multipart([b"ready", b"py", str(os.getpid()).encode()])
         while True:
-            frames = self._next()
+            frames = self._socket.recv_multipart()
             verb = frames[0]
             if verb == b"stop":
                 break
             if verb == b"task" and len(frames) >= 3:
                 task_id = frames[1]
-                if task_id in self._skip:
-                    self._skip.discard(task_id)
-                    continue
                 self._send(task_id, self._run(task_id, frames[2], frames[3:]))
         self._socket.close()
         self._context.term()
-
-    def _next(self) -> list[bytes]:
-        """The next message. Reads ahead without waiting, so that a ``skip`` sent
-        after tasks this worker already holds is seen before they run."""
-        while True:
-            if not self._inbox:
-                self._inbox.append(self._socket.recv_multipart())
-            while True:
-                try:
-                    self._inbox.append(self._socket.recv_multipart(zmq.NOBLOCK))
-                except zmq.Again:
-                    break
-            if any(frames[0] == b"skip" for frames in self._inbox):
-                for frames in [m for m in self._inbox if m[0] == b"skip"]:
-                    self._inbox.remove(frames)
-                    self._skip.update(frames[1:])
-            if self._inbox:
-                return self._inbox.popleft()
 
     def _send(self, task_id: bytes, outcome: list[bytes]) -> None:
         self._socket.send_multipart([b"done", task_id, *outcome], copy=False)
@@ -144,6 +120,8 @@ class Worker:
     def _call(self, data: list[bytes]) -> list[bytes]:
         function = self._functions.get(data[0])
         if function is None:
+            if len(data) > 2:
+                _taskcodec.install_sources(data[2])
             function = pickle.loads(data[0])
             if len(self._functions) > 64:
                 self._functions.clear()

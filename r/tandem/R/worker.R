@@ -20,38 +20,18 @@ work <- function(endpoint, id) {
     }
   }
   send("ready", "r", as.character(Sys.getpid()))
-  inbox <- list()
-  skip <- character()
   repeat {
-    # Read ahead, so that a `skip` sent after tasks already here is seen first.
-    message <- tryCatch({
-      if (!length(inbox)) inbox <- list(pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE))
-      while (socket_readable(socket, 0L)) {
-        inbox[[length(inbox) + 1L]] <- pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE)
-      }
-      is_skip <- vapply(inbox, function(m) rawToChar(m[[1]]) == "skip", logical(1))
-      for (m in inbox[is_skip]) skip <- c(skip, vapply(m[-1], task_key, ""))
-      inbox <- inbox[!is_skip]
-      if (length(inbox)) inbox[[1]] else NULL
-    }, interrupt = function(e) NULL)
+    message <- tryCatch(pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE), interrupt = function(e) NULL)
     if (is.null(message)) next
-    inbox <- inbox[-1]
     verb <- rawToChar(message[[1]])
     if (verb == "stop") break
     if (verb != "task" || length(message) < 3L) next
-    key <- task_key(message[[2]])
-    if (key %in% skip) {
-      skip <- setdiff(skip, key)
-      next
-    }
     relay <- function(condition) send("out", message[[2]], "condition", serialize(condition, NULL, xdr = FALSE))
     outcome <- run_task(rawToChar(message[[3]]), message[-(1:3)], relay)
     do.call(send, c(list("done", message[[2]]), outcome))
   }
   quit(save = "no", status = 0L)
 }
-
-task_key <- function(raw_id) paste(as.character(raw_id), collapse = "")
 
 run_task <- function(kind, frames, relay) {
   tryCatch(
