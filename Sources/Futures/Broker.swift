@@ -50,6 +50,13 @@ public final class Broker: @unchecked Sendable {
 
   private enum Command { case interrupt, stop }
 
+  /// The routing id standing for the in-process client (ZeroMQ ids never start
+  /// with a zero byte, so no socket peer has it).
+  private static let localPeer: [UInt8] = [0]
+  private var localInbox: [[[UInt8]]] = []
+  private var localOutbox: [[[UInt8]]] = []
+  private let localOutboxReady = NSCondition()
+
   /// Binds the broker at `ipc://directory/futures` (or a loopback TCP port without
   /// a directory). `poolSize` workers per language, the number of cores by default.
   public init(directory: String?, launch: WorkerLaunch, poolSize: Int? = nil, logger: Logger) throws {
@@ -98,6 +105,32 @@ public final class Broker: @unchecked Sendable {
     _ = finished.wait(timeout: .now() + 3)
   }
 
+  /// The in-process client (the kernel's own Python): sends one message, framed
+  /// as a socket client's would be. Any thread; the reply-to frame is ignored.
+  public func sendLocal(_ frames: [[UInt8]]) {
+    commandLock.lock()
+    localInbox.append(frames)
+    let wake = localInbox.count == 1
+    commandLock.unlock()
+    if wake {
+      var byte: UInt8 = 0
+      _ = write(wakeWrite, &byte, 1)
+    }
+  }
+
+  /// The in-process client's messages from the broker, waiting up to `timeout`
+  /// seconds for the first; empty when none came. Any one thread.
+  public func receiveLocal(timeout: Double) -> [[[UInt8]]] {
+    localOutboxReady.lock()
+    defer { localOutboxReady.unlock() }
+    if localOutbox.isEmpty {
+      _ = localOutboxReady.wait(until: Date(timeIntervalSinceNow: timeout))
+    }
+    let messages = localOutbox
+    localOutbox.removeAll()
+    return messages
+  }
+
   private func post(_ command: Command) {
     commandLock.lock()
     commands.append(command)
@@ -125,7 +158,10 @@ public final class Broker: @unchecked Sendable {
         commandLock.lock()
         let pending = commands
         commands.removeAll()
+        let local = localInbox
+        localInbox.removeAll()
         commandLock.unlock()
+        for frames in local { handle([Self.localPeer] + frames) }
         for command in pending {
           switch command {
           case .interrupt: interruptAll()
@@ -158,14 +194,15 @@ public final class Broker: @unchecked Sendable {
         return
       }
       let task = QueuedTask(
-        id: nextTask, replyTo: frames[2], clientTaskID: frames[3], language: language,
-        payload: Array(frames.dropFirst(5)))
+        id: nextTask, replyTo: peer == Self.localPeer ? peer : frames[2], clientTaskID: frames[3],
+        language: language, payload: Array(frames.dropFirst(5)))
       nextTask += 1
       scheduler.submit(task)
       ensurePool(language)
     case Verb.cancel where frames.count >= 4:
-      if scheduler.cancel(clientTaskID: frames[3], replyTo: frames[2]) {
-        send([frames[2], Verb.failed, frames[3], Verb.cancelled, Array("cancelled".utf8)])
+      let replyTo = peer == Self.localPeer ? peer : frames[2]
+      if scheduler.cancel(clientTaskID: frames[3], replyTo: replyTo) {
+        send([replyTo, Verb.failed, frames[3], Verb.cancelled, Array("cancelled".utf8)])
       }
     case Verb.resize where frames.count >= 4:
       if let language = WorkerLanguage(rawValue: String(decoding: frames[2], as: UTF8.self)),
@@ -195,6 +232,13 @@ public final class Broker: @unchecked Sendable {
   }
 
   private func send(_ frames: [[UInt8]]) {
+    if frames[0] == Self.localPeer {
+      localOutboxReady.lock()
+      localOutbox.append(Array(frames.dropFirst()))
+      localOutboxReady.signal()
+      localOutboxReady.unlock()
+      return
+    }
     do {
       try socket.send(frames, dontWait: true)
     } catch {

@@ -119,6 +119,16 @@ public final class PyRef {
 
   public var boolValue: Bool { PyObject_IsTrue(pointer) == 1 }
 
+  /// The value of a number, or nil for other types.
+  public var doubleValue: Double? {
+    let value = PyFloat_AsDouble(pointer)
+    if value == -1, PyErr_Occurred() != nil {
+      PyErr_Clear()
+      return nil
+    }
+    return value
+  }
+
   /// `str(self)`.
   public var text: String? {
     PyRef(owned: PyObject_Str(pointer))?.stringValue

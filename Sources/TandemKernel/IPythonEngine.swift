@@ -1,3 +1,4 @@
+import Futures
 import JSON
 import JupyterWire
 import Logging
@@ -21,20 +22,20 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
 
   private let rEngine: REngine?
   private let language: String
-  private let interruptFutures: (() -> Void)?
+  private let broker: Broker?
 
   /// `language` is the default cell language ("python" or "r"); `rEngine` serves R
-  /// cells (`%%R`, `%R`) when given; `interruptFutures` is called at every interrupt
-  /// (both modes reach Python's SIGINT handler) to stop the futures of the session.
+  /// cells (`%%R`, `%R`) when given; `broker` runs the session's futures (Python
+  /// reaches it in-process).
   public init(
     pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger,
-    interruptFutures: (() -> Void)? = nil
+    broker: Broker? = nil
   ) {
     self.interpreter = PythonInterpreter(executable: pythonExecutable, logger: logger)
     self.rEngine = rEngine
     self.language = language
     self.logger = logger
-    self.interruptFutures = interruptFutures
+    self.broker = broker
   }
 
   /// Initialises Python and imports the Python half of the kernel.
@@ -84,12 +85,8 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
         }
         natives.append(("r_call", try makeRCall(rEngine)))
       }
-      if let interruptFutures {
-        natives.append(
-          ("futures_interrupt", try PythonCallback.make(name: "futures_interrupt") { _ in
-            interruptFutures()
-            return .none
-          }))
+      if let broker {
+        natives += try futuresNatives(broker)
       }
       let kernel = try module.callMethod(
         "start", publish, requestInput, PyRef(dictionary: natives), PyRef(language))
@@ -111,6 +108,27 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
     let reply = try kernel.callMethod(
       "handle", PyRef(request.msgType), PyRef(bytes: request.content), buffers)
     return reply.isNone ? nil : reply.bytesValue
+  }
+
+  /// How the Python half reaches the futures broker in-process: `futures_send(frames)`,
+  /// `futures_receive(timeout) -> [frames, ...]` (the GIL released while it waits),
+  /// `futures_interrupt()` (every interrupt of the kernel calls it).
+  private func futuresNatives(_ broker: Broker) throws -> [(String, PyRef)] {
+    let send = try PythonCallback.make(name: "futures_send") { args in
+      guard args.count == 1 else { throw PythonError(typeName: "TypeError", message: "futures_send(frames)") }
+      broker.sendLocal(args[0].sequenceItems.map { $0.bytesValue ?? [] })
+      return .none
+    }
+    let receive = try PythonCallback.make(name: "futures_receive") { [interpreter] args in
+      let timeout = args.first?.doubleValue ?? 1
+      let messages = interpreter.allowingThreads { broker.receiveLocal(timeout: timeout) }
+      return PyRef(list: messages.map { PyRef(list: $0.map { PyRef(bytes: $0) }) })
+    }
+    let interrupt = try PythonCallback.make(name: "futures_interrupt") { _ in
+      broker.interrupt()
+      return .none
+    }
+    return [("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt)]
   }
 
   /// `r_call(request_json, frames) -> [reply_json, frames]`: how the Python half

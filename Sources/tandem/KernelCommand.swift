@@ -95,7 +95,7 @@ struct KernelCommand: ParsableCommand {
     }
     let engine = IPythonEngine(
       pythonExecutable: python, rEngine: rEngine, language: language.rawValue, logger: logger,
-      interruptFutures: broker.map { broker in { broker.interrupt() } })
+      broker: broker)
     do {
       try engine.start()
     } catch {

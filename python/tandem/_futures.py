@@ -1,9 +1,9 @@
 """Parallel futures on the kernel's worker pool, with the ``concurrent.futures`` API.
 
-The kernel runs a broker (a ZeroMQ ROUTER, its address in ``TANDEM_FUTURES``) and
-starts worker processes at the first task. This module is the kernel's client of
-that broker: tasks go out on one socket (any thread may submit) and outcomes come
-back on another, read by a daemon thread that completes the futures.
+The kernel runs a broker (a ZeroMQ ROUTER that workers and the R session connect
+to) and starts worker processes at the first task. The kernel's own Python talks
+to the broker in-process, through two functions the kernel provides: tasks go out
+from any thread, outcomes come back to a daemon thread that completes the futures.
 """
 
 from __future__ import annotations
@@ -15,13 +15,8 @@ import sys
 import threading
 from typing import Any, Callable, Iterable, Iterator
 
-import zmq
-
-from . import _taskcodec
+from . import _natives, _taskcodec
 from ._bridge import ConversionError
-
-_PENDING = "PENDING"
-
 
 class WorkerLost(RuntimeError):
     """The worker running a task ended (crashed, was killed, called ``os._exit``)."""
@@ -44,29 +39,13 @@ class Future(concurrent.futures.Future):
 
 
 class _Client:
-    """The connection to the broker: a sending socket guarded by a lock and a
-    receiving socket owned by the reader thread."""
+    """The kernel's connection to its broker, in-process: ``send`` hands a message
+    to the broker's thread, a daemon thread waits on ``receive`` (the GIL
+    released) and completes the futures."""
 
-    def __init__(self, endpoint: str) -> None:
-        self._context = zmq.Context()
-        name = f"{os.getpid()}-{id(self):x}"
-        self._reply_to = f"py-{name}-in".encode()
-        self._inbox = self._context.socket(zmq.DEALER)
-        self._inbox.setsockopt(zmq.IDENTITY, self._reply_to)
-        self._inbox.setsockopt(zmq.RCVHWM, 0)
-        self._inbox.setsockopt(zmq.LINGER, 0)
-        self._inbox.connect(endpoint)
-        # Results can only reach a socket the broker knows: wait for its hello.
-        self._inbox.send(b"hello")
-        if not self._inbox.poll(10_000):
-            raise RuntimeError(f"the kernel's futures broker at {endpoint} does not answer")
-        self._inbox.recv_multipart()
-        self._outbox = self._context.socket(zmq.DEALER)
-        self._outbox.setsockopt(zmq.IDENTITY, f"py-{name}-out".encode())
-        self._outbox.setsockopt(zmq.SNDHWM, 0)
-        self._outbox.setsockopt(zmq.LINGER, 0)
-        self._outbox.connect(endpoint)
-        self._lock = threading.Lock()
+    def __init__(self, send: Callable[[list], None], receive: Callable[[float], list]) -> None:
+        self._send = send
+        self._receive = receive
         self._ids = itertools.count(1)
         self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
         self._reader = threading.Thread(target=self._read, name="tandem-futures", daemon=True)
@@ -85,27 +64,22 @@ class _Client:
         task_id = str(next(self._ids)).encode()
         future = Future(self, task_id)
         self._futures[task_id] = (future, decode, error)
-        with self._lock:
-            self._outbox.send_multipart([b"submit", self._reply_to, task_id, language, kind, *data], copy=False)
+        self._send([b"submit", b"", task_id, language, kind, *data])
         return future
 
     def cancel(self, task_id: bytes) -> None:
-        with self._lock:
-            self._outbox.send_multipart([b"cancel", self._reply_to, task_id])
+        self._send([b"cancel", b"", task_id])
 
     def resize(self, language: bytes, workers: int) -> None:
-        with self._lock:
-            self._outbox.send_multipart([b"resize", language, str(workers).encode()])
+        self._send([b"resize", language, str(workers).encode()])
 
     def _read(self) -> None:
         while True:
-            try:
-                frames = self._inbox.recv_multipart()
-                self._handle(frames)
-            except zmq.ContextTerminated:
-                return
-            except Exception as error:  # one bad message must not stop the reader
-                print(f"tandem futures: {error!r}", file=sys.__stderr__)
+            for frames in self._receive(1.0):
+                try:
+                    self._handle(frames)
+                except Exception as error:  # one bad message must not stop the reader
+                    print(f"tandem futures: {error!r}", file=sys.__stderr__)
 
     def _handle(self, frames: list[bytes]) -> None:
         verb = frames[0]
@@ -141,19 +115,17 @@ _client_lock = threading.Lock()
 
 
 def client() -> _Client:
-    """The process's connection to the kernel's broker, made at first use."""
+    """The kernel's connection to its broker, made at first use."""
     global _client
     if _client is None:
         with _client_lock:
             if _client is None:
-                endpoint = os.environ.get("TANDEM_FUTURES")
-                if not endpoint:
+                if _natives.futures is None:
                     raise RuntimeError(
-                        "tandem futures run inside the Tandem kernel (no TANDEM_FUTURES broker "
-                        "address here); outside it use concurrent.futures or "
-                        "tandem.executor(dask=...)"
+                        "tandem futures run inside the Tandem kernel; outside it use "
+                        "concurrent.futures or tandem.executor(dask=...)"
                     )
-                _client = _Client(endpoint)
+                _client = _Client(*_natives.futures)
     return _client
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from IPython.core.completer import provisionalcompleter, rectify_completions
 from IPython.utils.tokenutil import token_at_cursor
 
-from . import _comms, _streams
+from . import _comms, _natives, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
 from . import _bridge
@@ -76,6 +76,9 @@ class Kernel:
             if language == "r":
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
                 self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
+        if "futures_send" in natives:
+            # Read by tandem._futures at the first task (not imported at start).
+            _natives.futures = (natives["futures_send"], natives["futures_receive"])
         signal.signal(signal.SIGINT, _interrupt_handler(natives.get("futures_interrupt")))
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {

@@ -1,0 +1,9 @@
+"""What the Swift kernel hands the Python half for later use, kept in a module
+that costs nothing to import at kernel start."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+# (send, receive): the in-process link to the futures broker; None outside the kernel.
+futures: tuple[Callable[[list], None], Callable[[float], list]] | None = None
