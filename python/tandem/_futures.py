@@ -13,6 +13,8 @@ import itertools
 import os
 import sys
 import threading
+import types
+import weakref
 from typing import Any, Callable, Iterable, Iterator
 
 from . import _natives, _taskcodec
@@ -137,9 +139,46 @@ def _pickled_function(fn: Callable) -> list[bytes]:
     try:
         if not _by_value(fn):
             return [_taskcodec.dumps(fn)]
-        return _taskcodec.dumps_with_sources(fn)
+        signature = _unchanging_signature(fn)
+        cached = _function_cache.get(fn) if signature is not None else None
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        frames = _taskcodec.dumps_with_sources(fn)
+        if signature is not None:
+            _function_cache[fn] = (signature, frames)
+        return frames
     except Exception as error:
         raise TypeError(f"cannot send the function {_name(fn)} to a worker: {error}") from error
+
+
+# Pickling a notebook function by value costs more than a trivial task's round
+# trip, so its pickle is reused while nothing it refers to can have changed.
+_function_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_UNCHANGING = (int, float, complex, str, bytes, bool, type(None), types.ModuleType, types.BuiltinFunctionType)
+
+
+def _unchanging_signature(fn: Callable) -> tuple | None:
+    """What ``fn``'s pickle depends on, when all of it is immutable: its code and
+    the identity of each global it names. None when it depends on anything that
+    could change in place (a list, another notebook function, a closure...)."""
+    if not isinstance(fn, types.FunctionType) or fn.__closure__ or fn.__kwdefaults__:
+        return None
+    if fn.__defaults__ and not all(isinstance(d, _UNCHANGING) for d in fn.__defaults__):
+        return None
+    names: set[str] = set()
+    codes = [fn.__code__]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    bound = []
+    for name in sorted(names):
+        if name in fn.__globals__:
+            value = fn.__globals__[name]
+            if not isinstance(value, _UNCHANGING):
+                return None
+            bound.append((name, id(value)))
+    return (fn.__code__, fn.__defaults__, tuple(bound))
 
 
 def _by_value(fn: Callable) -> bool:

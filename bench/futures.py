@@ -1,0 +1,226 @@
+"""Parallel futures: Tandem's worker pool against the anchors, side by side in one run.
+
+Python (inside a Tandem kernel, through jupyter_client, against the same work in
+this process):
+  * per-task overhead of 2,000 trivial tasks, serial (submit, then result, one at a
+    time) and batched (submit all, then collect), against ProcessPoolExecutor(2)
+    and a Dask LocalCluster (2 worker processes);
+  * 8 CPU-bound tasks on 2 cores, against running them one after the other (in
+    the kernel, whose embedded Python is slower than a python executable, and
+    in this process).
+R (in the Tandem kernel's R session, both plans in the same session):
+  * per-future overhead of 200 trivial futures, and of
+    future_lapply(1:1000, chunk.size = 1), plan(tandem::workers) against
+    plan(multisession, workers = 2).
+
+Usage: python bench/futures.py [--tasks 2000] [--only python|r]
+(`make bench` sets TANDEM_BIN and TANDEM_PYTHON.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TANDEM = os.environ.get("TANDEM_BIN", str(ROOT / ".build" / "release" / "tandem"))
+PYTHON = os.environ.get("TANDEM_PYTHON", sys.executable)
+CPU_TASK_LOOPS = 6_000_000
+
+
+def trivial(x):
+    return x
+
+
+def cpu_bound(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+# The same measurements, as code for the Tandem kernel's cell and for this process.
+MEASURE = f'''
+import time
+
+def trivial(x):
+    return x
+
+def cpu_bound(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+def serial_ms(submit, n):
+    submit(trivial, 0).result()
+    start = time.perf_counter()
+    for i in range(n):
+        submit(trivial, i).result()
+    return (time.perf_counter() - start) / n * 1e3
+
+def batched_ms(submit, n):
+    submit(trivial, 0).result()
+    start = time.perf_counter()
+    futures = [submit(trivial, i) for i in range(n)]
+    for f in futures:
+        f.result()
+    return (time.perf_counter() - start) / n * 1e3
+
+def cpu_seconds(submit, count):
+    start = time.perf_counter()
+    futures = [submit(cpu_bound, {CPU_TASK_LOOPS}) for _ in range(count)]
+    for f in futures:
+        f.result()
+    return time.perf_counter() - start
+
+def sequential_seconds(count):
+    start = time.perf_counter()
+    for _ in range(count):
+        cpu_bound({CPU_TASK_LOOPS})
+    return time.perf_counter() - start
+'''
+
+
+def kernel_client(name: str):
+    from jupyter_client.manager import start_new_kernel
+
+    return start_new_kernel(kernel_name=name, startup_timeout=60)
+
+
+def run_cell(kc, code: str, timeout: float = 900) -> str:
+    out: list[str] = []
+    errors: list[str] = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            errors.append("\n".join(msg["content"]["traceback"]))
+
+    reply = kc.execute_interactive(code, output_hook=hook, timeout=timeout)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError("cell failed:\n" + "\n".join(errors))
+    return "".join(out)
+
+
+def install_spec() -> None:
+    prefix = Path(tempfile.mkdtemp(prefix="tandem-bench-"))
+    subprocess.run(
+        [TANDEM, "install", "--prefix", str(prefix), "--name", "tandem-bench", "--python", PYTHON],
+        check=True, capture_output=True,
+    )
+    os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
+
+
+def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
+    namespace: dict = {}
+    exec(MEASURE, namespace)
+    rows = []
+
+    code = MEASURE + (
+        "import json, tandem\n"
+        f"print(json.dumps([serial_ms(tandem.submit, {tasks}), batched_ms(tandem.submit, {tasks}),"
+        " cpu_seconds(tandem.submit, 8), sequential_seconds(8)]))"
+    )
+    tandem_serial, tandem_batched, tandem_cpu, tandem_sequential = json.loads(run_cell(kc, code))
+
+    # The anchors run this file's own functions (importable by the workers).
+    with ProcessPoolExecutor(2) as pool:
+        pool_serial = namespace["serial_ms"](lambda f, x: pool.submit(_by_name(f), x), tasks)
+        pool_batched = namespace["batched_ms"](lambda f, x: pool.submit(_by_name(f), x), tasks)
+        pool_cpu = namespace["cpu_seconds"](lambda f, x: pool.submit(_by_name(f), x), 8)
+
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(
+        cluster
+    ) as client:
+        dask_submit = lambda f, x: client.submit(_by_name(f), x, pure=False)  # noqa: E731
+        dask_serial = namespace["serial_ms"](dask_submit, tasks // 4)
+        dask_batched = namespace["batched_ms"](dask_submit, tasks)
+
+    rows.append(("Python serial round trip, ms/task (vs ProcessPoolExecutor)", tandem_serial, pool_serial, "≤ 0.1 ms"))
+    rows.append(("Python serial round trip, ms/task (vs Dask LocalCluster)", tandem_serial, dask_serial, ""))
+    rows.append(("Python batched, ms/task (vs ProcessPoolExecutor)", tandem_batched, pool_batched, "≤ 0.05 ms"))
+    rows.append(("Python batched, ms/task (vs Dask LocalCluster)", tandem_batched, dask_batched, ""))
+    rows.append(("8 CPU-bound tasks, s (vs sequential in the kernel)", tandem_cpu, tandem_sequential, "speedup ≥ 1.9x"))
+    rows.append(("8 CPU-bound tasks, s (vs sequential in plain python)", tandem_cpu, namespace["sequential_seconds"](8), ""))
+    rows.append(("8 CPU-bound tasks, s (vs ProcessPoolExecutor)", tandem_cpu, pool_cpu, ""))
+    return rows
+
+
+def _by_name(function):
+    # The cell defines its own copies; the anchors get this module's importable ones.
+    return {"trivial": trivial, "cpu_bound": cpu_bound}[function.__name__]
+
+
+R_MEASURE = """%%R
+library(future)
+per_future_ms <- function(n) {
+  value(future(NULL))
+  start <- Sys.time()
+  for (i in seq_len(n)) value(future(i))
+  as.numeric(difftime(Sys.time(), start, units = "secs")) / n * 1e3
+}
+lapply_ms <- function(n) {
+  value(future(NULL))
+  start <- Sys.time()
+  future.apply::future_lapply(seq_len(n), identity, future.chunk.size = 1)
+  as.numeric(difftime(Sys.time(), start, units = "secs")) / n * 1e3
+}
+options(tandem.progress = FALSE)
+plan(tandem::workers)
+tandem_future <- per_future_ms(200)
+tandem_lapply <- lapply_ms(1000)
+plan(multisession, workers = 2)
+ms_future <- per_future_ms(200)
+ms_lapply <- lapply_ms(1000)
+plan(sequential)
+cat(jsonlite::toJSON(c(tandem_future, tandem_lapply, ms_future, ms_lapply), digits = NA))
+"""
+
+
+def r_part(kc) -> list[tuple[str, float, float, str]]:
+    tandem_future, tandem_lapply, ms_future, ms_lapply = json.loads(run_cell(kc, R_MEASURE))
+    return [
+        ("R trivial future, ms/future (vs multisession)", tandem_future, ms_future, "≤ 0.15x"),
+        ("R future_lapply chunk.size=1, ms/element (vs multisession)", tandem_lapply, ms_lapply, "≤ 0.15x"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--only", choices=["python", "r"])
+    options = parser.parse_args()
+    install_spec()
+    km, kc = kernel_client("tandem-bench")
+    try:
+        rows = []
+        if options.only in (None, "python"):
+            rows += python_part(kc, options.tasks)
+        if options.only in (None, "r"):
+            rows += r_part(kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    print(f"\n{time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores, {platform.machine()})")
+    print(f"{'measure':62} {'Tandem':>10} {'anchor':>10} {'ratio':>8}  target")
+    for name, ours, theirs, target in rows:
+        print(f"{name:62} {ours:10.4f} {theirs:10.4f} {ours / theirs:8.3f}  {target}")
+    for row in rows:
+        if row[0].startswith("8 CPU-bound tasks, s (vs sequential"):
+            print(f"CPU-bound speedup {row[0].split('(')[1][:-1]}: {row[2] / row[1]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
