@@ -88,6 +88,10 @@ def test_closures_and_notebook_globals_travel(pool):
     assert values(kc, "tandem.map(f, range(5))") == [i * 3 + 1 for i in range(5)]
     ok(kc, "scale = 10")  # a later value of a global travels with the next submit
     assert values(kc, "tandem.submit(f, 2).result()") == 21
+    ok(kc, "k = 2\nitems = [1]\ndef g(x):\n    return x * k + sum(items)")
+    assert values(kc, "tandem.submit(g, 5).result()") == 11
+    ok(kc, "k = 3\nitems.append(10)")  # rebound and mutated in place
+    assert values(kc, "tandem.submit(g, 5).result()") == 26
 
 
 def test_exception_carries_the_worker_traceback_and_others_finish(pool):

@@ -70,3 +70,22 @@ def test_exchange_notebook_round_trips_a_frame_through_an_r_model(tmp_path):
     assert outputs_of(code[4])[0]["data"]["text/plain"] == "[1] 500"
     summary = outputs_of(code[5])[0]["data"]["text/plain"]
     assert "mean_mpg" in summary and "JP" in summary
+
+
+def test_futures_notebook_fans_out_from_both_languages(tmp_path):
+    nb = execute("futures.ipynb", tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not any(o.output_type == "error" or o.get("name") == "stderr" for o in outputs_of(c)) for c in code)
+    python_map = outputs_of(code[0])
+    # The progress display, updated in place: the saved notebook holds its last state.
+    assert python_map[0]["data"]["text/plain"].startswith("tandem.map(simulate): 400/400")
+    assert python_map[1]["text"].startswith("400 walks")
+    assert outputs_of(code[1])[0]["text"].strip() == str(list(range(8)))
+    r_map = outputs_of(code[2])
+    assert r_map[0]["data"]["text/plain"].startswith("progress: 400/400")
+    assert r_map[-1]["text"].startswith("400 walks")
+    quantiles = outputs_of(code[3])[0]["data"]["text/plain"]
+    assert "5%" in quantiles and "95%" in quantiles
+    r_mean = float(r_map[-1]["text"].split("mean end ")[1].split(",")[0])
+    python_mean = outputs_of(code[4])[0]["data"]["text/plain"]
+    assert python_mean.startswith("[1] ") and float(python_mean[4:]) == round(r_mean, 2)
