@@ -84,6 +84,7 @@ $(BENCH_VENV)/.stamp: bench/requirements.txt python/pyproject.toml .build/apt.st
 bench: setup build bench-venv
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/latency.py
 	TANDEM_BIN=$(TANDEM) $(PY) bench/transfer.py --python $(BENCH_VENV)/bin/python --r-library $(R_LIBRARY)
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/futures.py
 
 clean:
 	rm -rf .build $(VENV) $(BENCH_VENV) $(OUT)

@@ -34,6 +34,8 @@ struct DoctorCommand: ParsableCommand {
           ("tandem", "tandem (py)", "-e python/"),
           ("matplotlib_inline", "matplotlib-inline", "matplotlib-inline"),
           ("comm", "comm", "comm"),
+          ("zmq", "pyzmq (workers)", "pyzmq"),
+          ("cloudpickle", "cloudpickle", "cloudpickle"),
         ]
         for (module, label, package) in modules {
           do {
@@ -55,7 +57,7 @@ struct DoctorCommand: ParsableCommand {
     let rLibrary = PythonLocation.rLibrary(beside: python)
     if let version = RSession.installedVersion() {
       print("R                  \(version)")
-      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "bit64", "tandem"]
+      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "bit64", "future", "tandem"]
       let status = RSession.packageStatus(packages, library: rLibrary)
       for package in packages {
         let found = status[package] == true

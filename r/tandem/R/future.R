@@ -32,7 +32,10 @@ nbrOfFreeWorkers.workers <- function(evaluator, background = FALSE, ...) {
 pool_size <- function(workers = NULL) {
   if (is.numeric(workers)) return(as.integer(workers))
   size <- suppressWarnings(as.integer(Sys.getenv("TANDEM_WORKERS")))
-  if (is.na(size)) parallel::detectCores() else size
+  if (!is.na(size)) return(size)
+  # future asks at every future; detectCores() runs a shell command each time.
+  if (is.null(broker$cores)) broker$cores <- parallel::detectCores()
+  broker$cores
 }
 
 TandemFuture <- function(expr = NULL, envir = parent.frame(), substitute = TRUE, globals = TRUE,
