@@ -306,7 +306,8 @@ public final class Broker: @unchecked Sendable {
     for (id, worker) in workers where !worker.process.isRunning {
       workers[id] = nil
       if worker.retiring { continue }
-      let how = "\(worker.language.displayName) worker \(worker.name) (pid \(worker.process.pid)) "
+      let how =
+        "\(worker.language.displayName) worker \(worker.name) (pid \(worker.process.pid)) "
         + worker.process.exitDescription
       guard worker.ready else {
         // It never came up: give up on this language once every attempt failed, so
@@ -323,7 +324,10 @@ public final class Broker: @unchecked Sendable {
       }
       logger.warning("\(how)")
       if let task = scheduler.removeWorker(id) {
-        send([task.replyTo, Verb.failed, task.clientTaskID, Verb.lost, Array("\(how) while running this task".utf8)])
+        send([
+          task.replyTo, Verb.failed, task.clientTaskID, Verb.lost,
+          Array("\(how) while running this task".utf8),
+        ])
       }
       spawn(worker.language)
     }
@@ -339,7 +343,7 @@ public final class Broker: @unchecked Sendable {
         keep.append(task)
       }
     }
-    keep.forEach { scheduler.submit($0) }
+    for task in keep { scheduler.submit(task) }
     for (id, worker) in workers where worker.language == language && !worker.ready {
       worker.process.terminate(grace: 0)
       workers[id] = nil
@@ -349,7 +353,9 @@ public final class Broker: @unchecked Sendable {
 
   private func interruptAll() {
     for task in scheduler.cancelQueued() {
-      send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8)])
+      send([
+        task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8),
+      ])
     }
     for id in scheduler.busyWorkers {
       workers[id]?.process.signal(SIGINT)

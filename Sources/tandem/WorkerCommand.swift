@@ -38,13 +38,16 @@ struct WorkerCommand: ParsableCommand {
     case "python", WorkerLanguage.python.rawValue:
       arguments = [python, "-m", "tandem._worker", "--connect", connect, "--id", id]
     case "r", "R":
-      let library = (rLibrary ?? PythonLocation.rLibrary(beside: python)).map { "'\(escape($0))'" } ?? "character()"
-      let expression = ".libPaths(c(\(library), .libPaths())); tandem:::work('\(escape(connect))', '\(escape(id))')"
+      let library =
+        (rLibrary ?? PythonLocation.rLibrary(beside: python)).map { "'\(escape($0))'" } ?? "character()"
+      let expression =
+        ".libPaths(c(\(library), .libPaths())); tandem:::work('\(escape(connect))', '\(escape(id))')"
       arguments = [rExecutable, "--no-echo", "--no-restore", "--vanilla", "-e", expression]
     default:
       throw ValidationError("unknown worker language \(language): use python or r")
     }
-    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : PythonLocation.onPath(arguments[0]) else {
+    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : PythonLocation.onPath(arguments[0])
+    else {
       throw ValidationError("\(arguments[0]) not found")
     }
     let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
