@@ -36,18 +36,8 @@ PYTHON = os.environ.get("TANDEM_PYTHON", sys.executable)
 CPU_TASK_LOOPS = 6_000_000
 
 
-def trivial(x):
-    return x
-
-
-def cpu_bound(n):
-    total = 0
-    for i in range(n):
-        total += i * i % 7
-    return total
-
-
-# The same measurements, as code for the Tandem kernel's cell and for this process.
+# The same measurements, as code for the Tandem kernel's cell and for this process
+# (run here at import, so that ProcessPoolExecutor's forked workers have them).
 MEASURE = f'''
 import time
 
@@ -88,6 +78,7 @@ def sequential_seconds(count):
         cpu_bound({CPU_TASK_LOOPS})
     return time.perf_counter() - start
 '''
+exec(MEASURE, globals())
 
 
 def kernel_client(name: str):
@@ -122,8 +113,6 @@ def install_spec() -> None:
 
 
 def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
-    namespace: dict = {}
-    exec(MEASURE, namespace)
     rows = []
 
     code = MEASURE + (
@@ -133,34 +122,28 @@ def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
     )
     tandem_serial, tandem_batched, tandem_cpu, tandem_sequential = json.loads(run_cell(kc, code))
 
-    # The anchors run this file's own functions (importable by the workers).
     with ProcessPoolExecutor(2) as pool:
-        pool_serial = namespace["serial_ms"](lambda f, x: pool.submit(_by_name(f), x), tasks)
-        pool_batched = namespace["batched_ms"](lambda f, x: pool.submit(_by_name(f), x), tasks)
-        pool_cpu = namespace["cpu_seconds"](lambda f, x: pool.submit(_by_name(f), x), 8)
+        pool_serial = serial_ms(pool.submit, tasks)
+        pool_batched = batched_ms(pool.submit, tasks)
+        pool_cpu = cpu_seconds(pool.submit, 8)
 
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(
         cluster
     ) as client:
-        dask_submit = lambda f, x: client.submit(_by_name(f), x, pure=False)  # noqa: E731
-        dask_serial = namespace["serial_ms"](dask_submit, tasks // 4)
-        dask_batched = namespace["batched_ms"](dask_submit, tasks)
+        dask_submit = lambda f, x: client.submit(f, x, pure=False)  # noqa: E731
+        dask_serial = serial_ms(dask_submit, tasks // 4)
+        dask_batched = batched_ms(dask_submit, tasks)
 
     rows.append(("Python serial round trip, ms/task (vs ProcessPoolExecutor)", tandem_serial, pool_serial, "≤ 0.1 ms"))
     rows.append(("Python serial round trip, ms/task (vs Dask LocalCluster)", tandem_serial, dask_serial, ""))
     rows.append(("Python batched, ms/task (vs ProcessPoolExecutor)", tandem_batched, pool_batched, "≤ 0.05 ms"))
     rows.append(("Python batched, ms/task (vs Dask LocalCluster)", tandem_batched, dask_batched, ""))
     rows.append(("8 CPU-bound tasks, s (vs sequential in the kernel)", tandem_cpu, tandem_sequential, "speedup ≥ 1.9x"))
-    rows.append(("8 CPU-bound tasks, s (vs sequential in plain python)", tandem_cpu, namespace["sequential_seconds"](8), ""))
+    rows.append(("8 CPU-bound tasks, s (vs sequential in plain python)", tandem_cpu, sequential_seconds(8), ""))
     rows.append(("8 CPU-bound tasks, s (vs ProcessPoolExecutor)", tandem_cpu, pool_cpu, ""))
     return rows
-
-
-def _by_name(function):
-    # The cell defines its own copies; the anchors get this module's importable ones.
-    return {"trivial": trivial, "cpu_bound": cpu_bound}[function.__name__]
 
 
 R_MEASURE = """%%R

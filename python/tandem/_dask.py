@@ -10,8 +10,10 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Callable, Iterable, Iterator
 
+from ._futures import TrackingExecutor
 
-class DaskExecutor(concurrent.futures.Executor):
+
+class DaskExecutor(TrackingExecutor):
     """A ``concurrent.futures.Executor`` submitting to a Dask cluster.
 
     ``client`` is a ``distributed.Client`` or a scheduler address (then a client is
@@ -20,20 +22,16 @@ class DaskExecutor(concurrent.futures.Executor):
     def __init__(self, client: Any) -> None:
         from distributed import Client
 
+        super().__init__()
         self._owns_client = not isinstance(client, Client)
         self.client = Client(client) if self._owns_client else client
-        self._futures: set[concurrent.futures.Future] = set()
-        self._shutdown = False
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
-        if self._shutdown:
-            raise RuntimeError("cannot submit after shutdown")
+        self._check_open()
         remote = self.client.submit(fn, *args, pure=False, **kwargs)
-        future: concurrent.futures.Future = _DaskFuture(remote)
-        self._futures.add(future)
+        future = self._track(_DaskFuture(remote))
 
         def settle(done: Any) -> None:
-            self._futures.discard(future)
             if future.cancelled():
                 return
             try:
@@ -57,13 +55,7 @@ class DaskExecutor(concurrent.futures.Executor):
         return super().map(fn, *iterables, timeout=timeout)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._shutdown = True
-        pending = list(self._futures)
-        if cancel_futures:
-            for future in pending:
-                future.cancel()
-        if wait:
-            concurrent.futures.wait(pending)
+        super().shutdown(wait, cancel_futures=cancel_futures)
         if self._owns_client:
             self.client.close()
 

@@ -227,34 +227,22 @@ def _submit_call(function: list[bytes], args: Any, kwargs: dict, chunked: bool =
     return client().submit(b"py", b"call", data, _unpickle)
 
 
-class Executor(concurrent.futures.Executor):
-    """A ``concurrent.futures.Executor`` on the kernel's worker pool: ``submit``,
-    ``map``, ``with`` blocks, ``wait``/``as_completed`` and callbacks work as in the
-    standard library. Every executor shares the one pool of the kernel;
-    ``max_workers`` resizes it."""
+class TrackingExecutor(concurrent.futures.Executor):
+    """What Tandem's executors share: they remember their pending futures, so that
+    ``shutdown`` can wait for them or cancel them."""
 
-    def __init__(self, max_workers: int | None = None) -> None:
-        if max_workers is not None:
-            if max_workers < 1:
-                raise ValueError("max_workers must be at least 1")
-            client().resize(b"py", max_workers)
-        self._futures: set[Future] = set()
+    def __init__(self) -> None:
+        self._futures: set[concurrent.futures.Future] = set()
         self._shutdown = False
 
-    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+    def _check_open(self) -> None:
         if self._shutdown:
             raise RuntimeError("cannot submit after shutdown")
-        future = _submit_call(_pickled_function(fn), args, kwargs)
+
+    def _track(self, future: concurrent.futures.Future) -> concurrent.futures.Future:
         self._futures.add(future)
         future.add_done_callback(self._futures.discard)
         return future
-
-    def map(
-        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
-    ) -> Iterator:
-        futures = _map_futures(fn, zip(*iterables), chunksize)
-        self._futures.update(futures)
-        return _results_in_order(futures, timeout, chunksize > 1)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._shutdown = True
@@ -264,6 +252,31 @@ class Executor(concurrent.futures.Executor):
                 future.cancel()
         if wait:
             concurrent.futures.wait(pending)
+
+
+class Executor(TrackingExecutor):
+    """A ``concurrent.futures.Executor`` on the kernel's worker pool: ``submit``,
+    ``map``, ``with`` blocks, ``wait``/``as_completed`` and callbacks work as in the
+    standard library. Every executor shares the one pool of the kernel;
+    ``max_workers`` resizes it."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        super().__init__()
+        if max_workers is not None:
+            if max_workers < 1:
+                raise ValueError("max_workers must be at least 1")
+            client().resize(b"py", max_workers)
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        self._check_open()
+        return self._track(_submit_call(_pickled_function(fn), args, kwargs))
+
+    def map(
+        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
+    ) -> Iterator:
+        self._check_open()
+        futures = [self._track(f) for f in _map_futures(fn, zip(*iterables), chunksize)]
+        return _results_in_order(futures, timeout, chunksize > 1)
 
 
 def _map_futures(fn: Callable, items: Iterable[tuple], chunksize: int) -> list[Future]:
