@@ -1,8 +1,11 @@
-"""R cells: the ``%%R`` cell magic, the ``%R`` line magic and ``%Rdevice``.
+"""R cells: ``%%R``, ``%R``, ``%Rpush``, ``%Rpull``, ``%Rget`` and ``%Rdevice``,
+as rpy2's IPython extension documents them.
 
 R runs in a child process driven by the kernel; these magics hand it the code
 and the plot settings, and turn R's outcome into Python's: an R error becomes an
-:class:`RError`, an interrupt a ``KeyboardInterrupt``.
+:class:`RError`, an interrupt a ``KeyboardInterrupt``. Values that come back
+through the magics are shaped as rpy2's numpy/pandas conversion shapes them
+(vectors as numpy arrays, even of length one); ``r.x`` keeps Tandem's own table.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope
+from IPython.core.magic_arguments import argument, argument_group, magic_arguments, parse_argstring
 
 from ._bridge import Bridge, ConversionError, pack
 from ._streams import flush_streams
@@ -48,13 +51,16 @@ class RMagics(Magics):
         plot: dict[str, Any] | None = None,
         inputs: dict[str, str] | None = None,
         outputs: dict[str, str] | None = None,
-        capture: bool = False,
+        capture: bool | str = False,
+        local_ns: dict | None = None,
     ) -> Any:
         """Run R code; with ``result`` its last visible value is the cell's result.
 
-        ``inputs`` maps R names to the Python variables they receive, ``outputs``
-        Python names to the R variables they receive afterwards; with ``capture``
-        the code's last visible value is returned to Python.
+        ``inputs`` maps R names to the Python variables they receive (looked up
+        in ``local_ns`` first, dotted paths allowed), ``outputs`` Python names to
+        the R variables they receive afterwards. ``capture`` returns the code's
+        last value to Python: True (or "visible") when R would show it, "any"
+        always, "none" never (and R does not show it either).
         """
         request: dict[str, Any] = {
             "type": "execute",
@@ -69,11 +75,7 @@ class RMagics(Magics):
             request["plot"] = plot
         frames: list = []
         if inputs:
-            values = {}
-            for r_name, py_name in inputs.items():
-                if py_name not in self.shell.user_ns:
-                    raise NameError(f"-i {py_name}: Python has no variable named {py_name}")
-                values[r_name] = self.shell.user_ns[py_name]
+            values = {r_name: self._find(py_name, local_ns) for r_name, py_name in inputs.items()}
             header, frames, errors = pack(values)
             if errors:
                 # The values that can cross still arrive; the cell does not run without the rest.
@@ -96,43 +98,133 @@ class RMagics(Magics):
         values, errors = self._bridge.decode_reply(reply, reply_frames)
         for py_name, r_name in (outputs or {}).items():
             if r_name in values:
-                self.shell.user_ns[py_name] = values[r_name]
+                self.shell.user_ns[py_name] = as_rpy2_returns(values[r_name])
         if errors:
             raise ConversionError("; ".join(errors))
-        return values.get(".value")
+        return as_rpy2_returns(values.get(".value"))
+
+    def _find(self, name: str, local_ns: dict | None) -> Any:
+        """A Python value by name (``a.b.c`` walks attributes): the caller's local
+        variables first, then the notebook's, as rpy2 looks them up."""
+        head, *path = name.split(".")
+        for namespace in (local_ns or {}, self.shell.user_ns):
+            if head in namespace:
+                value = namespace[head]
+                break
+        else:
+            hint = " (a trailing comma or a space in the list?)" if not head else ""
+            raise NameError(f"-i {name}: Python has no variable named {head!r}{hint}")
+        for i, attribute in enumerate(path):
+            try:
+                value = getattr(value, attribute)
+            except AttributeError:
+                where = ".".join([head, *path[:i]])
+                raise AttributeError(f"-i {name}: {where!r} has no attribute {attribute!r}") from None
+        return value
 
     @magic_arguments()
     @argument("-i", "--input", action="append", default=[], help="Python variables to assign in R first: x,y or rname=pyname.")
     @argument("-o", "--output", action="append", default=[], help="R variables to assign in Python after: x,y or pyname=rname.")
+    @argument("-n", "--noreturn", action="store_true", help="Return nothing to Python (line mode).")
+    @argument(
+        "-d", "--display",
+        help="Python function called with the cell's last visible value and the magic's arguments, instead of R showing it.",
+    )
+    @argument_group("Plot", "Arguments to the plotting device")
     @argument("-w", "--width", type=float, help="Width of plots (in --units).")
     @argument("-h", "--height", type=float, help="Height of plots (in --units).")
+    @argument("-p", "--pointsize", type=int, help="Point size of text in plots.")
+    @argument("-b", "--bg", help="Background colour of plots.")
     @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of width and height.")
     @argument("-r", "--res", type=int, help="Resolution of PNG plots in dots per inch.")
+    @needs_local_scope
     @line_cell_magic
-    def R(self, line: str, cell: str | None = None) -> Any:
+    def R(self, line: str, cell: str | None = None, local_ns: dict | None = None) -> Any:
         """Run R code: ``%R expr`` for one line (its value returns to Python),
-        ``%%R`` for the whole cell.
+        ``%%R`` for the whole cell (R code after the flags runs first).
 
         ``-i x,y`` assigns Python variables in R before the code runs (``-i
-        rname=pyname`` under another name), ``-o x,y`` assigns R variables in Python
-        after it. Plots appear inline as PNG (``%Rdevice svg`` for SVG) at the size
-        given by ``-w``/``-h`` in ``-u`` units (R's ``repr.plot.*`` options otherwise).
+        rname=pyname`` under another name; inside a function its local variables
+        come first), ``-o x,y`` assigns R variables in Python after it. ``-n``
+        returns nothing; ``-d f`` hands the cell's last visible value to the Python
+        function ``f(value, args)`` instead of showing it. Plots appear inline as
+        PNG (``%Rdevice svg`` for SVG) at the size given by ``-w``/``-h`` in ``-u``
+        units, with ``-p`` point size and ``-b`` background.
         """
         options, code = _split_options(line)
         plot: dict[str, Any] = {}
         inputs: dict[str, str] = {}
         outputs: dict[str, str] = {}
+        args = None
         if options:  # argparse costs more than a trivial R cell: only when there are options
             args = parse_argstring(self.R, options)
-            plot = {"width": args.width, "height": args.height, "units": args.units, "res": args.res}
+            plot = {
+                "width": args.width, "height": args.height, "units": args.units, "res": args.res,
+                "pointsize": args.pointsize, "bg": args.bg,
+            }
             plot = {k: v for k, v in plot.items() if v is not None}
             inputs = _name_pairs(args.input)
             outputs = _name_pairs(args.output)
+        noreturn = bool(args and args.noreturn)
+        display = None
+        if args and args.display:
+            display = self._find(args.display, local_ns)
         if cell is not None:
             code = f"{code}\n{cell}" if code.strip() else cell
-        return self.run(
-            code, result=cell is not None, plot=plot, inputs=inputs, outputs=outputs, capture=cell is None
+        elif code.rstrip().endswith(";"):
+            noreturn = True  # as in rpy2: a trailing ';' leaves an empty last line
+        if display is not None:
+            capture: bool | str = "visible"
+        elif cell is None:
+            # rpy2 returns a line's last value even when invisible (`%R -o W W = 2 * Z`).
+            capture = "none" if noreturn else "any"
+        else:
+            capture = False
+        value = self.run(
+            code,
+            result=cell is not None and display is None,
+            plot=plot,
+            inputs=inputs,
+            outputs=outputs,
+            capture=capture,
+            local_ns=local_ns,
         )
+        if display is not None:
+            if value is not None:
+                display(value, args)
+            return None
+        return value
+
+    @magic_arguments()
+    @argument("inputs", nargs="*", help="Python variables: x y, or rname=pyname.")
+    @needs_local_scope
+    @line_magic
+    def Rpush(self, line: str, local_ns: dict | None = None) -> None:
+        """Assign Python variables in R: ``%Rpush x y`` (``rname=pyname`` renames;
+        inside a function its local variables come first)."""
+        args = parse_argstring(self.Rpush, line)
+        names = _name_pairs(args.inputs)
+        self._bridge.assign({r_name: self._find(py_name, local_ns) for r_name, py_name in names.items()})
+
+    @magic_arguments()
+    @argument("outputs", nargs="*", help="R variables: x y.")
+    @line_magic
+    def Rpull(self, line: str) -> None:
+        """Assign R variables in Python, as numpy arrays and pandas frames:
+        ``%Rpull x y``."""
+        args = parse_argstring(self.Rpull, line)
+        names = [name for spec in args.outputs for name in spec.split(",") if name]
+        if names:
+            self.run("", result=False, outputs={name: name for name in names})
+
+    @magic_arguments()
+    @argument("output", nargs=1, help="An R variable.")
+    @line_magic
+    def Rget(self, line: str) -> Any:
+        """The value of an R variable, as ``%Rpull`` would assign it: ``%Rget x``."""
+        args = parse_argstring(self.Rget, line)
+        name = args.output[0]
+        return as_rpy2_returns(self._bridge.request_values({"type": "get", "name": name})[name])
 
     @line_magic
     def Rdevice(self, line: str) -> None:
@@ -144,15 +236,38 @@ class RMagics(Magics):
 
 
 _OPTION = re.compile(r"\s*(--?[A-Za-z]+)(?:=|\s+)(\S+)")
+_FLAG = re.compile(r"\s*(-n|--noreturn)(?=\s|$)")
 
 
 def _split_options(line: str) -> tuple[str, str]:
     """Splits ``-w 5 -i x code...`` into the options and the R code, which is kept
     as written (quotes and all)."""
     position = 0
-    while match := _OPTION.match(line, position):
+    while match := _FLAG.match(line, position) or _OPTION.match(line, position):
         position = match.end()
     return line[:position], line[position:].strip()
+
+
+def as_rpy2_returns(value: Any) -> Any:
+    """A value from R shaped as rpy2's numpy/pandas conversion returns it: a
+    vector is a numpy array even of length one (Tandem's table makes that a
+    scalar), a named vector drops its names. Vectors with NA stay pandas
+    nullable arrays, which keep the NA that rpy2 would turn into numbers."""
+    import numpy as np
+
+    if value is None or isinstance(value, (dict, list, np.ndarray)):
+        return value
+    if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        return np.array([value])
+    try:
+        import pandas as pd
+    except ImportError:
+        return value
+    if isinstance(value, pd.Series):
+        return value.array if isinstance(value.dtype, pd.api.extensions.ExtensionDtype) else value.to_numpy()
+    if isinstance(value, (pd.Timestamp, pd.Timedelta)):
+        return np.array([value.to_datetime64() if isinstance(value, pd.Timestamp) else value.to_timedelta64()])
+    return value
 
 
 def _name_pairs(specs: list[str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 from IPython.core import page, payloadpage
 from IPython.core.autocall import ExitAutocall
+from IPython.core.extensions import ExtensionManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type, default
 
@@ -21,6 +22,29 @@ class _ExitAutocall(ExitAutocall):
     def __call__(self, keep_kernel: bool = False) -> None:  # type: ignore[override]
         self._ip.keepkernel_on_exit = keep_kernel
         self._ip.ask_exit()
+
+
+# Notebooks written for rpy2 load its extension first; Tandem serves its magics
+# itself (R stays in the kernel's child process), so loading it does nothing.
+_SERVED_EXTENSIONS = {"rpy2.ipython", "rpy2.ipython.rmagic"}
+
+
+class _ExtensionManager(ExtensionManager):
+    """IPython's extensions, except those whose magics Tandem already serves."""
+
+    def load_extension(self, module_str: str) -> Any:
+        if module_str in _SERVED_EXTENSIONS:
+            return None
+        return super().load_extension(module_str)
+
+    def reload_extension(self, module_str: str) -> None:
+        if module_str not in _SERVED_EXTENSIONS:
+            super().reload_extension(module_str)
+
+    def unload_extension(self, module_str: str) -> Any:
+        if module_str in _SERVED_EXTENSIONS:
+            return None
+        return super().unload_extension(module_str)
 
 
 class TandemShell(InteractiveShell):
@@ -43,6 +67,9 @@ class TandemShell(InteractiveShell):
         self.keepkernel_on_exit = False
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
+
+    def init_extension_manager(self) -> None:
+        self.extension_manager = _ExtensionManager(shell=self, parent=self)
 
     @contextmanager
     def _tee(self, channel: str) -> Iterator[None]:

@@ -108,6 +108,8 @@ render_plot <- function(plot) {
   height <- getOption("repr.plot.height", 7)
   res <- getOption("repr.plot.res", 120)
   units <- getOption("tandem.plot.units", "in")
+  pointsize <- getOption("repr.plot.pointsize", 12)
+  bg <- getOption("repr.plot.bg", "white")
   inches <- function(x) switch(units, px = x / 72, cm = x / 2.54, mm = x / 25.4, x)
   if (units == "px") res <- NA  # the size is in pixels already
   data <- list()
@@ -123,10 +125,12 @@ render_plot <- function(plot) {
   }
   for (mime in getOption("jupyter.plot_mimetypes", c("text/plain", "image/png"))) {
     if (mime == "image/png") {
-      draw(function() grDevices::png(file, width = width, height = height, units = units, res = res))
+      draw(function() grDevices::png(file, width = width, height = height, units = units, res = res,
+                                     pointsize = pointsize, bg = bg))
       data[[mime]] <- jsonlite::base64_enc(readBin(file, "raw", file.size(file)))
     } else if (mime == "image/svg+xml") {
-      draw(function() grDevices::svg(file, width = inches(width), height = inches(height)))
+      draw(function() grDevices::svg(file, width = inches(width), height = inches(height),
+                                     pointsize = pointsize, bg = bg))
       data[[mime]] <- readChar(file, file.size(file), useBytes = TRUE)
     } else if (mime == "text/plain") {
       data[[mime]] <- "plot without title"
@@ -140,6 +144,7 @@ render_plot <- function(plot) {
 apply_plot_options <- function(plot) {
   if (is.null(plot) || !length(plot)) return(function() invisible())
   names_map <- c(width = "repr.plot.width", height = "repr.plot.height", res = "repr.plot.res",
+                 pointsize = "repr.plot.pointsize", bg = "repr.plot.bg",
                  units = "tandem.plot.units", mimetypes = "jupyter.plot_mimetypes")
   given <- plot[intersect(names(plot), names(names_map))]
   new <- setNames(lapply(given, function(x) if (is.list(x)) unlist(x) else x), names_map[names(given)])

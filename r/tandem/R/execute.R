@@ -27,7 +27,13 @@ execute_request <- function(request) {
     for (name in names(inputs)) assign(name, inputs[[name]], envir = globalenv())
   }
   n <- length(exprs)
-  capture <- isTRUE(request$capture)
+  # `capture`: "visible" returns the last value if R would show it, "any" also
+  # returns the value of an assignment (rpy2's `%R -o W W <- 2 * Z` returns W;
+  # a line that printed, like `print(x)`, returns nothing there), "none" neither
+  # returns nor shows it.
+  mode <- if (isTRUE(request$capture)) "visible" else if (is.character(request$capture)) request$capture else ""
+  capture <- mode %in% c("visible", "any")
+  keep_last <- nzchar(mode)
   last <- list(value = NULL, visible = FALSE)
   for (i in seq_len(n)) {
     outcome <- evaluate_expression(exprs[[i]])
@@ -36,7 +42,7 @@ execute_request <- function(request) {
     if (!is.null(outcome$error)) {
       return(error_reply(outcome$error, outcome$calls))
     }
-    if (capture && i == n) {
+    if (keep_last && i == n) {
       last <- outcome
     } else if (outcome$visible) {
       show_value(outcome$value, result = isTRUE(request$result) && i == n)
@@ -45,7 +51,8 @@ execute_request <- function(request) {
   reply <- list(status = "ok", payload = state$payload)
   # `%R expr` returns the expression's visible value; `%%R -o` returns variables.
   outputs <- list()
-  if (capture && last$visible) outputs[[".value"]] <- last$value
+  assigned <- n > 0 && is.call(exprs[[n]]) && as.character(exprs[[n]][[1]])[1] %in% c("<-", "=", "<<-")
+  if (capture && (last$visible || (mode == "any" && assigned))) outputs[[".value"]] <- last$value
   for (name in unlist(request$outputs)) {
     if (!exists(name, envir = globalenv())) {
       return(list(status = "error", ename = "RError",
@@ -56,9 +63,9 @@ execute_request <- function(request) {
   }
   if (capture || length(request$outputs)) reply <- attach_values(reply, outputs)
   # `%R expr` whose value has no Python counterpart (a model, an environment):
-  # show it as R would instead of failing.
+  # show it as R would (if R would) instead of failing.
   if (!is.null(reply$errors[[".value"]])) {
-    show_value(last$value, result = FALSE)
+    if (last$visible) show_value(last$value, result = FALSE)
     reply$errors[[".value"]] <- NULL
     if (!length(reply$errors)) reply$errors <- NULL
   }
