@@ -16,7 +16,7 @@ TANDEM = $(BIN_DIR)/tandem
 APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config gcc make \
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat \
-  r-cran-future r-cran-future.apply r-cran-furrr r-cran-progressr
+  r-cran-future r-cran-future.apply r-cran-furrr r-cran-progressr chromium chromium-driver
 R_LIBRARY := $(VENV)/R-library
 R_SOURCES := $(shell find r/tandem -type f ! -name '*.o' ! -name '*.so')
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
