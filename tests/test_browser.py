@@ -1,0 +1,193 @@
+"""Tandem in a real browser: JupyterLab (from the venv) driven by Debian's headless
+Chromium through selenium. For each kernelspec a notebook runs a cell of each
+language, a plot, a value crossing between the languages and a futures fan-out
+with its progress bar; the outputs are read from the page and a screenshot is
+saved in out/browser/."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "out" / "browser"
+CHROMIUM = "/usr/lib/chromium/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+    reason="needs Debian's chromium and chromium-driver (make setup installs them)",
+)
+
+NOTEBOOKS = {
+    "tandem": (
+        {"display_name": "Tandem (Python + R)", "language": "python", "name": "tandem"},
+        [
+            'print("hello from " + "Python")',
+            "%%R -w 400 -h 300 -u px\nplot(1:10, main = 'from R')",
+            "import pandas as pd\nframe = pd.DataFrame({'x': [1.5, 2.5, 4.0]})\n"
+            "r.frame = frame\nprint('R says', r('sum(frame$x)'))",
+            "import tandem, time\nout = tandem.map(time.sleep, [0.3] * 8)\nprint('mapped', len(out))",
+        ],
+    ),
+    "tandem-r": (
+        {"display_name": "Tandem (R + Python)", "language": "R", "name": "tandem-r"},
+        [
+            'cat("hello from", "R\\n")',
+            "options(repr.plot.width = 5, repr.plot.height = 3.5, repr.plot.res = 80)\nplot(1:10, main = 'from R')",
+            "%%python\nimport numpy as np\nvalues = np.array([1.5, 2.5, 4.0])",
+            'cat("Python says", sum(py$values), "\\n")',
+            "library(future)\nplan(tandem::workers)\n"
+            "v <- value(lapply(1:8, function(i) future({ Sys.sleep(0.3); i })))\n"
+            'cat("mapped", length(v), "\\n")',
+        ],
+    ),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    root = Path(tempfile.mkdtemp(prefix="tandem-lab-"))
+    for name, (spec, cells) in NOTEBOOKS.items():
+        nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": spec})
+        nbformat.write(nb, root / f"{name}.ipynb")
+    settings = root / ".settings"
+    overrides = {
+        # No news or update prompts over the page.
+        "apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
+        # Every cell in the page, not only those scrolled into view.
+        "notebook-extension/tracker": {"windowingMode": "none"},
+    }
+    for path, values in overrides.items():
+        target = settings / "@jupyterlab" / f"{path}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
+         f"--ServerApp.root_dir={root}", "--LabApp.news_url=None"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode())
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}", token
+    server.terminate()
+    server.wait(10)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    os.environ["SE_OFFLINE"] = "true"  # no network lookups by Selenium Manager
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="tandem-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1400,1800", f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _run_all(driver, url: str, token: str, name: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 90)
+    driver.get(f"{url}/lab/tree/{name}.ipynb?reset&token={token}")
+    wait.until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']")))
+
+    def labelled(css: str, text: str):
+        # Menu labels mark their mnemonic letter with a child element: match the
+        # rendered text, not the markup.
+        def find(d):
+            return next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.text == text), False)
+
+        return find
+
+    wait.until(labelled(".lm-MenuBar-itemLabel", "Run")).click()
+    wait.until(labelled(".lm-Menu-itemLabel", "Run All Cells")).click()
+
+    def all_ran(d):
+        prompts = [p.text for p in d.find_elements(
+            By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")]
+        return prompts and all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts)
+
+    wait.until(all_ran)
+
+
+def _outputs(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    cells = driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+    return [c.find_element(By.CSS_SELECTOR, ".jp-Cell-outputWrapper").get_attribute("innerHTML") for c in cells]
+
+
+def _check_progress_bar(html: str) -> None:
+    assert "<progress" in html, html[:500]
+    value = html.split('value="', 1)[1].split('"', 1)[0]
+    maximum = html.split('max="', 1)[1].split('"', 1)[0]
+    assert value == maximum == "8"
+
+
+def test_python_first_notebook_in_jupyterlab(lab, browser):
+    url, token = lab
+    _run_all(browser, url, token, "tandem")
+    outputs = _outputs(browser)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "tandem.png"))
+    assert "hello from Python" in outputs[0]
+    assert "<img" in outputs[1] and "image/png" in outputs[1]
+    assert "R says 8" in outputs[2]
+    _check_progress_bar(outputs[3])
+    assert "mapped 8" in outputs[3]
+    assert "jp-OutputArea-error" not in "".join(outputs)
+
+
+def test_r_first_notebook_in_jupyterlab(lab, browser):
+    url, token = lab
+    _run_all(browser, url, token, "tandem-r")
+    outputs = _outputs(browser)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "tandem-r.png"))
+    assert "hello from R" in outputs[0]
+    assert "<img" in outputs[1] and "image/png" in outputs[1]
+    assert "Python says 8" in outputs[3]
+    _check_progress_bar(outputs[4])
+    assert "mapped 8" in outputs[4]
+    assert "jp-OutputArea-error" not in "".join(outputs)
