@@ -16,13 +16,16 @@ TANDEM = $(BIN_DIR)/tandem
 APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config gcc make \
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat \
-  r-cran-future r-cran-future.apply r-cran-furrr r-cran-progressr chromium chromium-driver
+  r-cran-future r-cran-future.apply r-cran-furrr r-cran-progressr chromium chromium-driver \
+  r-cran-ggplot2 r-cran-tidyverse
 R_LIBRARY := $(VENV)/R-library
 R_SOURCES := $(shell find r/tandem -type f ! -name '*.o' ! -name '*.so')
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := $(ROOT)/out
 
-.PHONY: run test setup apt venv rlib build kernelspec unit integration bench bench-venv clean
+PUBLIC_NOTEBOOKS := $(ROOT)/.build/public-notebooks
+
+.PHONY: run test setup apt venv rlib public-notebooks build kernelspec unit integration bench bench-venv clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -32,7 +35,7 @@ run: setup build kernelspec
 
 test: setup build kernelspec unit integration
 
-setup: apt venv rlib
+setup: apt venv rlib public-notebooks
 
 apt: .build/apt.stamp
 # Re-checked when the Makefile (and so the package list) changes.
@@ -59,6 +62,13 @@ $(R_LIBRARY)/.stamp: $(R_SOURCES) .build/apt.stamp $(VENV)/.stamp
 	R CMD INSTALL --clean --no-test-load --no-html -l $(R_LIBRARY) r/tandem
 	touch $@
 
+# Public notebooks written for ipykernel + rpy2, run unchanged by the suite
+# (notebooks/README.md says where they come from).
+public-notebooks: $(PUBLIC_NOTEBOOKS)/.stamp
+$(PUBLIC_NOTEBOOKS)/.stamp: notebooks/public/fetch.py $(VENV)/.stamp
+	$(PY) notebooks/public/fetch.py $(PUBLIC_NOTEBOOKS)
+	touch $@
+
 build: .build/apt.stamp
 	swift build $(SWIFT_FLAGS)
 
@@ -71,7 +81,7 @@ unit: .build/apt.stamp rlib
 	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 
 integration: build venv
-	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) -m pytest tests -q
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) TANDEM_PUBLIC_NOTEBOOKS=$(PUBLIC_NOTEBOOKS) $(PY) -m pytest tests -q
 
 # The anchors of bench/transfer.py (rpy2, reticulate) need pandas 2: their own venv.
 bench-venv: $(BENCH_VENV)/.stamp

@@ -118,6 +118,9 @@ def _png_size(outputs) -> tuple[int, int]:
 def test_plot_device_flags(rk):
     assert _png_size(ok(rk, "%%R -w 300 -h 200 -u px\nplot(1:10)")) == (300, 200)
     assert _png_size(ok(rk, "%%R -w 5 -h 4 -u in -r 100\nplot(1:10)")) == (500, 400)
+    # rpy2's defaults: pixels, and 72 dpi for physical units.
+    assert _png_size(ok(rk, "%%R -w 320 -h 240\nplot(1:10)")) == (320, 240)
+    assert _png_size(ok(rk, "%%R -w 5 -h 4 -u in\nplot(1:10)")) == (360, 288)
     plain = ok(rk, "%%R -w 400 -h 300 -u px\nplot(1:10, main = 'title')")
     styled = ok(rk, "%%R -w 400 -h 300 -u px -p 24 -b lightblue\nplot(1:10, main = 'title')")
     assert _png_size(styled) == (400, 300)

@@ -88,6 +88,7 @@ struct KernelCommand: ParsableCommand {
       logger.warning("no shared-memory folder for exchanged values (\(error)); they travel as messages")
       exchangeArea = nil
     }
+    exportSystemTimeZone()
     let broker = startBroker(directory: exchangeArea?.path, logger: logger)
     if language == .r {
       // R-first: R boots while Python initialises.
@@ -123,6 +124,16 @@ struct KernelCommand: ParsableCommand {
     exchangeArea?.remove()
     Foundation.exit(0)
   }
+}
+
+/// R asks systemd (`timedatectl`) for the time zone when TZ is unset, which prints
+/// errors where systemd does not run (containers); /etc/localtime says the same.
+private func exportSystemTimeZone() {
+  guard ProcessInfo.processInfo.environment["TZ"] == nil,
+    let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime"),
+    let range = target.range(of: "zoneinfo/")
+  else { return }
+  setenv("TZ", String(target[range.upperBound...]), 1)
 }
 
 extension KernelCommand {

@@ -149,7 +149,8 @@ class RMagics(Magics):
         returns nothing; ``-d f`` hands the cell's last visible value to the Python
         function ``f(value, args)`` instead of showing it. Plots appear inline as
         PNG (``%Rdevice svg`` for SVG) at the size given by ``-w``/``-h`` in ``-u``
-        units, with ``-p`` point size and ``-b`` background.
+        units (pixels unless given; 72 dpi for inches unless ``-r`` says), with
+        ``-p`` point size and ``-b`` background.
         """
         options, code = _split_options(line)
         plot: dict[str, Any] = {}
@@ -163,6 +164,11 @@ class RMagics(Magics):
                 "pointsize": args.pointsize, "bg": args.bg,
             }
             plot = {k: v for k, v in plot.items() if v is not None}
+            # rpy2's defaults: sizes in pixels, 72 dpi for physical units.
+            if ("width" in plot or "height" in plot) and "units" not in plot:
+                plot["units"] = "px"
+            if plot.get("units") in ("in", "cm", "mm") and "res" not in plot:
+                plot["res"] = 72
             inputs = _name_pairs(args.input)
             outputs = _name_pairs(args.output)
         noreturn = bool(args and args.noreturn)
