@@ -89,7 +89,7 @@ def test_plot_arrives_as_png_of_the_requested_size(kernel):
     images = [c["data"]["image/png"] for t, c in outputs if t == "display_data" and "image/png" in c["data"]]
     assert len(images) == 1
     assert png_size(images[0]) == (400, 300)
-    reply, outputs = run_cell(kc, "%%R -w 5 -h 4 -r 100\nplot(1:10)")
+    reply, outputs = run_cell(kc, "%%R -w 5 -h 4 -u in -r 100\nplot(1:10)")
     images = [c["data"]["image/png"] for t, c in outputs if t == "display_data" and "image/png" in c["data"]]
     assert png_size(images[0]) == (500, 400)
 
