@@ -165,29 +165,26 @@ def _check_progress_bar(html: str) -> None:
     assert value == maximum == "8"
 
 
-def test_python_first_notebook_in_jupyterlab(lab, browser):
-    url, token = lab
-    _run_all(browser, url, token, "tandem")
-    outputs = _outputs(browser)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / "tandem.png"))
-    assert "hello from Python" in outputs[0]
-    assert "<img" in outputs[1] and "image/png" in outputs[1]
-    assert "R says 8" in outputs[2]
-    _check_progress_bar(outputs[3])
-    assert "mapped 8" in outputs[3]
-    assert "jp-OutputArea-error" not in "".join(outputs)
+# For each kernelspec: the cell that greets, the plot, the crossing value and the fan-out.
+EXPECTED = {
+    "tandem": {"hello": (0, "hello from Python"), "plot": 1, "crossing": (2, "R says 8"), "fan_out": 3},
+    "tandem-r": {"hello": (0, "hello from R"), "plot": 1, "crossing": (3, "Python says 8"), "fan_out": 4},
+}
 
 
-def test_r_first_notebook_in_jupyterlab(lab, browser):
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_notebook_in_jupyterlab(lab, browser, name):
     url, token = lab
-    _run_all(browser, url, token, "tandem-r")
+    _run_all(browser, url, token, name)
     outputs = _outputs(browser)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / "tandem-r.png"))
-    assert "hello from R" in outputs[0]
-    assert "<img" in outputs[1] and "image/png" in outputs[1]
-    assert "Python says 8" in outputs[3]
-    _check_progress_bar(outputs[4])
-    assert "mapped 8" in outputs[4]
+    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    expected = EXPECTED[name]
+    cell, text = expected["hello"]
+    assert text in outputs[cell]
+    assert "<img" in outputs[expected["plot"]] and "image/png" in outputs[expected["plot"]]
+    cell, text = expected["crossing"]
+    assert text in outputs[cell]
+    _check_progress_bar(outputs[expected["fan_out"]])
+    assert "mapped 8" in outputs[expected["fan_out"]]
     assert "jp-OutputArea-error" not in "".join(outputs)
