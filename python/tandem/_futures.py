@@ -13,6 +13,7 @@ import itertools
 import os
 import sys
 import threading
+import time
 import types
 import weakref
 from typing import Any, Callable, Iterable, Iterator
@@ -293,13 +294,16 @@ def _map_futures(fn: Callable, items: Iterable[tuple], chunksize: int) -> list[F
 
 
 def _results_in_order(futures: list[Future], timeout: float | None, chunked: bool) -> Iterator:
-    # As the standard library's map: results in order; leaving early cancels the rest.
+    # As the standard library's map: results in order, `timeout` for the whole map
+    # from the call; leaving early cancels the rest.
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
         for future in futures:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if chunked:
-                yield from future.result(timeout)
+                yield from future.result(left)
             else:
-                yield future.result(timeout)
+                yield future.result(left)
     finally:
         for future in futures:
             future.cancel()

@@ -75,7 +75,7 @@ class RMagics(Magics):
             request["plot"] = plot
         frames: list = []
         if inputs:
-            values = {r_name: self._find(py_name, local_ns) for r_name, py_name in inputs.items()}
+            values = {r_name: self._find(py_name, local_ns, "-i") for r_name, py_name in inputs.items()}
             header, frames, errors = pack(values)
             if errors:
                 # The values that can cross still arrive; the cell does not run without the rest.
@@ -103,7 +103,7 @@ class RMagics(Magics):
             raise ConversionError("; ".join(errors))
         return as_rpy2_returns(values.get(".value"))
 
-    def _find(self, name: str, local_ns: dict | None) -> Any:
+    def _find(self, name: str, local_ns: dict | None, what: str) -> Any:
         """A Python value by name (``a.b.c`` walks attributes): the caller's local
         variables first, then the notebook's, as rpy2 looks them up."""
         head, *path = name.split(".")
@@ -113,13 +113,13 @@ class RMagics(Magics):
                 break
         else:
             hint = " (a trailing comma or a space in the list?)" if not head else ""
-            raise NameError(f"-i {name}: Python has no variable named {head!r}{hint}")
+            raise NameError(f"{what} {name}: Python has no variable named {head!r}{hint}")
         for i, attribute in enumerate(path):
             try:
                 value = getattr(value, attribute)
             except AttributeError:
                 where = ".".join([head, *path[:i]])
-                raise AttributeError(f"-i {name}: {where!r} has no attribute {attribute!r}") from None
+                raise AttributeError(f"{what} {name}: {where!r} has no attribute {attribute!r}") from None
         return value
 
     @magic_arguments()
@@ -174,7 +174,7 @@ class RMagics(Magics):
         noreturn = bool(args and args.noreturn)
         display = None
         if args and args.display:
-            display = self._find(args.display, local_ns)
+            display = self._find(args.display, local_ns, "-d")
         if cell is not None:
             code = f"{code}\n{cell}" if code.strip() else cell
         elif code.rstrip().endswith(";"):
@@ -210,7 +210,7 @@ class RMagics(Magics):
         inside a function its local variables come first)."""
         args = parse_argstring(self.Rpush, line)
         names = _name_pairs(args.inputs)
-        self._bridge.assign({r_name: self._find(py_name, local_ns) for r_name, py_name in names.items()})
+        self._bridge.assign({r_name: self._find(py_name, local_ns, "%Rpush") for r_name, py_name in names.items()})
 
     @magic_arguments()
     @argument("outputs", nargs="*", help="R variables: x y.")
