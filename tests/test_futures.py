@@ -94,6 +94,21 @@ def test_closures_and_notebook_globals_travel(pool):
     assert values(kc, "tandem.submit(g, 5).result()") == 26
 
 
+def test_notebook_classes_travel_as_arguments_results_and_exceptions(pool):
+    _, kc = pool
+    code = (
+        "from dataclasses import dataclass\n"
+        "@dataclass\nclass Point:\n    x: float\n    y: float\n"
+        "class OffGrid(Exception):\n    pass\n"
+        "def double(p):\n    if p.x < 0:\n        raise OffGrid(f'negative x {p.x}')\n    return Point(2 * p.x, 2 * p.y)\n"
+        "doubled = tandem.submit(double, Point(1.5, 2)).result()\n"
+        "try:\n    tandem.submit(double, Point(-1, 0)).result()\nexcept Exception as e:\n    failure = (type(e).__name__, str(e))"
+    )
+    ok(kc, code)
+    assert values(kc, "[type(doubled).__name__, doubled.x, doubled.y]") == ["Point", 3.0, 4]
+    assert values(kc, "failure") == ["OffGrid", "negative x -1"]
+
+
 def test_exception_carries_the_worker_traceback_and_others_finish(pool):
     _, kc = pool
     ok(kc, "def risky(x):\n    if x == 3:\n        raise ValueError(f'bad input {x}')\n    return x")

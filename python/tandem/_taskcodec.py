@@ -34,10 +34,29 @@ class TaskError(Exception):
     """A task failed with an exception that could not be sent back as itself."""
 
 
+class _NotImportable(Exception):
+    """A value refers to a class or function of ``__main__`` (the notebook), which
+    the other process cannot import by name."""
+
+
+class _ByNamePickler(pickle.Pickler):
+    """The standard pickler, refusing what it would save by a ``__main__`` name."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        # Called for classes and functions, not for ints, strs, lists...: cheap.
+        if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+            raise _NotImportable
+        return NotImplemented
+
+
 def dumps(value: Any) -> bytes:
+    """``value`` pickled: by the standard pickler when everything in it can be
+    imported by name on the other side, else by cloudpickle (by value)."""
+    buffer = io.BytesIO()
     try:
-        return pickle.dumps(value, PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError):
+        _ByNamePickler(buffer, PROTOCOL).dump(value)
+        return buffer.getvalue()
+    except (_NotImportable, pickle.PicklingError, TypeError, AttributeError):
         import cloudpickle
 
         return cloudpickle.dumps(value, PROTOCOL)
