@@ -1,0 +1,39 @@
+test_that("progress bundles say how far a fan-out is, as text and HTML", {
+  bundle <- tandem:::progress_bundle("futures", 3L, 8L, 1.25)
+  expect_match(bundle[["text/plain"]], "^futures: 3/8 \\[#{11}\\.{19}\\] 38% 1\\.2 s$")
+  expect_match(bundle[["text/html"]], '<progress value="3" max="8"', fixed = TRUE)
+  done <- tandem:::progress_bundle("futures", 8L, 8L, 2)
+  expect_match(done[["text/plain"]], "8/8 \\[#{30}\\] 100%")
+})
+
+test_that("the pool size follows workers = n, then TANDEM_WORKERS, then the cores", {
+  expect_identical(tandem:::pool_size(3), 3L)
+  withr_env <- Sys.getenv("TANDEM_WORKERS", NA)
+  on.exit(if (is.na(withr_env)) Sys.unsetenv("TANDEM_WORKERS") else Sys.setenv(TANDEM_WORKERS = withr_env))
+  Sys.setenv(TANDEM_WORKERS = "5")
+  expect_identical(tandem:::pool_size(), 5L)
+  Sys.unsetenv("TANDEM_WORKERS")
+  expect_identical(tandem:::pool_size(), parallel::detectCores())
+})
+
+test_that("a failed task's outcome becomes a FutureError naming the cause", {
+  lost <- list(status = "failed:lost", frames = list(charToRaw("R worker w2 (pid 7) exited with status 3")))
+  error <- tandem:::outcome_error(lost, NULL)
+  expect_s3_class(error, "FutureError")
+  expect_match(conditionMessage(error), "w2 .* exited with status 3")
+  cancelled <- tandem:::outcome_error(list(status = "failed:cancelled", frames = list()), NULL)
+  expect_match(conditionMessage(cancelled), "cancelled by an interrupt")
+})
+
+test_that("a worker runs R code from Python with its inputs and reports R errors", {
+  packed <- tandem:::encode_values(list(x = c(1, 2, 3)), inline = TRUE)
+  header <- tandem:::to_json(list(code = "sum(x) * 2", values = packed$header))
+  outcome <- tandem:::run_task("expr", c(list(charToRaw(header)), packed$frames), function(c) NULL)
+  expect_identical(outcome[[1]], "ok")
+  reply <- jsonlite::fromJSON(outcome[[2]], simplifyVector = FALSE)
+  expect_identical(tandem:::decode_values(reply, outcome[-(1:2)])$value, 12)
+  header <- tandem:::to_json(list(code = "stop('nope')", values = packed$header))
+  failed <- tandem:::run_task("expr", c(list(charToRaw(header)), packed$frames), function(c) NULL)
+  expect_identical(failed[[1]], "error")
+  expect_identical(failed[[5]], "nope")
+})
