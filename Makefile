@@ -69,14 +69,20 @@ $(PUBLIC_NOTEBOOKS)/.stamp: notebooks/public/fetch.py $(VENV)/.stamp
 	$(PY) notebooks/public/fetch.py $(PUBLIC_NOTEBOOKS)
 	touch $@
 
-build: .build/apt.stamp
+# Debian's static libpython, as one relocatable object the kernel links in whole
+# (Package.swift says why).
+LIBPYTHON_ARCHIVE = $(shell $(SYSTEM_PYTHON) -c "import os, sysconfig as s; print(os.path.join(s.get_config_var('LIBPL'), s.get_config_var('LIBRARY')))")
+.build/libpython3.11.o: .build/apt.stamp
+	ld -r --whole-archive $(LIBPYTHON_ARCHIVE) -o $@
+
+build: .build/apt.stamp .build/libpython3.11.o
 	swift build $(SWIFT_FLAGS)
 
 kernelspec: build venv rlib
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec --language r
 
-unit: .build/apt.stamp rlib
+unit: .build/apt.stamp .build/libpython3.11.o rlib
 	swift test
 	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 

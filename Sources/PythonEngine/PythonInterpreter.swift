@@ -150,7 +150,7 @@ extension PythonInterpreter {
   /// The version of the linked libpython, as `sys.version` shows it.
   public static var libraryVersion: String { String(cString: Py_GetVersion()) }
 
-  /// The file the linked libpython was loaded from.
+  /// The file the linked libpython was loaded from, or that it is linked in.
   public static var libraryPath: String {
     // procfs files report size 0, so read to the end rather than by size.
     let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
@@ -158,7 +158,9 @@ extension PythonInterpreter {
     for line in maps.split(separator: "\n") {
       if let path = line.split(separator: " ").last, path.contains("libpython") { return String(path) }
     }
-    return "unknown"
+    let version = libraryVersion.split(separator: " ").first?.split(separator: ".").prefix(2).joined(
+      separator: ".")
+    return "libpython\(version ?? "3").a, linked in"
   }
 
   /// Imports a module on the Python thread and returns its `__version__` (or "").
