@@ -160,6 +160,17 @@ def test_interrupt_during_a_map_returns_quickly_and_cancels_the_rest(pool):
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.parametrize("kernel", ["tandem-message"], indirect=True)
+def test_interrupt_in_message_mode_stops_the_pool_too(kernel):
+    km, kc = kernel
+    ok(kc, "import tandem, time\ntandem.map(abs, [-1, -2])")
+    elapsed = interrupt_running_cell(km, kc, "tandem.map(time.sleep, [3] * 6)", settle=1.0)
+    assert elapsed < 2
+    started = time.monotonic()
+    assert values(kc, "tandem.map(abs, [-7])") == [7]
+    assert time.monotonic() - started < 2
+
+
 def test_map_shows_one_progress_display_updated_in_place(pool):
     _, kc = pool
     content, outputs = run_cell(kc, "res = tandem.map(time.sleep, [0.1] * 16)")
