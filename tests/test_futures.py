@@ -100,9 +100,11 @@ def test_notebook_classes_travel_as_arguments_results_and_exceptions(pool):
         "from dataclasses import dataclass\n"
         "@dataclass\nclass Point:\n    x: float\n    y: float\n"
         "class OffGrid(Exception):\n    pass\n"
-        "def double(p):\n    if p.x < 0:\n        raise OffGrid(f'negative x {p.x}')\n    return Point(2 * p.x, 2 * p.y)\n"
+        "def double(p):\n    if p.x < 0:\n        raise OffGrid(f'negative x {p.x}')\n"
+        "    return Point(2 * p.x, 2 * p.y)\n"
         "doubled = tandem.submit(double, Point(1.5, 2)).result()\n"
-        "try:\n    tandem.submit(double, Point(-1, 0)).result()\nexcept Exception as e:\n    failure = (type(e).__name__, str(e))"
+        "try:\n    tandem.submit(double, Point(-1, 0)).result()\n"
+        "except Exception as e:\n    failure = (type(e).__name__, str(e))"
     )
     ok(kc, code)
     assert values(kc, "[type(doubled).__name__, doubled.x, doubled.y]") == ["Point", 3.0, 4]

@@ -20,12 +20,15 @@ from urllib.parse import urljoin
 
 PACKAGE = "jupytext"
 VERSION = "1.19.6"
+NOTEBOOKS = "tests/data/notebooks/inputs/ipynb_py/"
 MEMBERS = {
-    "tests/data/notebooks/inputs/ipynb_py/Notebook_with_R_magic.ipynb": "Notebook_with_R_magic.ipynb",
-    "tests/data/notebooks/inputs/ipynb_py/Notebook_with_more_R_magic_111.ipynb": "Notebook_with_more_R_magic_111.ipynb",
-    "tests/data/notebooks/inputs/ipynb_py/Notebook with html and latex cells.ipynb": "Notebook with html and latex cells.ipynb",
-    "LICENSE": "LICENSE.jupytext",
-}
+    NOTEBOOKS + name: name
+    for name in [
+        "Notebook_with_R_magic.ipynb",
+        "Notebook_with_more_R_magic_111.ipynb",
+        "Notebook with html and latex cells.ipynb",
+    ]
+} | {"LICENSE": "LICENSE.jupytext"}
 
 
 def main(dest: Path) -> None:

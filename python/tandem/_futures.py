@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import _natives, _taskcodec
 from ._bridge import ConversionError
 
+
 class WorkerLost(RuntimeError):
     """The worker running a task ended (crashed, was killed, called ``os._exit``)."""
 

@@ -123,12 +123,19 @@ class RMagics(Magics):
         return value
 
     @magic_arguments()
-    @argument("-i", "--input", action="append", default=[], help="Python variables to assign in R first: x,y or rname=pyname.")
-    @argument("-o", "--output", action="append", default=[], help="R variables to assign in Python after: x,y or pyname=rname.")
+    @argument(
+        "-i", "--input", action="append", default=[],
+        help="Python variables to assign in R first: x,y or rname=pyname.",
+    )
+    @argument(
+        "-o", "--output", action="append", default=[],
+        help="R variables to assign in Python after: x,y or pyname=rname.",
+    )
     @argument("-n", "--noreturn", action="store_true", help="Return nothing to Python (line mode).")
     @argument(
         "-d", "--display",
-        help="Python function called with the cell's last visible value and the magic's arguments, instead of R showing it.",
+        help="Python function called with the cell's last visible value and the magic's "
+        "arguments, instead of R showing it.",
     )
     @argument_group("Plot", "Arguments to the plotting device")
     @argument("-w", "--width", type=float, help="Width of plots (in --units).")

@@ -16,7 +16,6 @@ import os
 import pickle
 import signal
 import sys
-import traceback
 from typing import Any
 
 import zmq
