@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,16 +41,27 @@ os.environ["JUPYTER_PATH"] = str(_prefix / "share" / "jupyter")
 os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="tandem-ipython-"))
 
 
+@contextmanager
+def running_kernel(name: str = "tandem", setup: str | None = None):
+    """A started kernel and a blocking client, after `setup` ran in it."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name=name, startup_timeout=30)
+    try:
+        if setup:
+            content, outputs = run_cell(kc, setup)
+            assert content["status"] == "ok", outputs
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 @pytest.fixture
 def kernel(request):
     """A started kernel and a blocking client; `kernel_name` via indirect parametrisation."""
-    from jupyter_client.manager import start_new_kernel
-
-    name = getattr(request, "param", "tandem")
-    km, kc = start_new_kernel(kernel_name=name, startup_timeout=30)
-    yield km, kc
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    with running_kernel(getattr(request, "param", "tandem")) as started:
+        yield started
 
 
 def run_cell(kc, code: str, timeout: float = 30, **kwargs):

@@ -8,7 +8,6 @@ import os
 import random
 import socket
 import subprocess
-import tempfile
 import time
 
 import zmq

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import run_cell, stdout_of
+from conftest import run_cell, running_kernel, stdout_of
 
 HELPERS = '''
 import datetime as dt
@@ -185,14 +185,8 @@ R_CASES = [
 
 @pytest.fixture(scope="module")
 def shared():
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name="tandem", startup_timeout=30)
-    content, _ = run_cell(kc, HELPERS)
-    assert content["status"] == "ok"
-    yield km, kc
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    with running_kernel(setup=HELPERS) as started:
+        yield started
 
 
 def ok(kc, code: str, timeout: float = 60) -> str:

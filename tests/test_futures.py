@@ -11,18 +11,13 @@ import time
 
 import pytest
 
-from conftest import interrupt_running_cell, run_cell, stdout_of
+from conftest import interrupt_running_cell, run_cell, running_kernel, stdout_of
 
 
 @pytest.fixture(scope="module")
 def pool():
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name="tandem", startup_timeout=30)
-    ok(kc, "import os, time, tandem\nfrom concurrent.futures import wait, as_completed")
-    yield km, kc
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    with running_kernel(setup="import os, time, tandem\nfrom concurrent.futures import wait, as_completed") as started:
+        yield started
 
 
 def ok(kc, code: str, timeout: float = 90) -> str:

@@ -10,18 +10,13 @@ import struct
 
 import pytest
 
-from conftest import run_cell, stdout_of
+from conftest import run_cell, running_kernel, stdout_of
 
 
 @pytest.fixture(scope="module")
 def rk():
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name="tandem", startup_timeout=30)
-    ok(kc, "%load_ext rpy2.ipython\nimport numpy as np, pandas as pd, json")
-    yield kc
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    with running_kernel(setup="%load_ext rpy2.ipython\nimport numpy as np, pandas as pd, json") as (_, kc):
+        yield kc
 
 
 def ok(kc, code: str) -> list:
