@@ -1,5 +1,6 @@
 """A progress bar in the cell: one display updated in place (update_display_data),
-rate-limited, with a text/plain form for consoles and saved notebooks."""
+rate-limited, with a text/plain form for consoles and saved notebooks (a console
+shows only the first display, which therefore names the work, not its progress)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ class Progress:
         except ImportError:
             return
         if get_ipython() is not None:
-            self._handle = display(self._bundle(), raw=True, display_id=True)
+            bundle = self._bundle()
+            # A console prints this once and ignores updates: its text must not be
+            # a snapshot that goes stale.
+            bundle["text/plain"] = f"{label}: {total} tasks"
+            self._handle = display(bundle, raw=True, display_id=True)
             self._last = time.monotonic()
 
     def update(self, done: int) -> None:

@@ -51,8 +51,10 @@ progress_show <- function() {
   } else if (!finished && as.numeric(difftime(now, progress$shown, units = "secs")) < 0.25) {
     return(invisible())
   }
-  publish_display(progress_bundle("futures", progress$done, total, elapsed), display_id = progress$id,
-                  update = !is.null(progress$shown))
+  bundle <- progress_bundle("futures", progress$done, total, elapsed)
+  # A console prints the first display only: it names the work, not a snapshot.
+  if (is.null(progress$shown)) bundle[["text/plain"]] <- sprintf("futures: %d pending", total - progress$done)
+  publish_display(bundle, display_id = progress$id, update = !is.null(progress$shown))
   progress$shown <- now
   if (finished) progress$total <- NULL
   invisible()
@@ -77,8 +79,9 @@ handler_tandem <- function(intrusiveness = 1, target = "terminal", ...) {
       if (!final && !is.null(shown) && as.numeric(difftime(now, shown, units = "secs")) < 0.25) return()
       label <- if (length(state$message) && nzchar(state$message)) state$message else "progress"
       elapsed <- as.numeric(difftime(now, start, units = "secs"))
-      publish_display(progress_bundle(label, state$step, config$max_steps, elapsed),
-                      display_id = id, update = !is.null(shown))
+      bundle <- progress_bundle(label, state$step, config$max_steps, elapsed)
+      if (is.null(shown)) bundle[["text/plain"]] <- sprintf("%s: %d steps", label, config$max_steps)
+      publish_display(bundle, display_id = id, update = !is.null(shown))
       shown <<- now
     }
     list(
