@@ -45,8 +45,7 @@ public final class ChildProcess {
     let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
-      argv.forEach { free($0) }
-      envp.forEach { free($0) }
+      for pointer in argv + envp { free(pointer) }
     }
     var child = pid_t()
     let rc = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)

@@ -131,7 +131,7 @@ public final class PythonInterpreter: @unchecked Sendable {
     var status = PyConfig_SetBytesString(config, &config.pointee.executable, executable)
     if PyStatus_Exception(status) == 0 {
       var argv: [UnsafeMutablePointer<CChar>?] = [strdup("")]
-      defer { argv.forEach { free($0) } }
+      defer { for pointer in argv { free(pointer) } }
       status = PyConfig_SetBytesArgv(config, 1, &argv)
     }
     if PyStatus_Exception(status) == 0 {
