@@ -106,7 +106,7 @@ public final class Broker: @unchecked Sendable {
   }
 
   /// The in-process client (the kernel's own Python): sends one message, framed
-  /// as a socket client's would be. Any thread; the reply-to frame is ignored.
+  /// as a socket client's would be (without the routing id). Any thread.
   public func sendLocal(_ frames: [[UInt8]]) {
     commandLock.lock()
     localInbox.append(frames)
@@ -186,23 +186,22 @@ public final class Broker: @unchecked Sendable {
     let verb = frames[1]
     switch verb {
     case Verb.hello:
-      // A client's receiving socket says hello first: once answered, results can reach it.
+      // A socket client says hello first, to know the broker is there.
       send([peer, Verb.hello])
-    case Verb.submit where frames.count >= 5:
-      guard let language = WorkerLanguage(rawValue: String(decoding: frames[4], as: UTF8.self)) else {
-        send([frames[2], Verb.failed, frames[3], Verb.lost, Array("unknown worker language".utf8)])
+    case Verb.submit where frames.count >= 4:
+      guard let language = WorkerLanguage(rawValue: String(decoding: frames[3], as: UTF8.self)) else {
+        send([peer, Verb.failed, frames[2], Verb.lost, Array("unknown worker language".utf8)])
         return
       }
       let task = QueuedTask(
-        id: nextTask, replyTo: peer == Self.localPeer ? peer : frames[2], clientTaskID: frames[3],
-        language: language, payload: Array(frames.dropFirst(5)))
+        id: nextTask, replyTo: peer, clientTaskID: frames[2], language: language,
+        payload: Array(frames.dropFirst(4)))
       nextTask += 1
       scheduler.submit(task)
       ensurePool(language)
-    case Verb.cancel where frames.count >= 4:
-      let replyTo = peer == Self.localPeer ? peer : frames[2]
-      if scheduler.cancel(clientTaskID: frames[3], replyTo: replyTo) {
-        send([replyTo, Verb.failed, frames[3], Verb.cancelled, Array("cancelled".utf8)])
+    case Verb.cancel where frames.count >= 3:
+      if scheduler.cancel(clientTaskID: frames[2], replyTo: peer) {
+        send([peer, Verb.failed, frames[2], Verb.cancelled, Array("cancelled".utf8)])
       }
     case Verb.resize where frames.count >= 4:
       if let language = WorkerLanguage(rawValue: String(decoding: frames[2], as: UTF8.self)),

@@ -12,7 +12,7 @@ public enum WorkerLanguage: String, Sendable, CaseIterable {
 struct QueuedTask: Equatable {
   /// The broker's own number for the task, unique across clients.
   let id: UInt64
-  /// Routing id of the client socket that receives the outcome.
+  /// Routing id of the client that submitted it and receives the outcome.
   let replyTo: [UInt8]
   /// The client's name for the task, echoed back with the outcome.
   let clientTaskID: [UInt8]

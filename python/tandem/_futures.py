@@ -68,11 +68,11 @@ class _Client:
         task_id = str(next(self._ids)).encode()
         future = Future(self, task_id)
         self._futures[task_id] = (future, decode, error)
-        self._send([b"submit", b"", task_id, language, kind, *data])
+        self._send([b"submit", task_id, language, kind, *data])
         return future
 
     def cancel(self, task_id: bytes) -> None:
-        self._send([b"cancel", b"", task_id])
+        self._send([b"cancel", task_id])
 
     def resize(self, language: bytes, workers: int) -> None:
         self._send([b"resize", language, str(workers).encode()])

@@ -14,15 +14,13 @@ broker_socket <- function() {
     stop("Tandem's worker pool is reachable only inside the Tandem kernel (TANDEM_FUTURES is not set); ",
          "elsewhere use plan(multisession)", call. = FALSE)
   }
-  broker$id <- sprintf("r-%d", Sys.getpid())
   broker$ctx <- pbdZMQ::zmq.ctx.new()
   socket <- pbdZMQ::zmq.socket(broker$ctx, pbdZMQ::ZMQ.ST()$DEALER)
-  pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$IDENTITY, broker$id)
   pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$LINGER, 0L)
   pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$RCVHWM, 0L)
   pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$SNDHWM, 0L)
   pbdZMQ::zmq.connect(socket, endpoint)
-  # Outcomes reach only a socket the broker knows: wait for its hello.
+  # The broker answers hello: without an answer, say so rather than wait forever.
   pbdZMQ::zmq.msg.send(charToRaw("hello"), socket, serialize = FALSE)
   if (!socket_readable(socket, 10000L)) stop("the kernel's futures broker does not answer", call. = FALSE)
   pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE)
@@ -44,7 +42,7 @@ broker_submit <- function(language, kind, frames) {
   broker$next_id <- broker$next_id + 1
   id <- format(broker$next_id, scientific = FALSE)
   pbdZMQ::zmq.send.multipart(
-    socket, c(frames_out("submit", broker$id, id, language, kind), frames), serialize = FALSE)
+    socket, c(frames_out("submit", id, language, kind), frames), serialize = FALSE)
   broker$pending <- broker$pending + 1L
   progress_task_added()
   id
