@@ -183,7 +183,8 @@ public final class RSession {
   /// The process id of the running R, if any.
   public var pid: Int32? { process?.isRunning == true ? process?.pid : nil }
 
-  static func escape(_ text: String) -> String {
+  /// `text` escaped for a single-quoted R string literal.
+  public static func escape(_ text: String) -> String {
     text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
   }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Futures
+import RSession
 
 /// `tandem worker`: one process of the futures pool. The kernel starts these; each
 /// becomes the interpreter of its language running Tandem's worker loop.
@@ -39,9 +40,10 @@ struct WorkerCommand: ParsableCommand {
       arguments = [python, "-m", "tandem._worker", "--connect", connect, "--id", id]
     case "r", "R":
       let library =
-        (rLibrary ?? PythonLocation.rLibrary(beside: python)).map { "'\(escape($0))'" } ?? "character()"
+        (rLibrary ?? PythonLocation.rLibrary(beside: python)).map { "'\(RSession.escape($0))'" }
+        ?? "character()"
       let expression =
-        ".libPaths(c(\(library), .libPaths())); tandem:::work('\(escape(connect))', '\(escape(id))')"
+        ".libPaths(c(\(library), .libPaths())); tandem:::work('\(RSession.escape(connect))', '\(RSession.escape(id))')"
       arguments = [rExecutable, "--no-echo", "--no-restore", "--vanilla", "-e", expression]
     default:
       throw ValidationError("unknown worker language \(language): use python or r")
@@ -53,9 +55,5 @@ struct WorkerCommand: ParsableCommand {
     let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     execv(program, argv)
     throw ValidationError("cannot run \(program): \(String(cString: strerror(errno)))")
-  }
-
-  private func escape(_ text: String) -> String {
-    text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
   }
 }

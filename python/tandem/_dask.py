@@ -8,7 +8,7 @@ kernel's pool runs on a cluster unchanged.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 from ._futures import TrackingExecutor
 
@@ -47,12 +47,6 @@ class DaskExecutor(TrackingExecutor):
 
         remote.add_done_callback(settle)
         return future
-
-    def map(
-        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
-    ) -> Iterator:
-        # Dask schedules each call itself: chunksize has no use here.
-        return super().map(fn, *iterables, timeout=timeout)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait, cancel_futures=cancel_futures)

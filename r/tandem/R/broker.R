@@ -31,11 +31,6 @@ broker_socket <- function() {
   socket
 }
 
-socket_readable <- function(socket, timeout) {
-  ready <- pbdZMQ::zmq.poll(c(socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
-  ready > 0 && pbdZMQ::zmq.poll.get.revents(1L) != 0
-}
-
 # Sends a task to a worker of `language` ("r" or "py"); returns its name.
 broker_submit <- function(language, kind, frames) {
   socket <- broker_socket()

@@ -29,14 +29,7 @@ serve_request <- function(request) {
   reply$type <- "reply"
   frames <- reply$.frames
   reply$.frames <- NULL
-  # A second interrupt while the reply is being sent must not lose it.
-  repeat {
-    sent <- tryCatch({
-      send_message(reply, if (is.null(frames)) list() else frames)
-      TRUE
-    }, interrupt = function(e) FALSE)
-    if (sent) break
-  }
+  send_despite_interrupts(function() send_message(reply, if (is.null(frames)) list() else frames))
 }
 
 handle_request <- function(request) {

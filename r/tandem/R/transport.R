@@ -37,13 +37,28 @@ send_message <- function(x, frames = list()) {
 # Waits up to `timeout` ms for a message; NULL when none came. Frames after the
 # JSON are in the message's `.frames`.
 receive_message <- function(timeout = -1L) {
-  # zmq.poll returns the poll result and errno; the first is the count of ready sockets.
-  ready <- pbdZMQ::zmq.poll(c(transport$socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
-  if (ready <= 0 || pbdZMQ::zmq.poll.get.revents(1L) == 0) {
-    return(NULL)
-  }
+  if (!socket_readable(transport$socket, timeout)) return(NULL)
   frames <- pbdZMQ::zmq.recv.multipart(transport$socket, unserialize = FALSE)
   message <- jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
   if (length(frames) > 1L) message$.frames <- frames[-1L]
   message
+}
+
+# Whether a message waits on `socket`, waiting up to `timeout` ms.
+socket_readable <- function(socket, timeout) {
+  # zmq.poll returns the poll result and errno; the first is the count of ready sockets.
+  ready <- pbdZMQ::zmq.poll(c(socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
+  ready > 0 && pbdZMQ::zmq.poll.get.revents(1L) != 0
+}
+
+# Runs `send` until it completes: an interrupt arriving while a reply or an
+# outcome is being sent must not lose it.
+send_despite_interrupts <- function(send) {
+  repeat {
+    sent <- tryCatch({
+      send()
+      TRUE
+    }, interrupt = function(e) FALSE)
+    if (sent) break
+  }
 }

@@ -10,14 +10,8 @@ work <- function(endpoint, id) {
   pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$LINGER, 1000L)
   pbdZMQ::zmq.connect(socket, endpoint)
   send <- function(...) {
-    # An interrupt while an outcome is being sent must not lose it.
-    repeat {
-      sent <- tryCatch({
-        pbdZMQ::zmq.send.multipart(socket, frames_out(...), serialize = FALSE)
-        TRUE
-      }, interrupt = function(e) FALSE)
-      if (sent) break
-    }
+    frames <- frames_out(...)
+    send_despite_interrupts(function() pbdZMQ::zmq.send.multipart(socket, frames, serialize = FALSE))
   }
   send("ready", "r", as.character(Sys.getpid()))
   repeat {
