@@ -186,6 +186,29 @@ def test_matplotlib_inline_png_and_pandas_html(kernel):
     assert "<table" in result["data"]["text/html"]
 
 
+def test_libraries_see_a_notebook_frontend(kernel):
+    km, kc = kernel
+    code = (
+        "from pandas.io.formats.console import in_ipython_frontend\n"
+        "shell = get_ipython()\n"
+        "print(in_ipython_frontend(), type(shell).__name__, 'IPKernelApp' in shell.config)\n"
+    )
+    reply, outputs = run_cell(kc, code)
+    assert reply["status"] == "ok"
+    assert stdout_of(outputs).split() == ["True", "ZMQInteractiveShell", "True"]
+
+
+def test_top_level_await_and_async_comprehension(kernel):
+    km, kc = kernel
+    code = "import asyncio\nasync def f():\n    return 7\nawait asyncio.sleep(0)\nawait f()"
+    reply, outputs = run_cell(kc, code)
+    assert reply["status"] == "ok"
+    assert [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"] == ["7"]
+    code = "async def g():\n    yield 1\n    yield 2\n[x async for x in g()]"
+    reply, outputs = run_cell(kc, code)
+    assert [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"] == ["[1, 2]"]
+
+
 def test_silent_and_store_history(kernel):
     km, kc = kernel
     before, _ = run_cell(kc, "1")

@@ -25,7 +25,7 @@ from ._jsonutil import dumps
 from . import _bridge
 from ._bridge import Bridge
 from ._rmagic import RMagics, r_first_cell_transform, r_first_transformer
-from ._shell import TandemShell
+from ._shell import ZMQInteractiveShell
 from ._stdin import Stdin
 
 NativePublish = Callable[[str, bytes, bytes, list], None]
@@ -59,7 +59,7 @@ class Kernel:
         natives = natives or {}
         _streams.install()
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-        self.shell = TandemShell.instance()
+        self.shell = ZMQInteractiveShell.instance()
         self._history = _DeferredHistoryWrites(self.shell.history_manager)
         self.shell.displayhook.publish_message = self.publish
         self.shell.display_pub.publish_message = self.publish

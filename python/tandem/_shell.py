@@ -11,6 +11,7 @@ from IPython.core.autocall import ExitAutocall
 from IPython.core.extensions import ExtensionManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type, default
+from traitlets.config import Config
 
 from ._display import TandemDisplayHook, TandemDisplayPublisher
 from ._streams import flush_streams
@@ -47,11 +48,15 @@ class _ExtensionManager(ExtensionManager):
         return super().unload_extension(module_str)
 
 
-class TandemShell(InteractiveShell):
+class ZMQInteractiveShell(InteractiveShell):
     """An ``InteractiveShell`` whose output goes to a Jupyter frontend.
 
     Tracebacks become ``error`` messages, the last expression an ``execute_result``,
     pager output and ``exit`` become reply payloads, as in ipykernel.
+
+    It bears the name of ipykernel's shell, and its configuration an ``IPKernelApp``
+    section, because that is how libraries tell a notebook from a terminal (rich and
+    pandas look at the class name, other code at the configuration).
     """
 
     displayhook_class = Type(TandemDisplayHook)
@@ -63,10 +68,29 @@ class TandemShell(InteractiveShell):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.config.setdefault("IPKernelApp", Config())
         self.last_error: dict[str, Any] | None = None
         self.keepkernel_on_exit = False
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
+
+    def should_run_async(
+        self,
+        raw_cell: str,
+        *,
+        transformed_cell: str | None = None,
+        preprocessing_exc_tuple: Any = None,
+    ) -> bool:
+        # IPython compiles every cell a second time only to learn whether it awaits
+        # at top level; a cell without those words cannot.
+        cell = transformed_cell
+        if cell is not None and "await" not in cell and "async" not in cell:
+            return False
+        return super().should_run_async(
+            raw_cell,
+            transformed_cell=transformed_cell,
+            preprocessing_exc_tuple=preprocessing_exc_tuple,
+        )
 
     def init_extension_manager(self) -> None:
         self.extension_manager = _ExtensionManager(shell=self, parent=self)
