@@ -156,7 +156,13 @@ encode_time <- function(x, w) {
 
 encode_strings <- function(x, w) {
   packed <- .Call(tnd_pack_strings, x)
-  add_na_mask(vector_node("string", length(x), writer_add(w, packed, part_data, length(packed))), w, x)
+  node <- vector_node("string", length(x), writer_add(w, packed, part_data, length(packed)))
+  # A vector that arrived lazily and was not used knows its NA without making its
+  # strings (which anyNA() would).
+  na <- .Call(tnd_lazy_na, x)
+  if (is.null(na)) return(add_na_mask(node, w, x))
+  if (any(na)) node[["na"]] <- writer_add(w, na, part_logical, length(na))
+  node
 }
 
 encode_frame <- function(x, w) {
@@ -214,6 +220,12 @@ close_reader <- function(r) {
 read_buffer <- function(r, index, what, n) {
   place <- r$layout[[index + 1L]]
   .Call(tnd_read, r$source, place[[1]], place[[2]], what, n)
+}
+
+# Long character vectors make their strings when first used (src/lazy_strings.c).
+read_strings <- function(r, index, n, na) {
+  place <- r$layout[[index + 1L]]
+  .Call(tnd_read_strings, r$source, place[[1]], place[[2]], n, na)
 }
 
 read_na <- function(node, r) {
@@ -278,9 +290,7 @@ decode_column <- function(node, r) {
       integer = set_na(read_buffer(r, node[["data"]], "integer", n)),
       double = set_na(read_buffer(r, node[["data"]], "double", n)),
       complex = set_na(read_buffer(r, node[["data"]], "complex", n)),
-      string = {
-        set_na(read_buffer(r, node[["data"]], "string", n))
-      },
+      string = read_strings(r, node[["data"]], n, na),
       raw = read_buffer(r, node[["data"]], "raw", n),
       int64 = decode_int64(read_buffer(r, node[["data"]], "double", n), na),
       stop(sprintf("unknown vector type %s", node[["type"]]))

@@ -52,8 +52,11 @@ static const char *utf8_text(SEXP s, size_t *length) {
 
 /* A character vector as UTF-8 strings each ended by NUL (NA as ""), in a raw
  * vector: one pass over the strings (each a separate object in R's memory), so that
- * writing the blob is then one copy. */
+ * writing the blob is then one copy. A vector that arrived from an exchange and
+ * was not used yet gives back the bytes it came in. */
 SEXP tnd_pack_strings(SEXP x) {
+  SEXP unmade = tnd_lazy_bytes(x);
+  if (unmade != R_NilValue) return unmade;
   R_xlen_t n = XLENGTH(x);
   const SEXP *strings = STRING_PTR_RO(x);
   size_t capacity = (size_t)n * 8 + 64, size = 0;
@@ -262,7 +265,7 @@ static void read_bytes(SEXP source, double offset, void *into, size_t size) {
 
 /* Reads one buffer of `nbytes` at `offset` of the blob (a raw vector or a file
  * path) as a vector of `n` elements of `kind`: "double", "integer", "complex",
- * "raw", "logical" or "mask" (one byte each), "string" (NUL-ended UTF-8). */
+ * "raw", "logical" or "mask" (one byte each). */
 SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n) {
   double at = Rf_asReal(offset);
   size_t size = (size_t)Rf_asReal(nbytes);
@@ -292,19 +295,17 @@ SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n) {
     UNPROTECT(1);
     return x;
   }
-  if (strcmp(what, "string") == 0) {
-    SEXP x = PROTECT(Rf_allocVector(STRSXP, count));
-    size_t start = 0;
-    for (R_xlen_t i = 0; i < count; i++) {
-      unsigned char *end = start < size ? memchr(bytes + start, 0, size - start) : NULL;
-      if (!end) Rf_error("string buffer holds fewer than %.0f strings", (double)count);
-      size_t length = (size_t)(end - bytes) - start;
-      SET_STRING_ELT(x, i, Rf_mkCharLenCE((const char *)bytes + start, (int)length, CE_UTF8));
-      start += length + 1;
-    }
-    UNPROTECT(1);
-    return x;
-  }
   Rf_error("unknown buffer kind %s", what);
   return R_NilValue;
+}
+
+/* Reads a buffer of `n` NUL-ended UTF-8 strings, NA where the logical `na` (or
+ * NULL) says so. */
+SEXP tnd_read_strings(SEXP source, SEXP offset, SEXP nbytes, SEXP n, SEXP na) {
+  size_t size = (size_t)Rf_asReal(nbytes);
+  SEXP bytes = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t)size));
+  read_bytes(source, Rf_asReal(offset), RAW(bytes), size);
+  SEXP x = tnd_strings_from(bytes, (R_xlen_t)Rf_asReal(n), na);
+  UNPROTECT(1);
+  return x;
 }

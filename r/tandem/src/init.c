@@ -9,10 +9,13 @@ static const R_CallMethodDef methods[] = {
     {"tnd_pack_strings", (DL_FUNC)&tnd_pack_strings, 1},
     {"tnd_write", (DL_FUNC)&tnd_write, 5},
     {"tnd_read", (DL_FUNC)&tnd_read, 5},
+    {"tnd_read_strings", (DL_FUNC)&tnd_read_strings, 5},
+    {"tnd_lazy_na", (DL_FUNC)&tnd_lazy_na, 1},
     {NULL, NULL, 0},
 };
 
 void R_init_tandem(DllInfo *info) {
   R_registerRoutines(info, NULL, methods, NULL, NULL);
   R_useDynamicSymbols(info, FALSE);
+  tnd_register_lazy_strings(info);
 }

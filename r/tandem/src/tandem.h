@@ -3,6 +3,7 @@
 #define TANDEM_H
 
 #define R_NO_REMAP
+#include <R_ext/Rdynload.h>
 #include <Rinternals.h>
 
 /* exchange.c: bytes between R vectors and exchange blobs. */
@@ -10,5 +11,12 @@ SEXP tnd_has_na(SEXP x);
 SEXP tnd_pack_strings(SEXP x);
 SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path);
 SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n);
+SEXP tnd_read_strings(SEXP source, SEXP offset, SEXP nbytes, SEXP n, SEXP na);
+
+/* lazy_strings.c: character vectors whose strings R makes on first use. */
+void tnd_register_lazy_strings(DllInfo *dll);
+SEXP tnd_strings_from(SEXP bytes, R_xlen_t n, SEXP na);
+SEXP tnd_lazy_bytes(SEXP x);
+SEXP tnd_lazy_na(SEXP x);
 
 #endif

@@ -54,3 +54,29 @@ test_that("another format version is refused", {
   packed$header$exchange <- 2L
   expect_error(decode_values(packed$header, packed$frames), "version 2")
 })
+
+test_that("long character vectors make their strings on use and behave as any other", {
+  s <- paste0("s", seq_len(20000))
+  s[c(3, 7000)] <- NA
+  s[5] <- "h\u00e9llo"
+  back <- roundtrip(list(s = s))$s
+  lazy <- function(x) grepl("not made yet", paste(capture.output(.Internal(inspect(x))), collapse = ""))
+  expect_true(lazy(back))
+  expect_identical(head(back, 6), head(s, 6))
+  expect_true(lazy(back))
+  expect_identical(Encoding(back[5]), "UTF-8")
+  expect_identical(back, s)
+  expect_false(lazy(back))
+  again <- roundtrip(list(s = s))$s
+  changed <- again
+  changed[2] <- "z"
+  expect_identical(changed[1:3], c("s1", "z", NA))
+  expect_identical(again[2], "s2")
+  file <- tempfile(fileext = ".rds")
+  saveRDS(roundtrip(list(s = s))$s, file)
+  expect_identical(readRDS(file), s)
+  expect_identical(sort(roundtrip(list(s = s))$s), sort(s))
+  unused <- roundtrip(list(s = s))$s
+  expect_identical(roundtrip(list(s = unused))$s, s)
+  expect_true(lazy(unused))
+})
