@@ -266,7 +266,8 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
         index = pd.DatetimeIndex(values)
         return _encode_datetime(index.tz_convert("UTC").tz_localize(None).to_numpy(), writer, str(dtype.tz))
     if isinstance(dtype, pd.StringDtype):
-        return _encode_strings(np.asarray(values.to_numpy(dtype=object, na_value=None)), writer)
+        # The strings as they are (NA as NaN or pd.NA), without an NA scan first.
+        return _encode_strings(np.asarray(values, dtype=object), writer)
     if isinstance(values, (pd.Index, pd.Series)):
         values = values.array
     if isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(values, pd.arrays.NumpyExtensionArray):
@@ -324,28 +325,27 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
 def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
     items = values.tolist()
     na = mask if mask is not None and mask.any() else None
-    joined = None
-    if na is None:
-        try:
-            # Without NA every item is a str: joining checks that, no NA scan first.
-            joined = "\0".join(items)
-        except TypeError:
-            na = pd.isna(values)
-    if joined is None:
+    if na is not None:
         items = np.where(na, "", values).tolist()
-        try:
-            joined = "\0".join(items)
-        except TypeError:
-            kinds = {type(v).__name__ for v in items if not isinstance(v, str)}
-            raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
-    if joined.count("\0") != max(len(items) - 1, 0):
-        raise NoMapping("a string holds a NUL character, which R strings cannot")
+    items.append("")  # so that the last string ends with NUL too
     try:
-        data = (joined + "\0").encode("utf-8") if items else b""
+        # Without NA every item is a str: joining checks that, no NA scan first.
+        joined = "\0".join(items)
+    except TypeError:
+        missing = np.asarray(pd.isna(values), dtype=bool)
+        if na is None and missing.any():
+            return _encode_strings(values, writer, missing)
+        kinds = {type(v).__name__ for v in items if not isinstance(v, str)}
+        raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
+    n = len(items) - 1
+    try:
+        data = joined.encode("utf-8") if n else b""
     except UnicodeEncodeError as error:
         raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
-    node = {"kind": "vector", "type": "string", "length": len(items), "data": writer.add(data)}
-    if na is not None and na.any():
+    if np.count_nonzero(np.frombuffer(data, np.uint8) == 0) != n:
+        raise NoMapping("a string holds a NUL character, which R strings cannot")
+    node = {"kind": "vector", "type": "string", "length": n, "data": writer.add(data)}
+    if na is not None:
         node["na"] = writer.add(np.asarray(na, dtype=np.uint8))
     return node
 
