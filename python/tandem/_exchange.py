@@ -141,6 +141,11 @@ class Reader:
         offset, length = self.layout[index]
         return self.blob[offset : offset + length].tobytes()
 
+    def text(self, index: int) -> str:
+        """A buffer decoded as UTF-8, straight from the blob."""
+        offset, length = self.layout[index]
+        return str(memoryview(self.blob[offset : offset + length]), "utf-8")
+
 
 def release(header: dict) -> None:
     """Removes the file of a message that will not be read."""
@@ -538,7 +543,7 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     dtype = {"logical": np.uint8, "integer": np.int32, "int64": np.int64, "double": np.float64, "complex": np.complex128}
     kind = node["type"]
     if kind == "string":
-        parts = reader.bytes(node["data"]).decode("utf-8").split("\0")
+        parts = reader.text(node["data"]).split("\0")
         parts.pop()  # after the last NUL
         values = np.empty(n, dtype=object)
         if len(parts) != n:
