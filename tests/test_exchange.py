@@ -237,6 +237,34 @@ def test_large_frame_both_ways(shared):
     assert out.split() == ["1000000", "factor", "TRUE"]
 
 
+def test_values_from_r_are_writable_views_and_arenas_are_reused(shared):
+    _, kc = shared
+    out = ok(
+        kc,
+        textwrap.dedent(
+            """
+            import glob, os
+            r("wide <- as.numeric(seq_len(300000))")
+            arenas = lambda: len(glob.glob(os.path.join(os.environ["TANDEM_EXCHANGE_DIR"], "r-arena-*")))
+            first = r.wide
+            first[0] = -1.0  # a view of R's file, but the change stays in this array
+            files = glob.glob(os.path.join(os.environ["TANDEM_EXCHANGE_DIR"], "r-arena-*"))
+            in_files = {float(np.fromfile(f, np.float64, count=1)[0]) for f in files}
+            second = r.wide
+            held = arenas()
+            del first, second
+            for _ in range(5):
+                again = r.wide
+            print(in_files == {1.0}, again[0], held, arenas())
+            """
+        ),
+    )
+    untouched, value, held, after = out.split()
+    assert untouched == "True" and float(value) == 1.0
+    assert int(held) == 2  # two arrays alive: each keeps its own arena
+    assert int(after) == 2  # once they are gone, the arenas are used again
+
+
 def test_percent_r_inputs_outputs_and_renaming(shared):
     _, kc = shared
     ok(kc, "x = np.array([1.0, 2.0, 3.0])\ny = 'label'")

@@ -53,10 +53,14 @@ writer_finish <- function(w, header, inline = FALSE) {
   xs <- lapply(w$parts, `[[`, "x")
   kinds <- vapply(w$parts, `[[`, 0L, "kind")
   offsets <- vapply(w$parts, `[[`, 0, "offset")
+  path <- NA_character_
   if (!inline && w$size >= exchange_file_threshold && nzchar(exchange_directory())) {
-    # One file per direction, reused: its pages stay allocated, so writing is a
-    # copy. The kernel reads it before R writes the next message.
-    path <- file.path(exchange_directory(), "r-arena")
+    # Arena files are reused: their pages stay allocated, so writing is a copy.
+    # Python maps the file and hands out views of it, so an arena is free again
+    # only once those are gone.
+    path <- .Call(tnd_claim_arena, exchange_directory(), "r-arena")
+  }
+  if (!is.na(path)) {
     .Call(tnd_write, xs, kinds, offsets, w$size, path)
     header[["file"]] <- path
     header[["arena"]] <- TRUE

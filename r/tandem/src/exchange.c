@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -308,4 +309,39 @@ SEXP tnd_read_strings(SEXP source, SEXP offset, SEXP nbytes, SEXP n, SEXP na) {
   SEXP x = tnd_strings_from(bytes, (R_xlen_t)Rf_asReal(n), na);
   UNPROTECT(1);
   return x;
+}
+
+/* How many arena files a writer looks at before giving up on files. */
+#define ARENA_LIMIT 1024
+
+/* The path of an arena file `prefix`-0, -1, ... in `directory` that no reader maps
+ * (a reader holds a shared flock on a file for as long as it maps it, so that its
+ * arrays stay valid): the first free one, or the next new one. Free arenas after
+ * the first two are emptied, so that idle arenas hold no more than two messages'
+ * pages. NA when all are taken. */
+SEXP tnd_claim_arena(SEXP directory, SEXP prefix) {
+  const char *folder = CHAR(STRING_ELT(directory, 0));
+  const char *name = CHAR(STRING_ELT(prefix, 0));
+  char path[4096];
+  SEXP chosen = R_NilValue;
+  int free_seen = 0;
+  for (int i = 0; i < ARENA_LIMIT; i++) {
+    snprintf(path, sizeof path, "%s/%s-%d", folder, name, i);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      if (chosen == R_NilValue) chosen = Rf_mkString(path);
+      break;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      if (++free_seen == 1) {
+        chosen = PROTECT(Rf_mkString(path));
+      } else if (free_seen > 2 && ftruncate(fd, 0) != 0) {
+        /* an arena that cannot be emptied keeps its pages until the kernel exits */
+      }
+      flock(fd, LOCK_UN);
+    }
+    close(fd);
+  }
+  if (free_seen > 0) UNPROTECT(1);
+  return chosen == R_NilValue ? Rf_ScalarString(NA_STRING) : chosen;
 }

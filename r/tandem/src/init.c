@@ -11,6 +11,7 @@ static const R_CallMethodDef methods[] = {
     {"tnd_read", (DL_FUNC)&tnd_read, 5},
     {"tnd_read_strings", (DL_FUNC)&tnd_read_strings, 5},
     {"tnd_lazy_na", (DL_FUNC)&tnd_lazy_na, 1},
+    {"tnd_claim_arena", (DL_FUNC)&tnd_claim_arena, 2},
     {NULL, NULL, 0},
 };
 

@@ -12,6 +12,7 @@ SEXP tnd_pack_strings(SEXP x);
 SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path);
 SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n);
 SEXP tnd_read_strings(SEXP source, SEXP offset, SEXP nbytes, SEXP n, SEXP na);
+SEXP tnd_claim_arena(SEXP directory, SEXP prefix);
 
 /* lazy_strings.c: character vectors whose strings R makes on first use. */
 void tnd_register_lazy_strings(DllInfo *dll);

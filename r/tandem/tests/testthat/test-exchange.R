@@ -39,7 +39,8 @@ test_that("large values go through the arena file and stay readable", {
   expect_true(isTRUE(packed$header$arena))
   expect_length(packed$frames, 0)
   expect_identical(decode_values(packed$header, list())$x, x)
-  expect_true(file.exists(file.path(dir, "r-arena")))
+  expect_identical(packed$header$file, file.path(dir, "r-arena-0"))
+  expect_identical(encode_values(list(x = x))$header$file, packed$header$file)
 })
 
 test_that("values without a Python counterpart are named, the others kept", {
