@@ -26,6 +26,8 @@ ALIGN = 64
 #: a ZeroMQ frame: one copy in, and Python maps what R wrote.
 FILE_THRESHOLD = 1 << 20
 
+_MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14
+
 _INT32_MIN = -(2**31)
 _INT64_MIN = -(2**63)
 
@@ -99,10 +101,15 @@ def _map_file(path: str, size: int) -> np.ndarray:
         if os.fstat(fd).st_size < size:
             raise ValueError(f"exchange file {path} is shorter than {size} bytes")
         fcntl.flock(fd, fcntl.LOCK_SH)
-        flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
-        mapping = mmap.mmap(fd, size, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        mapping = mmap.mmap(fd, size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
     finally:
         os.close(fd)
+    try:
+        # Map every page now, for reading (MAP_POPULATE would copy each one, as if
+        # written); kernels before 5.14 fault them in on first use instead.
+        mapping.madvise(_MADV_POPULATE_READ)
+    except OSError:
+        pass
     return np.frombuffer(mapping, dtype=np.uint8)
 
 
