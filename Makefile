@@ -25,7 +25,7 @@ OUT := $(ROOT)/out
 
 PUBLIC_NOTEBOOKS := $(ROOT)/.build/public-notebooks
 
-.PHONY: run test setup apt venv rlib public-notebooks build kernelspec unit integration bench bench-venv clean
+.PHONY: run test setup apt venv rlib public-notebooks pycache build kernelspec unit integration bench bench-venv clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -78,7 +78,14 @@ LIBPYTHON_ARCHIVE = $(shell $(SYSTEM_PYTHON) -c "import os, sysconfig as s; prin
 build: .build/apt.stamp .build/libpython3.11.o
 	swift build $(SWIFT_FLAGS)
 
-kernelspec: build venv rlib
+# Tandem's Python half, byte-compiled here: the kernel imports it at every start, and
+# where PYTHONDONTWRITEBYTECODE is set (CI machines) nothing else would cache it.
+pycache: .build/pycache.stamp
+.build/pycache.stamp: $(wildcard python/tandem/*.py) $(VENV)/.stamp
+	$(PY) -m compileall -q python/tandem
+	@mkdir -p .build && touch $@
+
+kernelspec: build venv rlib pycache
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec --language r
 
