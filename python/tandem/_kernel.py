@@ -19,7 +19,7 @@ from typing import Any, Callable
 from IPython.core.completer import provisionalcompleter, rectify_completions
 from IPython.utils.tokenutil import token_at_cursor
 
-from . import _comms, _natives, _streams
+from . import _comms, _detection, _natives, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
 from . import _bridge
@@ -58,6 +58,7 @@ class Kernel:
         self._native_publish = publish
         natives = natives or {}
         _streams.install()
+        _detection.install()
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self.shell = ZMQInteractiveShell.instance()
         self._history = _DeferredHistoryWrites(self.shell.history_manager)

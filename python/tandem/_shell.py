@@ -56,7 +56,8 @@ class ZMQInteractiveShell(InteractiveShell):
 
     It bears the name of ipykernel's shell, and its configuration an ``IPKernelApp``
     section, because that is how libraries tell a notebook from a terminal (rich and
-    pandas look at the class name, other code at the configuration).
+    pandas look at the class name, other code at the configuration; ``_detection``
+    serves tqdm).
     """
 
     displayhook_class = Type(TandemDisplayHook)
