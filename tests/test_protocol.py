@@ -198,7 +198,8 @@ def test_libraries_see_a_notebook_frontend(kernel):
     assert stdout_of(outputs).split() == ["True", "ZMQInteractiveShell", "True"]
     reply, outputs = run_cell(kc, "from tqdm.auto import trange\nfor i in trange(3):\n    pass")
     assert reply["status"] == "ok"
-    widgets = [c for t, c in outputs if t == "display_data" and "application/vnd.jupyter.widget-view+json" in c["data"]]
+    widget = "application/vnd.jupyter.widget-view+json"
+    widgets = [c for t, c in outputs if t == "display_data" and widget in c["data"]]
     assert widgets, "tqdm.auto should draw a widget progress bar, as under ipykernel"
 
 

@@ -125,7 +125,8 @@ SEXP tnd_strings_from(SEXP bytes, R_xlen_t n, SEXP na) {
     start = (size_t)(end - data) + 1;
   }
   at[n] = (double)start;
-  if (na != R_NilValue && XLENGTH(na) != n) Rf_error("NA mask of %.0f for %.0f strings", (double)XLENGTH(na), (double)n);
+  if (na != R_NilValue && XLENGTH(na) != n)
+    Rf_error("NA mask of %.0f for %.0f strings", (double)XLENGTH(na), (double)n);
   SEXP parts = PROTECT(Rf_allocVector(VECSXP, 4));
   SET_VECTOR_ELT(parts, PART_BYTES, bytes);
   SET_VECTOR_ELT(parts, PART_STARTS, starts);
