@@ -122,12 +122,26 @@ error_reply <- function(error, calls) {
   message <- conditionMessage(error)
   prefix <- call_prefix(error, ": ")
   header <- if (nzchar(prefix)) paste0("Error in ", prefix, message) else paste("Error:", message)
-  traceback <- header
+  traceback <- c(header, error_hint(error))
   if (length(calls)) {
     lines <- vapply(calls, function(call) paste(deparse(call, nlines = 1L), collapse = ""), "")
     traceback <- c(traceback, "Traceback:", "", paste0(seq_along(lines), ". ", lines))
   }
   list(status = "error", ename = "RError", evalue = message, traceback = as.list(traceback))
+}
+
+# What to do about errors that come from running inside a kernel rather than from
+# the user's code.
+error_hint <- function(error) {
+  call <- conditionCall(error)
+  if (is.call(call) && identical(call[[1]], quote(globalCallingHandlers))) {
+    return(paste(
+      "Cells run inside calling handlers (in every Jupyter kernel), so R cannot add global ones here.",
+      "For progressr, wrap the code in progressr::with_progress(); fan-outs on",
+      "plan(tandem::workers) show their progress in the cell without it."
+    ))
+  }
+  NULL
 }
 
 report_warnings <- function(warnings) {

@@ -10,6 +10,13 @@ test_that("errors carry the call and the user's part of the stack", {
                                          "3. stop(\"boom\")"))
 })
 
+test_that("global calling handlers fail with a hint of what works instead", {
+  outcome <- tandem:::evaluate_expression(quote(globalCallingHandlers(condition = function(c) NULL)))
+  traceback <- unlist(tandem:::error_reply(outcome$error, outcome$calls)$traceback)
+  expect_match(traceback[[1]], "handlers on the stack")
+  expect_match(traceback[[2]], "progressr::with_progress")
+})
+
 test_that("warnings are collected, values keep their visibility", {
   outcome <- tandem:::evaluate_expression(quote({ warning("careful"); invisible(3) }))
   expect_length(outcome$warnings, 1L)
