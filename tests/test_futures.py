@@ -54,6 +54,26 @@ def test_submit_runs_in_other_processes_and_output_reaches_the_cell(pool):
     assert len(set(pids)) >= 2  # two tasks ran side by side
 
 
+def test_output_of_a_task_reaches_its_cell_after_the_cell_ended(pool):
+    km, kc = pool
+    ok(kc, "def late(tag):\n    time.sleep(1.0)\n    print('late from', tag, flush=True)\n    return tag")
+    first = kc.execute("background = tandem.submit(late, 'first')")
+    second = kc.execute("time.sleep(2.5)\nprint('second cell')")
+    streams = []
+    idle = set()
+    while idle != {first, second}:
+        msg = kc.get_iopub_msg(timeout=30)
+        parent = msg["parent_header"].get("msg_id")
+        if msg["msg_type"] == "stream":
+            streams.append((parent, msg["content"]["text"]))
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            idle.add(parent)
+    late = [parent for parent, text in streams if "late from first" in text]
+    assert late == [first], streams
+    assert any(parent == second and "second cell" in text for parent, text in streams)
+    assert values(kc, "background.result()") == "first"
+
+
 def test_wait_as_completed_callbacks_and_executor_api(pool):
     _, kc = pool
     code = (

@@ -1,3 +1,4 @@
+import Foundation
 import Futures
 import JSON
 import JupyterWire
@@ -16,7 +17,22 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
   private let interpreter: PythonInterpreter
   private let logger: Logger
   private var kernel: PyRef?
-  private weak var frontend: Frontend?
+  /// The kernel, once the first request came; futures' output reaches it from the
+  /// thread that completes futures, hence the lock.
+  private weak var servedFrontend: Frontend?
+  private let frontendLock = NSLock()
+  private var frontend: Frontend? {
+    get {
+      frontendLock.lock()
+      defer { frontendLock.unlock() }
+      return servedFrontend
+    }
+    set {
+      frontendLock.lock()
+      servedFrontend = newValue
+      frontendLock.unlock()
+    }
+  }
   public private(set) var kernelInfo: JSONValue = [:]
   public private(set) var servedTypes: Set<String> = []
 
@@ -112,7 +128,9 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
 
   /// How the Python half reaches the futures broker in-process: `futures_send(frames)`,
   /// `futures_receive(timeout) -> [frames, ...]` (the GIL released while it waits),
-  /// `futures_interrupt()` (every interrupt of the kernel calls it).
+  /// `futures_interrupt()` (every interrupt of the kernel calls it); and the cell a
+  /// task's output belongs to: `futures_parent()` (the running request's header) and
+  /// `futures_publish(parent, msg_type, content)`.
   private func futuresNatives(_ broker: Broker) throws -> [(String, PyRef)] {
     let send = try PythonCallback.make(name: "futures_send") { args in
       guard args.count == 1 else { throw PythonError(typeName: "TypeError", message: "futures_send(frames)") }
@@ -128,7 +146,23 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
       broker.interrupt()
       return .none
     }
-    return [("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt)]
+    let parent = try PythonCallback.make(name: "futures_parent") { [weak self] _ in
+      guard let header = self?.frontend?.currentParent else { return .none }
+      return PyRef(bytes: header)
+    }
+    let publish = try PythonCallback.make(name: "futures_publish") { [weak self] args in
+      guard args.count == 3, let parent = args[0].bytesValue, let type = args[1].stringValue,
+        let content = args[2].bytesValue
+      else {
+        throw PythonError(typeName: "TypeError", message: "futures_publish(parent, msg_type, content)")
+      }
+      self?.frontend?.publish(type, content: content, parent: parent)
+      return .none
+    }
+    return [
+      ("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt),
+      ("futures_parent", parent), ("futures_publish", publish),
+    ]
   }
 
   /// `r_call(request_json, frames) -> [reply_json, frames]`: how the Python half

@@ -301,6 +301,19 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     }
   }
 
+  public func publish(_ msgType: String, content: [UInt8], parent: [UInt8]) {
+    let message = Message(
+      header: MessageHeader(msgType: msgType, session: server.session), parentHeader: parent,
+      metadata: Array("{}".utf8), content: content, buffers: [])
+    capture.flush { server.send(message, on: .iopub) }
+  }
+
+  public var currentParent: [UInt8]? {
+    lock.lock()
+    defer { lock.unlock() }
+    return current?.rawHeader
+  }
+
   public func sendInputRequest(prompt: String, password: Bool) throws {
     lock.lock()
     let request = current

@@ -8,6 +8,14 @@ public protocol Frontend: AnyObject {
   /// parent is the current request. Content and metadata are serialised JSON.
   func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]])
 
+  /// Publishes an IOPub message whose parent is `parent` (a serialised header), for
+  /// output that belongs to a request that may have ended. Text captured so far goes
+  /// out first. Callable from any thread.
+  func publish(_ msgType: String, content: [UInt8], parent: [UInt8])
+
+  /// The serialised header of the request being served, if any. Callable from any thread.
+  var currentParent: [UInt8]? { get }
+
   /// Sends input_request on the stdin channel. Throws when the request did not allow stdin.
   func sendInputRequest(prompt: String, password: Bool) throws
 

@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import _natives, _taskcodec
 from ._bridge import ConversionError
+from ._jsonutil import dumps
+from ._streams import flush_streams
 
 
 class WorkerLost(RuntimeError):
@@ -47,11 +49,19 @@ class _Client:
     to the broker's thread, a daemon thread waits on ``receive`` (the GIL
     released) and completes the futures."""
 
-    def __init__(self, send: Callable[[list], None], receive: Callable[[float], list]) -> None:
+    def __init__(
+        self,
+        send: Callable[[list], None],
+        receive: Callable[[float], list],
+        cells: tuple[Callable[[], bytes | None], Callable[[bytes, str, bytes], None]] | None = None,
+    ) -> None:
         self._send = send
         self._receive = receive
+        self._cells = cells
         self._ids = itertools.count(1)
         self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
+        # The request (cell) each task was submitted from: its output goes there.
+        self._parents: dict[bytes, bytes] = {}
         self._reader = threading.Thread(target=self._read, name="tandem-futures", daemon=True)
         self._reader.start()
 
@@ -68,6 +78,9 @@ class _Client:
         task_id = str(next(self._ids)).encode()
         future = Future(self, task_id)
         self._futures[task_id] = (future, decode, error)
+        parent = self._cells[0]() if self._cells is not None else None
+        if parent is not None:
+            self._parents[task_id] = parent
         self._send([b"submit", task_id, language, kind, *data])
         return future
 
@@ -85,13 +98,24 @@ class _Client:
                 except Exception as error:  # one bad message must not stop the reader
                     print(f"tandem futures: {error!r}", file=sys.__stderr__)
 
+    def _relay(self, task_id: bytes, name: str, data: bytes) -> None:
+        """A task's output, in the cell that submitted it, even once that cell ended."""
+        text = data.decode("utf-8", "replace")
+        parent = self._parents.get(task_id)
+        if parent is None or self._cells is None:
+            stream = sys.stderr if name == "stderr" else sys.stdout
+            stream.write(text)
+            stream.flush()
+            return
+        flush_streams()  # what the cell printed itself goes out first
+        self._cells[1](parent, "stream", dumps({"name": name, "text": text}))
+
     def _handle(self, frames: list[bytes]) -> None:
         verb = frames[0]
         if verb == b"out":
-            stream = sys.stderr if frames[2] == b"stderr" else sys.stdout
-            stream.write(frames[3].decode("utf-8", "replace"))
-            stream.flush()
+            self._relay(frames[1], "stderr" if frames[2] == b"stderr" else "stdout", frames[3])
             return
+        self._parents.pop(frames[1], None)
         entry = self._futures.pop(frames[1], None)
         if entry is None:
             return
@@ -129,7 +153,7 @@ def client() -> _Client:
                         "tandem futures run inside the Tandem kernel; outside it use "
                         "concurrent.futures or tandem.executor(dask=...)"
                     )
-                _client = _Client(*_natives.futures)
+                _client = _Client(*_natives.futures, cells=_natives.cells)
     return _client
 
 

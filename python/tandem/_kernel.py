@@ -80,6 +80,7 @@ class Kernel:
         if "futures_send" in natives:
             # Read by tandem._futures at the first task (not imported at start).
             _natives.futures = (natives["futures_send"], natives["futures_receive"])
+            _natives.cells = (natives["futures_parent"], natives["futures_publish"])
         signal.signal(signal.SIGINT, _interrupt_handler(natives.get("futures_interrupt")))
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {

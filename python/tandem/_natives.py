@@ -7,3 +7,7 @@ from typing import Callable
 
 # (send, receive): the in-process link to the futures broker; None outside the kernel.
 futures: tuple[Callable[[list], None], Callable[[float], list]] | None = None
+
+# (parent, publish): the header of the running request, and publishing to the cell
+# of a given header, for task output that arrives after its cell ended.
+cells: tuple[Callable[[], bytes | None], Callable[[bytes, str, bytes], None]] | None = None
