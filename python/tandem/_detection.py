@@ -8,15 +8,16 @@ module costs 0.1 s to import, so it is loaded only when tqdm's chooser is.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import sys
 from typing import Any
 
 _LOADED_FIRST = {"tqdm.autonotebook": "ipykernel.zmqshell"}
 
 
-class _LoadFirst(importlib.abc.MetaPathFinder):
-    """Imports a module's detection prerequisite just before the module itself."""
+class _LoadFirst:
+    """Imports a module's detection prerequisite just before the module itself (a
+    finder on ``sys.meta_path``; not derived from ``importlib.abc``, whose import
+    costs 5 ms at every kernel start)."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         prerequisite = _LOADED_FIRST.get(name)
