@@ -336,10 +336,8 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
 
 
 def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
-    items = values.tolist()
     na = mask if mask is not None and mask.any() else None
-    if na is not None:
-        items = np.where(na, "", values).tolist()
+    items = (values if na is None else np.where(na, "", values)).tolist()
     items.append("")  # so that the last string ends with NUL too
     try:
         # Without NA every item is a str: joining checks that, no NA scan first.
@@ -352,7 +350,7 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
         raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
     n = len(items) - 1
     try:
-        data = joined.encode("utf-8") if n else b""
+        data = joined.encode("utf-8")
     except UnicodeEncodeError as error:
         raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
     if np.count_nonzero(np.frombuffer(data, np.uint8) == 0) != n:
