@@ -139,11 +139,15 @@ def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
         dask_serial = serial_ms(dask_submit, tasks // 4)
         dask_batched = batched_ms(dask_submit, tasks)
 
-    rows.append(("Python serial round trip, ms/task (vs ProcessPoolExecutor)", tandem_serial, pool_serial, "≤ 0.1 ms"))
+    rows.append(
+        ("Python serial round trip, ms/task (vs ProcessPoolExecutor)", tandem_serial, pool_serial, "≤ 0.1 ms")
+    )
     rows.append(("Python serial round trip, ms/task (vs Dask LocalCluster)", tandem_serial, dask_serial, ""))
     rows.append(("Python batched, ms/task (vs ProcessPoolExecutor)", tandem_batched, pool_batched, "≤ 0.05 ms"))
     rows.append(("Python batched, ms/task (vs Dask LocalCluster)", tandem_batched, dask_batched, ""))
-    rows.append(("8 CPU-bound tasks, s (vs sequential in the kernel)", tandem_cpu, tandem_sequential, "speedup ≥ 1.9x"))
+    rows.append(
+        ("8 CPU-bound tasks, s (vs sequential in the kernel)", tandem_cpu, tandem_sequential, "speedup ≥ 1.9x")
+    )
     rows.append(("8 CPU-bound tasks, s (vs sequential in plain python)", tandem_cpu, sequential_seconds(8), ""))
     rows.append(("8 CPU-bound tasks, s (vs ProcessPoolExecutor)", tandem_cpu, pool_cpu, ""))
     return rows

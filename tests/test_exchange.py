@@ -389,7 +389,8 @@ def column(kind, n, draw):
     if kind == "boolean":
         return pd.arrays.BooleanArray(ints % 2 == 0, m)
     if kind == "str":
-        texts = draw(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\\x00"), max_size=5), min_size=n, max_size=n))
+        characters = st.characters(blacklist_categories=("Cs",), blacklist_characters="\\x00")
+        texts = draw(st.lists(st.text(characters, max_size=5), min_size=n, max_size=n))
         return pd.array([None if k else t for k, t in zip(mask, texts)], dtype="str")
     if kind == "category":
         return pd.Categorical.from_codes(np.where(m, -1, np.abs(ints) % 3), ["lo", "mid", "hi"], ordered=bool(n % 2))
@@ -397,7 +398,8 @@ def column(kind, n, draw):
         stamps = (ints * 1_000_003).astype("datetime64[us]")
         return np.where(m, np.datetime64("NaT"), stamps).astype("datetime64[us]")
     if kind == "datetimetz":
-        stamps = pd.DatetimeIndex((ints * 1_000_003).astype("datetime64[us]")).tz_localize("UTC").tz_convert("Europe/Berlin")
+        stamps = pd.DatetimeIndex((ints * 1_000_003).astype("datetime64[us]"))
+        stamps = stamps.tz_localize("UTC").tz_convert("Europe/Berlin")
         return stamps.where(~m).array
     if kind == "timedelta":
         return np.where(m, np.timedelta64("NaT"), (ints * 1001).astype("timedelta64[us]")).astype("timedelta64[us]")
@@ -428,7 +430,8 @@ def expected(df):
     out = df.copy()
     for name in out:
         column = out[name]
-        if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and hasattr(column.array, "_mask") and not column.isna().any():
+        masked = isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and hasattr(column.array, "_mask")
+        if masked and not column.isna().any():
             out[name] = column.to_numpy(column.dtype.numpy_dtype)
     return out
 

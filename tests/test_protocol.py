@@ -289,6 +289,9 @@ def test_kernel_exits_when_its_launcher_dies(tmp_path):
     deadline = time.monotonic() + 10
     alive = [kernel_pid, *map(int, children)]
     while alive and time.monotonic() < deadline:
-        alive = [pid for pid in alive if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
+        alive = [
+            pid for pid in alive
+            if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]
+        ]
         time.sleep(0.2)
     assert not alive, f"still running: {alive}"

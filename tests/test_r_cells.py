@@ -70,7 +70,10 @@ def test_syntax_error_is_reported(kernel):
 
 def test_warnings_and_messages_go_to_stderr_and_system_output_is_captured(kernel):
     km, kc = kernel
-    code = "%%R\ncat('a\\n')\nsystem('echo hi from a shell')\nmessage('note')\nf <- function() warning('careful')\nf()\ncat('b\\n')"
+    code = (
+        "%%R\ncat('a\\n')\nsystem('echo hi from a shell')\nmessage('note')\n"
+        "f <- function() warning('careful')\nf()\ncat('b\\n')"
+    )
     reply, outputs = run_cell(kc, code)
     assert stdout_of(outputs) == "a\nhi from a shell\nb\n"
     err = stderr_of(outputs)

@@ -299,7 +299,8 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
         if np.datetime_data(values.dtype)[0] in ("D", "W", "M", "Y"):
             days = values.astype("datetime64[D]")
             na = np.isnat(days)
-            return {**_vector(writer, "double", _nat_to_zero(days.view(np.int64), na).astype(np.float64), na), "kind": "date"}
+            data = _nat_to_zero(days.view(np.int64), na).astype(np.float64)
+            return {**_vector(writer, "double", data, na), "kind": "date"}
         return _encode_datetime(values, writer, "")
     if kind == "m":
         return _encode_timedelta(values, writer)
@@ -546,7 +547,13 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
         if not tz:
             return stamps
         return pd.DatetimeIndex(stamps).tz_localize("UTC").tz_convert(tz).array
-    dtype = {"logical": np.uint8, "integer": np.int32, "int64": np.int64, "double": np.float64, "complex": np.complex128}
+    dtype = {
+        "logical": np.uint8,
+        "integer": np.int32,
+        "int64": np.int64,
+        "double": np.float64,
+        "complex": np.complex128,
+    }
     kind = node["type"]
     if kind == "string":
         parts = reader.text(node["data"]).split("\0")
@@ -595,7 +602,10 @@ def _decode_frame(node: dict, reader: Reader) -> Any:
     columns = []
     for name, column in zip(node["names"], node["columns"]):
         try:
-            values = decode(column, reader, column=True) if column["kind"] in ("list", "dataframe") else decode_array(column, reader)
+            if column["kind"] in ("list", "dataframe"):
+                values = decode(column, reader, column=True)
+            else:
+                values = decode_array(column, reader)
         except NoMapping as error:
             raise NoMapping(f"column {name!r}: {error}") from None
         if isinstance(values, np.ndarray) and values.dtype.kind == "M" and column["kind"] == "date":

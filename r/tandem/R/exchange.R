@@ -172,7 +172,10 @@ encode_strings <- function(x, w) {
 encode_frame <- function(x, w) {
   columns <- lapply(seq_along(x), function(i) {
     if (!is.null(dim(x[[i]]))) {
-      stop(no_mapping(sprintf("column %s is a matrix or data frame inside the frame; give each of its columns its own column first", names(x)[i])))
+      stop(no_mapping(sprintf(
+        "column %s is a matrix or data frame inside the frame; give each of its columns its own column first",
+        names(x)[i]
+      )))
     }
     tryCatch(encode_column(x[[i]], w), tandem_no_mapping = function(e) {
       stop(no_mapping(sprintf("column %s: %s", names(x)[i], conditionMessage(e))))
@@ -356,7 +359,10 @@ encode_values <- function(values, inline = FALSE) {
   errors <- list()
   for (name in names(values)) {
     # Whatever stops a value from encoding, it is that value's error alone.
-    node <- tryCatch(encode_value(values[[name]], w), error = function(e) structure(e, class = c("tandem_no_mapping", class(e))))
+    node <- tryCatch(
+      encode_value(values[[name]], w),
+      error = function(e) structure(e, class = c("tandem_no_mapping", class(e)))
+    )
     if (inherits(node, "tandem_no_mapping")) {
       errors[[name]] <- sprintf(
         "%s (R class %s) cannot cross to Python: %s. Convert it to a type in Tandem's conversion table first",

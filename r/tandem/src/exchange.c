@@ -279,7 +279,8 @@ SEXP tnd_read(SEXP source, SEXP offset, SEXP nbytes, SEXP kind, SEXP n) {
                                                  : NILSXP;
   if (type != NILSXP) {
     size_t width = type == REALSXP ? 8 : type == INTSXP ? 4 : type == CPLXSXP ? 16 : 1;
-    if (size != (size_t)count * width) Rf_error("buffer of %zu bytes cannot hold %.0f %s values", size, (double)count, what);
+    if (size != (size_t)count * width)
+      Rf_error("buffer of %zu bytes cannot hold %.0f %s values", size, (double)count, what);
     SEXP x = PROTECT(Rf_allocVector(type, count));
     prefer_huge_pages(DATAPTR(x), size);
     read_bytes(source, at, DATAPTR(x), size);
