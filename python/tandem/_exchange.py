@@ -28,6 +28,9 @@ FILE_THRESHOLD = 1 << 20
 
 _MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14
 
+#: Strings are encoded this many at a time.
+_STRING_CHUNK = 1 << 16
+
 _INT32_MIN = -(2**31)
 _INT64_MIN = -(2**63)
 
@@ -338,25 +341,29 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
 
 def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
     na = mask if mask is not None and mask.any() else None
-    items = (values if na is None else np.where(na, "", values)).tolist()
-    items.append("")  # so that the last string ends with NUL too
+    source = values if na is None else np.where(na, "", values)
+    data = bytearray()
     try:
-        # Without NA every item is a str: joining checks that, no NA scan first.
-        joined = "\0".join(items)
+        # In chunks: no list, joined copy or flag array of the whole column at once.
+        for start in range(0, len(source), _STRING_CHUNK):
+            items = source[start : start + _STRING_CHUNK].tolist()
+            items.append("")  # so that the last string ends with NUL too
+            # Without NA every item is a str: joining checks that, no NA scan first.
+            chunk = "\0".join(items).encode("utf-8")
+            if np.count_nonzero(np.frombuffer(chunk, np.uint8) == 0) != len(items) - 1:
+                raise NoMapping("a string holds a NUL character, which R strings cannot")
+            data += chunk
+    except NoMapping:
+        raise
     except TypeError:
         missing = np.asarray(pd.isna(values), dtype=bool)
         if na is None and missing.any():
             return _encode_strings(values, writer, missing)
-        kinds = {type(v).__name__ for v in items if not isinstance(v, str)}
+        kinds = {type(v).__name__ for v in source.tolist() if not isinstance(v, str)}
         raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
-    n = len(items) - 1
-    try:
-        data = joined.encode("utf-8")
     except UnicodeEncodeError as error:
         raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
-    if np.count_nonzero(np.frombuffer(data, np.uint8) == 0) != n:
-        raise NoMapping("a string holds a NUL character, which R strings cannot")
-    node = {"kind": "vector", "type": "string", "length": n, "data": writer.add(data)}
+    node = {"kind": "vector", "type": "string", "length": len(source), "data": writer.add(data)}
     if na is not None:
         node["na"] = writer.add(np.asarray(na, dtype=np.uint8))
     return node
