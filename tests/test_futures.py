@@ -74,6 +74,24 @@ def test_output_of_a_task_reaches_its_cell_after_the_cell_ended(pool):
     assert values(kc, "background.result()") == "first"
 
 
+def test_cancel_and_running_follow_the_standard_library(pool):
+    km, kc = pool
+    code = (
+        "import concurrent.futures as cf\n"
+        "with tandem.executor(max_workers=2) as ex:\n"
+        "    busy = [ex.submit(time.sleep, 1.5) for _ in range(2)]\n"
+        "    queued = ex.submit(time.sleep, 0)\n"
+        "    deadline = time.time() + 10\n"
+        "    while not all(f.running() for f in busy) and time.time() < deadline:\n"
+        "        time.sleep(0.02)\n"
+        "    print(all(f.running() for f in busy), queued.running())\n"
+        "    print(busy[0].cancel(), queued.cancel(), queued.cancelled())\n"
+        "    done, _ = cf.wait([queued], timeout=5)\n"
+        "    print(queued in done, busy[0].result())\n"
+    )
+    assert ok(kc, code).split() == ["True", "False", "False", "True", "True", "True", "None"]
+
+
 def test_wait_as_completed_callbacks_and_executor_api(pool):
     _, kc = pool
     code = (

@@ -41,6 +41,9 @@ public final class Broker: @unchecked Sendable {
   /// Why the last workers of a language could not start, while none is running.
   private var startFailures: [WorkerLanguage: Int] = [:]
 
+  /// Held by the broker's thread while it works (not while it waits), so that the
+  /// in-process client can ask about its tasks from its own thread.
+  private let stateLock = NSLock()
   private let commandLock = NSLock()
   private var commands: [Command] = []
   private var wakeRead: Int32 = -1
@@ -131,6 +134,33 @@ public final class Broker: @unchecked Sendable {
     return messages
   }
 
+  /// Takes the in-process client's task off the queue if no worker has it yet;
+  /// returns whether it did (as `concurrent.futures` cancels only what has not
+  /// started). Any thread.
+  public func cancelLocal(_ clientTaskID: [UInt8]) -> Bool {
+    stateLock.lock()
+    defer { stateLock.unlock() }
+    commandLock.lock()
+    let unread = localInbox.firstIndex { Self.submits($0, clientTaskID) }
+    if let unread { localInbox.remove(at: unread) }
+    commandLock.unlock()
+    return unread != nil || scheduler.cancel(clientTaskID: clientTaskID, replyTo: Self.localPeer)
+  }
+
+  /// Whether the in-process client's task still waits for a worker. Any thread.
+  public func isQueuedLocal(_ clientTaskID: [UInt8]) -> Bool {
+    stateLock.lock()
+    defer { stateLock.unlock() }
+    commandLock.lock()
+    let unread = localInbox.contains { Self.submits($0, clientTaskID) }
+    commandLock.unlock()
+    return unread || scheduler.isQueued(clientTaskID: clientTaskID, replyTo: Self.localPeer)
+  }
+
+  private static func submits(_ frames: [[UInt8]], _ clientTaskID: [UInt8]) -> Bool {
+    frames.count >= 2 && frames[0] == Verb.submit && frames[1] == clientTaskID
+  }
+
   private func post(_ command: Command) {
     commandLock.lock()
     commands.append(command)
@@ -149,6 +179,8 @@ public final class Broker: @unchecked Sendable {
       poller.add(fd: wakeRead)
       // With workers alive, wake up now and then to notice one that died.
       let ready = poller.poll(timeoutMilliseconds: workers.isEmpty ? -1 : 100)
+      stateLock.lock()
+      defer { stateLock.unlock() }
       if ready[0] {
         while let frames = try? socket.receive(dontWait: true) { handle(frames) }
       }

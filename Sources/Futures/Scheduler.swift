@@ -101,6 +101,15 @@ struct Scheduler {
     return false
   }
 
+  /// Whether a task waits in a queue (not yet sent to a worker).
+  func isQueued(clientTaskID: [UInt8], replyTo: [UInt8]) -> Bool {
+    queues.contains { language, tasks in
+      tasks.dropFirst(heads[language] ?? 0).contains {
+        $0.clientTaskID == clientTaskID && $0.replyTo == replyTo
+      }
+    }
+  }
+
   /// Empties every queue; returns the tasks that were waiting.
   mutating func cancelQueued() -> [QueuedTask] {
     var dropped: [QueuedTask] = []

@@ -128,7 +128,9 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
 
   /// How the Python half reaches the futures broker in-process: `futures_send(frames)`,
   /// `futures_receive(timeout) -> [frames, ...]` (the GIL released while it waits),
-  /// `futures_interrupt()` (every interrupt of the kernel calls it); and the cell a
+  /// `futures_interrupt()` (every interrupt of the kernel calls it),
+  /// `futures_cancel(task_id) -> bool` and `futures_queued(task_id) -> bool` (whether
+  /// a task has not started, answered at once); and the cell a
   /// task's output belongs to: `futures_parent()` (the running request's header) and
   /// `futures_publish(parent, msg_type, content)`.
   private func futuresNatives(_ broker: Broker) throws -> [(String, PyRef)] {
@@ -159,9 +161,22 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
       self?.frontend?.publish(type, content: content, parent: parent)
       return .none
     }
+    let cancel = try PythonCallback.make(name: "futures_cancel") { args in
+      guard args.count == 1, let id = args[0].bytesValue else {
+        throw PythonError(typeName: "TypeError", message: "futures_cancel(task_id)")
+      }
+      return PyRef(broker.cancelLocal(id))
+    }
+    let queued = try PythonCallback.make(name: "futures_queued") { args in
+      guard args.count == 1, let id = args[0].bytesValue else {
+        throw PythonError(typeName: "TypeError", message: "futures_queued(task_id)")
+      }
+      return PyRef(broker.isQueuedLocal(id))
+    }
     return [
       ("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt),
-      ("futures_parent", parent), ("futures_publish", publish),
+      ("futures_parent", parent), ("futures_publish", publish), ("futures_cancel", cancel),
+      ("futures_queued", queued),
     ]
   }
 

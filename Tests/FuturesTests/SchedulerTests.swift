@@ -61,9 +61,13 @@ final class SchedulerTests: XCTestCase {
     scheduler.submit(task(1))
     scheduler.submit(task(2))
     _ = scheduler.assign()
+    XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t1".utf8), replyTo: Array("c".utf8)))
+    XCTAssertTrue(scheduler.isQueued(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8)))
+    XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t2".utf8), replyTo: Array("other".utf8)))
     XCTAssertFalse(scheduler.cancel(clientTaskID: Array("t1".utf8), replyTo: Array("c".utf8)))
     XCTAssertTrue(scheduler.cancel(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8)))
     XCTAssertEqual(scheduler.queuedCount(.python), 0)
+    XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8)))
   }
 
   func testInterruptEmptiesTheQueueAndNamesBusyWorkers() {

@@ -29,8 +29,9 @@ class WorkerLost(RuntimeError):
 
 
 class Future(concurrent.futures.Future):
-    """A ``concurrent.futures.Future`` whose ``cancel()`` also takes its task off
-    the pool's queue."""
+    """A ``concurrent.futures.Future`` of a task on the pool: ``running()`` is true
+    once a worker has it, and ``cancel()`` takes it off the pool's queue, which
+    succeeds, as in the standard library, only while no worker has it."""
 
     def __init__(self, client: _Client | None = None, task_id: bytes = b"") -> None:
         super().__init__()
@@ -38,10 +39,38 @@ class Future(concurrent.futures.Future):
         self._task_id = task_id
 
     def cancel(self) -> bool:
-        cancelled = super().cancel()
-        if cancelled and self._client is not None:
-            self._client.cancel(self._task_id)
-        return cancelled
+        if self._client is None or self.done() or self.running():
+            return super().cancel()
+        if self._client.cancel(self._task_id):
+            return self._cancel_taken_off()
+        self._mark_running()
+        return False
+
+    def _cancel_taken_off(self) -> bool:
+        """Cancels the future of a task no worker will run, and tells ``wait()`` and
+        ``as_completed()`` (which, in the standard library, the executor does)."""
+        if not super().cancel():
+            return False
+        try:
+            self.set_running_or_notify_cancel()
+        except RuntimeError:  # another thread told them already
+            pass
+        return True
+
+    def running(self) -> bool:
+        if super().running():
+            return True
+        if self._client is None or self.done() or self._client.queued(self._task_id):
+            return False
+        return self._mark_running()
+
+    def _mark_running(self) -> bool:
+        """Records that a worker has the task (it may even have finished, its
+        outcome on its way); false when the future was done meanwhile."""
+        try:
+            return self.set_running_or_notify_cancel() and super().running()
+        except RuntimeError:  # the outcome arrived first
+            return False
 
 
 class _Client:
@@ -54,10 +83,12 @@ class _Client:
         send: Callable[[list], None],
         receive: Callable[[float], list],
         cells: tuple[Callable[[], bytes | None], Callable[[bytes, str, bytes], None]] | None = None,
+        tasks: tuple[Callable[[bytes], bool], Callable[[bytes], bool]] | None = None,
     ) -> None:
         self._send = send
         self._receive = receive
         self._cells = cells
+        self._tasks = tasks
         self._ids = itertools.count(1)
         self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
         # The request (cell) each task was submitted from: its output goes there.
@@ -84,8 +115,20 @@ class _Client:
         self._send([b"submit", task_id, language, kind, *data])
         return future
 
-    def cancel(self, task_id: bytes) -> None:
-        self._send([b"cancel", task_id])
+    def cancel(self, task_id: bytes) -> bool:
+        """Takes a task off the pool's queue if no worker has it; returns whether it did."""
+        if self._tasks is None:
+            self._send([b"cancel", task_id])
+            return True
+        if not self._tasks[0](task_id):
+            return False
+        self._futures.pop(task_id, None)
+        self._parents.pop(task_id, None)
+        return True
+
+    def queued(self, task_id: bytes) -> bool:
+        """Whether a task still waits for a worker."""
+        return self._tasks is None or self._tasks[1](task_id)
 
     def resize(self, language: bytes, workers: int) -> None:
         self._send([b"resize", language, str(workers).encode()])
@@ -132,8 +175,8 @@ class _Client:
         elif verb == b"done":
             future.set_exception(error(frames[3:]))
         elif verb == b"failed" and frames[2] == b"cancelled":
-            # Pending futures only: cancel() of the base class does not call back.
-            concurrent.futures.Future.cancel(future)
+            # The broker took it off the queue (an interrupt): no need to ask it again.
+            future._cancel_taken_off()
         else:
             future.set_exception(WorkerLost(frames[3].decode("utf-8", "replace")))
 
@@ -153,7 +196,7 @@ def client() -> _Client:
                         "tandem futures run inside the Tandem kernel; outside it use "
                         "concurrent.futures or tandem.executor(dask=...)"
                     )
-                _client = _Client(*_natives.futures, cells=_natives.cells)
+                _client = _Client(*_natives.futures, cells=_natives.cells, tasks=_natives.tasks)
     return _client
 
 

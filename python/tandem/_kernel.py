@@ -81,6 +81,7 @@ class Kernel:
             # Read by tandem._futures at the first task (not imported at start).
             _natives.futures = (natives["futures_send"], natives["futures_receive"])
             _natives.cells = (natives["futures_parent"], natives["futures_publish"])
+            _natives.tasks = (natives["futures_cancel"], natives["futures_queued"])
         signal.signal(signal.SIGINT, _interrupt_handler(natives.get("futures_interrupt")))
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
