@@ -71,14 +71,18 @@ class Writer:
             # One file per direction, reused: its pages stay allocated, so writing
             # is a copy. R reads it before Python writes the next message.
             path = os.path.join(directory, "py-arena")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
-                if os.fstat(fd).st_size > self.size:
-                    os.ftruncate(fd, self.size)  # keep no more than this message needs
-                for offset, view in self.parts:
-                    written = 0
-                    while written < view.nbytes:
-                        written += os.pwrite(fd, view[written:], offset + written)
+                if os.fstat(fd).st_size != self.size:
+                    os.ftruncate(fd, self.size)  # no more than this message needs
+                # Copied through a mapping whose pages are mapped in one go: faster
+                # than write() page by page.
+                flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+                with mmap.mmap(fd, self.size, flags=flags) as mapping:
+                    blob = np.frombuffer(mapping, dtype=np.uint8)
+                    for offset, view in self.parts:
+                        blob[offset : offset + view.nbytes] = np.frombuffer(view, dtype=np.uint8)
+                    del blob  # the mapping closes only once nothing views it
             finally:
                 os.close(fd)
             header["file"] = path
