@@ -138,27 +138,27 @@ public final class Broker: @unchecked Sendable {
   /// returns whether it did (as `concurrent.futures` cancels only what has not
   /// started). Any thread.
   public func cancelLocal(_ clientTaskID: [UInt8]) -> Bool {
-    stateLock.lock()
-    defer { stateLock.unlock() }
-    commandLock.lock()
-    let unread = localInbox.firstIndex { Self.submits($0, clientTaskID) }
-    if let unread { localInbox.remove(at: unread) }
-    commandLock.unlock()
-    return unread != nil || scheduler.cancel(clientTaskID: clientTaskID, replyTo: Self.localPeer)
+    localTaskWaits(clientTaskID, removing: true)
   }
 
   /// Whether the in-process client's task still waits for a worker. Any thread.
   public func isQueuedLocal(_ clientTaskID: [UInt8]) -> Bool {
+    localTaskWaits(clientTaskID, removing: false)
+  }
+
+  /// Whether the task waits: submitted but not read by the broker's thread yet, or
+  /// in the scheduler's queue; `removing` takes it out of either.
+  private func localTaskWaits(_ clientTaskID: [UInt8], removing: Bool) -> Bool {
     stateLock.lock()
     defer { stateLock.unlock() }
     commandLock.lock()
-    let unread = localInbox.contains { Self.submits($0, clientTaskID) }
+    let unread = localInbox.firstIndex { $0.count >= 2 && $0[0] == Verb.submit && $0[1] == clientTaskID }
+    if let unread, removing { localInbox.remove(at: unread) }
     commandLock.unlock()
-    return unread || scheduler.isQueued(clientTaskID: clientTaskID, replyTo: Self.localPeer)
-  }
-
-  private static func submits(_ frames: [[UInt8]], _ clientTaskID: [UInt8]) -> Bool {
-    frames.count >= 2 && frames[0] == Verb.submit && frames[1] == clientTaskID
+    if unread != nil { return true }
+    return removing
+      ? scheduler.cancel(clientTaskID: clientTaskID, replyTo: Self.localPeer)
+      : scheduler.isQueued(clientTaskID: clientTaskID, replyTo: Self.localPeer)
   }
 
   private func post(_ command: Command) {

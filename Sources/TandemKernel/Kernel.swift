@@ -287,9 +287,7 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
   // MARK: - Frontend (engine thread)
 
   public func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]]) {
-    lock.lock()
-    let parent = current?.rawHeader ?? Array("{}".utf8)
-    lock.unlock()
+    let parent = currentParent ?? Array("{}".utf8)
     let message = Message(
       header: MessageHeader(msgType: msgType, session: server.session), parentHeader: parent,
       metadata: metadata, content: content, buffers: buffers)

@@ -81,7 +81,7 @@ class Writer:
                 with mmap.mmap(fd, self.size, flags=flags) as mapping:
                     blob = np.frombuffer(mapping, dtype=np.uint8)
                     for offset, view in self.parts:
-                        blob[offset : offset + view.nbytes] = np.frombuffer(view, dtype=np.uint8)
+                        blob[offset : offset + view.nbytes] = view
                     del blob  # the mapping closes only once nothing views it
             finally:
                 os.close(fd)
@@ -347,6 +347,7 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
     na = mask if mask is not None and mask.any() else None
     source = values if na is None else np.where(na, "", values)
     data = bytearray()
+    nuls = 0
     try:
         # In chunks: no list, joined copy or flag array of the whole column at once.
         for start in range(0, len(source), _STRING_CHUNK):
@@ -354,11 +355,8 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
             items.append("")  # so that the last string ends with NUL too
             # Without NA every item is a str: joining checks that, no NA scan first.
             chunk = "\0".join(items).encode("utf-8")
-            if np.count_nonzero(np.frombuffer(chunk, np.uint8) == 0) != len(items) - 1:
-                raise NoMapping("a string holds a NUL character, which R strings cannot")
+            nuls += np.count_nonzero(np.frombuffer(chunk, np.uint8) == 0)
             data += chunk
-    except NoMapping:
-        raise
     except TypeError:
         missing = np.asarray(pd.isna(values), dtype=bool)
         if na is None and missing.any():
@@ -367,6 +365,8 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
         raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
     except UnicodeEncodeError as error:
         raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
+    if nuls != len(source):
+        raise NoMapping("a string holds a NUL character, which R strings cannot")
     node = {"kind": "vector", "type": "string", "length": len(source), "data": writer.add(data)}
     if na is not None:
         node["na"] = writer.add(np.asarray(na, dtype=np.uint8))

@@ -39,7 +39,7 @@ class Future(concurrent.futures.Future):
         self._task_id = task_id
 
     def cancel(self) -> bool:
-        if self._client is None or self.done() or self.running():
+        if self._client is None or self.done() or super().running():
             return super().cancel()
         if self._client.cancel(self._task_id):
             return self._cancel_taken_off()
@@ -68,7 +68,7 @@ class Future(concurrent.futures.Future):
         """Records that a worker has the task (it may even have finished, its
         outcome on its way); false when the future was done meanwhile."""
         try:
-            return self.set_running_or_notify_cancel() and super().running()
+            return self.set_running_or_notify_cancel()
         except RuntimeError:  # the outcome arrived first
             return False
 
@@ -78,17 +78,13 @@ class _Client:
     to the broker's thread, a daemon thread waits on ``receive`` (the GIL
     released) and completes the futures."""
 
-    def __init__(
-        self,
-        send: Callable[[list], None],
-        receive: Callable[[float], list],
-        cells: tuple[Callable[[], bytes | None], Callable[[bytes, str, bytes], None]] | None = None,
-        tasks: tuple[Callable[[bytes], bool], Callable[[bytes], bool]] | None = None,
-    ) -> None:
-        self._send = send
-        self._receive = receive
-        self._cells = cells
-        self._tasks = tasks
+    def __init__(self, natives: dict[str, Callable]) -> None:
+        self._send = natives["futures_send"]
+        self._receive = natives["futures_receive"]
+        self._cancel = natives["futures_cancel"]
+        self._queued = natives["futures_queued"]
+        self._parent = natives["futures_parent"]
+        self._publish = natives["futures_publish"]
         self._ids = itertools.count(1)
         self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
         # The request (cell) each task was submitted from: its output goes there.
@@ -109,7 +105,7 @@ class _Client:
         task_id = str(next(self._ids)).encode()
         future = Future(self, task_id)
         self._futures[task_id] = (future, decode, error)
-        parent = self._cells[0]() if self._cells is not None else None
+        parent = self._parent()
         if parent is not None:
             self._parents[task_id] = parent
         self._send([b"submit", task_id, language, kind, *data])
@@ -117,10 +113,7 @@ class _Client:
 
     def cancel(self, task_id: bytes) -> bool:
         """Takes a task off the pool's queue if no worker has it; returns whether it did."""
-        if self._tasks is None:
-            self._send([b"cancel", task_id])
-            return True
-        if not self._tasks[0](task_id):
+        if not self._cancel(task_id):
             return False
         self._futures.pop(task_id, None)
         self._parents.pop(task_id, None)
@@ -128,7 +121,7 @@ class _Client:
 
     def queued(self, task_id: bytes) -> bool:
         """Whether a task still waits for a worker."""
-        return self._tasks is None or self._tasks[1](task_id)
+        return self._queued(task_id)
 
     def resize(self, language: bytes, workers: int) -> None:
         self._send([b"resize", language, str(workers).encode()])
@@ -145,13 +138,13 @@ class _Client:
         """A task's output, in the cell that submitted it, even once that cell ended."""
         text = data.decode("utf-8", "replace")
         parent = self._parents.get(task_id)
-        if parent is None or self._cells is None:
+        if parent is None:
             stream = sys.stderr if name == "stderr" else sys.stdout
             stream.write(text)
             stream.flush()
             return
         flush_streams()  # what the cell printed itself goes out first
-        self._cells[1](parent, "stream", dumps({"name": name, "text": text}))
+        self._publish(parent, "stream", dumps({"name": name, "text": text}))
 
     def _handle(self, frames: list[bytes]) -> None:
         verb = frames[0]
@@ -196,7 +189,7 @@ def client() -> _Client:
                         "tandem futures run inside the Tandem kernel; outside it use "
                         "concurrent.futures or tandem.executor(dask=...)"
                     )
-                _client = _Client(*_natives.futures, cells=_natives.cells, tasks=_natives.tasks)
+                _client = _Client(_natives.futures)
     return _client
 
 

@@ -79,9 +79,7 @@ class Kernel:
                 self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
         if "futures_send" in natives:
             # Read by tandem._futures at the first task (not imported at start).
-            _natives.futures = (natives["futures_send"], natives["futures_receive"])
-            _natives.cells = (natives["futures_parent"], natives["futures_publish"])
-            _natives.tasks = (natives["futures_cancel"], natives["futures_queued"])
+            _natives.futures = {name: fn for name, fn in natives.items() if name.startswith("futures_")}
         signal.signal(signal.SIGINT, _interrupt_handler(natives.get("futures_interrupt")))
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
