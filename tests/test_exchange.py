@@ -265,6 +265,33 @@ def test_values_from_r_are_writable_views_and_arenas_are_reused(shared):
     assert int(after) == 2  # once they are gone, the arenas are used again
 
 
+def test_large_vectors_from_python_are_mapped_in_r_and_dropped_ones_free_their_arenas(shared):
+    _, kc = shared
+    out = ok(
+        kc,
+        textwrap.dedent(
+            """
+            import glob, os
+            arena_bytes = lambda: sum(
+                os.path.getsize(f) for f in glob.glob(os.path.join(os.environ["TANDEM_EXCHANGE_DIR"], "py-arena-*")))
+            vec = np.arange(5_000_000, dtype=np.float64)
+            r.mapped = vec
+            r("mapped[1] <- -1")  # R's change is R's own
+            vec[2] = -2.0  # and Python's is Python's
+            print(r("mapped[1:3]").tolist(), vec[:3].tolist())
+            for k in range(12):  # 480 MB in all, each replacing the last, no gc() asked for
+                r.mapped = vec + k
+            print(r("sum(mapped)") == (vec + 11).sum(), arena_bytes() // 2**20)
+            """
+        ),
+    )
+    same, megabytes = out.split()[-2:]
+    assert out.startswith("[-1.0, 1.0, 2.0] [0.0, 1.0, -2.0]")
+    assert same == "True"
+    # R collects dropped vectors once 256 MiB are mapped, so their arenas are reused
+    assert int(megabytes) <= 256 + 3 * 40
+
+
 def test_percent_r_inputs_outputs_and_renaming(shared):
     _, kc = shared
     ok(kc, "x = np.array([1.0, 2.0, 3.0])\ny = 'label'")

@@ -40,11 +40,32 @@ def test_small_values_travel_in_the_frame_large_ones_in_the_arena(tmp_path):
     assert "file" not in header and frames
     big = np.random.default_rng(0).random(3 * ex.FILE_THRESHOLD // 8)
     header, frames, _, (values, errors) = roundtrip({"big": big}, tmp_path)
-    assert header["file"] == str(tmp_path / "py-arena") and header["arena"] and not frames
+    assert header["file"] == str(tmp_path / "py-arena-0") and header["arena"] and not frames
     assert np.array_equal(values["big"], big) and values["big"].flags.writeable
-    assert (tmp_path / "py-arena").exists()  # the arena stays for the next message
+    assert (tmp_path / "py-arena-0").exists()  # the arena stays for the next message
+    del values
     roundtrip({"less": big[: 2 * len(big) // 3]}, tmp_path)
-    assert (tmp_path / "py-arena").stat().st_size < big.nbytes  # and holds no more than the last
+    assert (tmp_path / "py-arena-0").stat().st_size < big.nbytes  # and holds no more than the last
+
+
+def test_the_writer_skips_arenas_a_reader_maps_and_empties_idle_ones(tmp_path):
+    big = np.random.default_rng(1).random(ex.FILE_THRESHOLD // 8 + 1)
+    held = []
+    for number in range(4):
+        header, _, _, (values, _) = roundtrip({"v": big + number}, tmp_path)
+        assert header["file"] == str(tmp_path / f"py-arena-{number}")
+        held.append(values["v"])  # a reader's view keeps its arena locked
+    assert all(np.array_equal(v, big + i) for i, v in enumerate(held))
+    held.clear()
+    del values
+    header, _, _, (values, _) = roundtrip({"v": big * 2}, tmp_path)
+    assert header["file"] == str(tmp_path / "py-arena-0")
+    sizes = [(tmp_path / f"py-arena-{n}").stat().st_size for n in range(4)]
+    assert sizes[2:] == [0, 0]  # free arenas after the first two hold no pages
+    del values
+    for scale in (3, 4):  # an emptied arena is written again as new
+        header, _, _, (values, _) = roundtrip({"v": big * scale}, tmp_path)
+        assert np.array_equal(values["v"], big * scale)
 
 
 def test_a_one_off_file_is_deleted_by_its_reader(tmp_path):

@@ -68,23 +68,17 @@ class Writer:
         the blob went to a file in ``directory``."""
         header = {"exchange": VERSION, **header, "buffers": self.layout(), "size": self.size}
         if directory and self.size >= FILE_THRESHOLD:
-            # One file per direction, reused: its pages stay allocated, so writing
-            # is a copy. R reads it before Python writes the next message.
-            path = os.path.join(directory, "py-arena")
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # Arenas are reused, so their pages stay allocated and writing one is a
+            # copy. R maps what it reads and locks the file while it does.
+            fd, path = _claim_arena(directory, "py-arena")
             try:
-                if os.fstat(fd).st_size != self.size:
-                    os.ftruncate(fd, self.size)  # no more than this message needs
-                # Copied through a mapping whose pages are mapped in one go: faster
-                # than write() page by page.
-                flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-                with mmap.mmap(fd, self.size, flags=flags) as mapping:
-                    blob = np.frombuffer(mapping, dtype=np.uint8)
-                    for offset, view in self.parts:
-                        blob[offset : offset + view.nbytes] = view
-                    del blob  # the mapping closes only once nothing views it
+                mapping = _arena_mapping(fd, path, self.size)
             finally:
                 os.close(fd)
+            blob = np.frombuffer(mapping, dtype=np.uint8)
+            for offset, view in self.parts:
+                blob[offset : offset + view.nbytes] = view
+            del blob  # the mapping can be resized later only once nothing views it
             header["file"] = path
             header["arena"] = True
             return header, []
@@ -92,6 +86,65 @@ class Writer:
         for offset, view in self.parts:
             blob[offset : offset + view.nbytes] = view
         return header, [bytes(blob)] if self.parts else []
+
+
+def _claim_arena(directory: str, prefix: str) -> tuple[int, str]:
+    """An open descriptor and the path of the first arena ``prefix``-0, -1, ... that
+    no reader maps (a reader holds a shared flock on a file while it maps it), or
+    of the next new one. Free arenas after the first two are emptied, so that idle
+    ones hold no more than two messages' pages."""
+    chosen: tuple[int, str] | None = None
+    free = 0
+    number = 0
+    while True:
+        path = os.path.join(directory, f"{prefix}-{number}")
+        number += 1
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if chosen is None:
+                chosen = (os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), path)
+            return chosen
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        free += 1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        if free == 1:
+            chosen = (fd, path)
+            continue
+        if free > 2:
+            _forget_mapping(path)
+            os.ftruncate(fd, 0)
+        os.close(fd)
+
+
+# The writer's mappings of its arenas, kept between messages: mapping 100 MB
+# again costs as much as half a copy of it.
+_arena_maps: dict[str, mmap.mmap] = {}
+
+
+def _arena_mapping(fd: int, path: str, size: int) -> mmap.mmap:
+    """A shared, writable mapping of arena ``path`` cut to ``size`` bytes (no more
+    than this message needs), its pages mapped in one go."""
+    mapping = _arena_maps.get(path)
+    if mapping is not None and len(mapping) == size and os.fstat(fd).st_size == size:
+        return mapping
+    _forget_mapping(path)
+    if os.fstat(fd).st_size != size:
+        os.ftruncate(fd, size)
+    mapping = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
+    _arena_maps[path] = mapping
+    return mapping
+
+
+def _forget_mapping(path: str) -> None:
+    """Unmaps an arena before it shrinks (touching pages past its end would crash)."""
+    mapping = _arena_maps.pop(path, None)
+    if mapping is not None:
+        mapping.close()
 
 
 def _map_file(path: str, size: int) -> np.ndarray:

@@ -6,6 +6,8 @@
 # C (src/exchange.c): straight between R's vectors and the blob, one copy.
 
 exchange_version <- 1L
+# Buffers of an arena at least this large are mapped rather than copied.
+map_threshold <- 1048576
 exchange_align <- 64
 exchange_file_threshold <- 2^20
 
@@ -211,6 +213,7 @@ new_reader <- function(header, frames) {
     r$source <- header[["file"]]
     # A one-off file is the reader's to delete; an arena is the writer's to reuse.
     r$path <- if (isTRUE(header[["arena"]])) NULL else header[["file"]]
+    r$arena_size <- if (isTRUE(header[["arena"]])) header[["size"]]
   } else {
     r$source <- if (length(frames)) frames[[1]] else raw(0)
   }
@@ -224,10 +227,17 @@ close_reader <- function(r) {
   }
 }
 
+# Large numeric buffers of an arena are not copied: R's vectors point into a
+# mapping of it (src/mapped_vectors.c), which lives as long as they do.
 read_buffer <- function(r, index, what, n) {
   place <- r$layout[[index + 1L]]
+  if (!is.null(r$arena_size) && place[[2]] >= map_threshold && what %in% c("double", "integer")) {
+    if (is.null(r$blob)) r$blob <- .Call(tnd_map_blob, r$source, r$arena_size)
+    return(.Call(tnd_mapped_vector, r$blob, place[[1]], place[[2]], what, n))
+  }
   .Call(tnd_read, r$source, place[[1]], place[[2]], what, n)
 }
+
 
 # Long character vectors make their strings when first used (src/lazy_strings.c).
 read_strings <- function(r, index, n, na) {

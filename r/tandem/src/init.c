@@ -12,6 +12,8 @@ static const R_CallMethodDef methods[] = {
     {"tnd_read_strings", (DL_FUNC)&tnd_read_strings, 5},
     {"tnd_lazy_na", (DL_FUNC)&tnd_lazy_na, 1},
     {"tnd_claim_arena", (DL_FUNC)&tnd_claim_arena, 2},
+    {"tnd_map_blob", (DL_FUNC)&tnd_map_blob, 2},
+    {"tnd_mapped_vector", (DL_FUNC)&tnd_mapped_vector, 5},
     {NULL, NULL, 0},
 };
 
@@ -19,4 +21,5 @@ void R_init_tandem(DllInfo *info) {
   R_registerRoutines(info, NULL, methods, NULL, NULL);
   R_useDynamicSymbols(info, FALSE);
   tnd_register_lazy_strings(info);
+  tnd_register_mapped_vectors(info);
 }

@@ -20,4 +20,9 @@ SEXP tnd_strings_from(SEXP bytes, R_xlen_t n, SEXP na);
 SEXP tnd_lazy_bytes(SEXP x);
 SEXP tnd_lazy_na(SEXP x);
 
+/* mapped_vectors.c: numeric vectors that point into a mapped exchange arena. */
+void tnd_register_mapped_vectors(DllInfo *dll);
+SEXP tnd_map_blob(SEXP path, SEXP size);
+SEXP tnd_mapped_vector(SEXP handle, SEXP offset, SEXP nbytes, SEXP kind, SEXP n);
+
 #endif

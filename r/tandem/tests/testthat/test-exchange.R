@@ -38,9 +38,23 @@ test_that("large values go through the arena file and stay readable", {
   packed <- encode_values(list(x = x))
   expect_true(isTRUE(packed$header$arena))
   expect_length(packed$frames, 0)
-  expect_identical(decode_values(packed$header, list())$x, x)
   expect_identical(packed$header$file, file.path(dir, "r-arena-0"))
+  y <- decode_values(packed$header, list())$x
+  expect_identical(y, x)
+  # y points into the arena's mapping, which stays locked while y lives.
+  expect_match(paste(capture.output(.Internal(inspect(y))), collapse = ""), "tandem mapped")
+  expect_identical(encode_values(list(x = x))$header$file, file.path(dir, "r-arena-1"))
+  y[2] <- -1
+  expect_identical(y[-2], x[-2])
+  expect_identical(decode_values(packed$header, list())$x[2], x[2])  # R's changes stay R's
+  rm(y)
+  invisible(gc())
   expect_identical(encode_values(list(x = x))$header$file, packed$header$file)
+  i <- sample.int(1e6)
+  packed <- encode_values(list(i = i, f = factor(i %% 7L), d = .Date(i + 0.5)))
+  back <- decode_values(packed$header, list())
+  expect_identical(back, list(i = i, f = factor(i %% 7L), d = .Date(i + 0.5)))
+  expect_identical(unserialize(serialize(back, NULL)), back)
 })
 
 test_that("values without a Python counterpart are named, the others kept", {
