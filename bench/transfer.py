@@ -14,7 +14,7 @@ All three use the same Python environment (``--python``, by default the
 ``.venv-bench`` that ``make bench`` builds: rpy2 and reticulate do not read
 pandas 3 frames yet, so it pins pandas 2). Prints medians, the ratios against the
 targets, and the peak extra memory (anonymous memory of kernel and R, plus the
-shared-memory files) of each Tandem transfer.
+shared-memory files) of each Tandem transfer, each case in a kernel of its own.
 """
 
 from __future__ import annotations
@@ -64,44 +64,23 @@ def median_ms(times: list[float]) -> float:
 
 
 def run_tandem(args, spec_dir: str) -> tuple[dict, dict, dict]:
-    import psutil
-    from jupyter_client.manager import start_new_kernel
-
+    """Each case in a kernel of its own, so that the memory a case measures holds
+    its own reusable arenas and not those an earlier case left."""
     os.environ["JUPYTER_PATH"] = spec_dir
-    km, kc = start_new_kernel(kernel_name="tandem-bench", startup_timeout=60)
-    kernel = psutil.Process(km.provisioner.process.pid)
-
-    def run(code: str) -> str:
-        out = []
-
-        def hook(msg):
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                raise RuntimeError("\n".join(msg["content"]["traceback"]))
-
-        reply = kc.execute_interactive(code, timeout=600, output_hook=hook)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"cell failed: {reply['content'].get('evalue')}")
-        return "".join(out)
-
-    try:
-        run(MAKE_DATA.format(rows=args.rows, length=args.length))
-        run("%%R\n" + R_DATA.format(rows=args.rows, length=args.length))
-        exchange_dir = run("import os; print(os.environ['TANDEM_EXCHANGE_DIR'])").strip()
-        statements = {
-            "vector py->R": "r.x = vec",
-            "vector R->py": "y = r.rvec",
-            "frame py->R": "r.x = frame",
-            "frame R->py": "y = r.rframe",
-        }
-        times: dict[str, list[float]] = {}
-        memory: dict[str, float] = {}
-        for case, statement in statements.items():
-            run(statement)  # warm-up
-            run("y = None\nr('x <- NULL; invisible(gc())')\nimport gc; gc.collect()")
-            sampler = PeakSampler(kernel, exchange_dir)
-            values = run(
+    statements = {
+        "vector py->R": "r.x = vec",
+        "vector R->py": "y = r.rvec",
+        "frame py->R": "r.x = frame",
+        "frame R->py": "y = r.rframe",
+    }
+    times: dict[str, list[float]] = {}
+    memory: dict[str, float] = {}
+    for case, statement in statements.items():
+        with TandemKernel(args) as kernel:
+            kernel.run(statement)  # warm-up
+            kernel.run("y = None\nr('x <- NULL; invisible(gc())')\nimport gc; gc.collect()")
+            sampler = PeakSampler(kernel.process, kernel.exchange_dir)
+            values = kernel.run(
                 textwrap.dedent(
                     f"""
                     import time, gc
@@ -119,20 +98,55 @@ def run_tandem(args, spec_dir: str) -> tuple[dict, dict, dict]:
             )
             memory[case] = sampler.stop()
             times[case] = json.loads(values.strip())
-        copy = run(
+    with TandemKernel(args) as kernel:
+        copy = kernel.run(
             "import time\n_t = []\nfor _ in range(%d):\n    _s = time.perf_counter(); _c = np.copy(vec); "
             "_t.append(time.perf_counter() - _s); del _c\nprint(_t)" % args.runs
         )
-        reference = {"np.copy vector": json.loads(copy.strip())}
         payload = {
             "vector": args.length * 8,
-            "frame": int(run("print(sum(frame[c].to_numpy().nbytes for c in 'abcdi') + frame.f.cat.codes.nbytes"
-                             " + sum(map(len, frame.s)) + len(frame))").strip()),
+            "frame": int(kernel.run(
+                "print(sum(frame[c].to_numpy().nbytes for c in 'abcdi') + frame.f.cat.codes.nbytes"
+                " + sum(map(len, frame.s)) + len(frame))").strip()),
         }
-        return times, reference, {"memory": memory, "payload": payload}
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    reference = {"np.copy vector": json.loads(copy.strip())}
+    return times, reference, {"memory": memory, "payload": payload}
+
+
+class TandemKernel:
+    """A Tandem kernel with the benchmark's data made in both languages."""
+
+    def __init__(self, args) -> None:
+        self.args = args
+
+    def __enter__(self) -> TandemKernel:
+        import psutil
+        from jupyter_client.manager import start_new_kernel
+
+        self.manager, self.client = start_new_kernel(kernel_name="tandem-bench", startup_timeout=60)
+        self.process = psutil.Process(self.manager.provisioner.process.pid)
+        self.run(MAKE_DATA.format(rows=self.args.rows, length=self.args.length))
+        self.run("%%R\n" + R_DATA.format(rows=self.args.rows, length=self.args.length))
+        self.exchange_dir = self.run("import os; print(os.environ['TANDEM_EXCHANGE_DIR'])").strip()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+    def run(self, code: str) -> str:
+        out = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                raise RuntimeError("\n".join(msg["content"]["traceback"]))
+
+        reply = self.client.execute_interactive(code, timeout=600, output_hook=hook)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"cell failed: {reply['content'].get('evalue')}")
+        return "".join(out)
 
 
 def anonymous_bytes(pid: int) -> int:

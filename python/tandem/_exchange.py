@@ -622,10 +622,9 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     if kind == "string":
         parts = reader.text(node["data"]).split("\0")
         parts.pop()  # after the last NUL
-        values = np.empty(n, dtype=object)
         if len(parts) != n:
             raise ValueError(f"string buffer holds {len(parts)} strings, expected {n}")
-        values[:] = parts
+        values = np.array(parts, dtype=object)  # faster than filling an empty one
         if na is not None:
             values[na] = None
         return values

@@ -22,8 +22,6 @@
 /* How a part is written (kinds in R/exchange.R). */
 enum { PART_DATA = 0, PART_LOGICAL = 1, PART_MASK = 2 };
 
-#define STAGE_SIZE (1 << 20)
-
 static int is_na_at(SEXP x, R_xlen_t i) {
   switch (TYPEOF(x)) {
   case LGLSXP: return LOGICAL(x)[i] == NA_LOGICAL;
@@ -51,6 +49,8 @@ static const char *utf8_text(SEXP s, size_t *length) {
   return text;
 }
 
+#define PREFETCH_AHEAD 16
+
 /* A character vector as UTF-8 strings each ended by NUL (NA as ""), in a raw
  * vector: one pass over the strings (each a separate object in R's memory), so that
  * writing the blob is then one copy. A vector that arrived from an exchange and
@@ -65,6 +65,12 @@ SEXP tnd_pack_strings(SEXP x) {
   if (!packed) Rf_error("out of memory packing %.0f strings", (double)n);
   for (R_xlen_t i = 0; i < n; i++) {
     SEXP s = strings[i];
+    /* Each string is an object of its own somewhere in R's heap: asking for the
+     * ones a few steps ahead overlaps the cache misses that bound this loop. */
+    if (i + PREFETCH_AHEAD < n) {
+      __builtin_prefetch(strings[i + PREFETCH_AHEAD]);
+      __builtin_prefetch((const char *)strings[i + PREFETCH_AHEAD] + 64);
+    }
     size_t length = 0;
     const char *text = s == NA_STRING ? "" : utf8_text(s, &length);
     if (size + length + 1 > capacity) {
@@ -96,63 +102,14 @@ static size_t element_size(SEXP x) {
   return 0;
 }
 
-/* Where the blob goes: memory (a raw vector) or a file descriptor. */
+/* Where the blob goes: a raw vector or a mapping of an arena. */
 typedef struct {
   unsigned char *memory;
-  int fd;
-  off_t position;
-  unsigned char stage[STAGE_SIZE];
-  size_t staged;
+  size_t position;
 } sink_t;
 
-static void sink_flush(sink_t *sink) {
-  if (sink->memory || sink->staged == 0) return;
-  size_t done = 0;
-  while (done < sink->staged) {
-    ssize_t k = pwrite(sink->fd, sink->stage + done, sink->staged - done, sink->position - sink->staged + done);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      Rf_error("cannot write exchange file: %s", strerror(errno));
-    }
-    done += (size_t)k;
-  }
-  sink->staged = 0;
-}
-
-static void sink_seek(sink_t *sink, off_t offset) {
-  sink_flush(sink);
-  sink->position = offset;
-}
-
-/* Large contiguous data: straight from R's memory. */
 static void sink_write(sink_t *sink, const void *data, size_t size) {
-  if (sink->memory) {
-    memcpy(sink->memory + sink->position, data, size);
-    sink->position += size;
-    return;
-  }
-  sink_flush(sink);
-  size_t done = 0;
-  while (done < size) {
-    ssize_t k = pwrite(sink->fd, (const char *)data + done, size - done, sink->position + done);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      Rf_error("cannot write exchange file: %s", strerror(errno));
-    }
-    done += (size_t)k;
-  }
-  sink->position += size;
-}
-
-/* Small pieces (converted values): through a staging buffer. */
-static void sink_put(sink_t *sink, const void *data, size_t size) {
-  if (sink->memory || size > STAGE_SIZE / 2) {
-    sink_write(sink, data, size);
-    return;
-  }
-  if (sink->staged + size > STAGE_SIZE) sink_flush(sink);
-  memcpy(sink->stage + sink->staged, data, size);
-  sink->staged += size;
+  memcpy(sink->memory + sink->position, data, size);
   sink->position += size;
 }
 
@@ -163,53 +120,89 @@ static void write_part(sink_t *sink, SEXP x, int kind) {
     sink_write(sink, DATAPTR_RO(x), (size_t)n * element_size(x));
     break;
   case PART_LOGICAL:
-    for (R_xlen_t i = 0; i < n; i++) {
-      unsigned char b = LOGICAL(x)[i] == 1;
-      sink_put(sink, &b, 1);
-    }
+    for (R_xlen_t i = 0; i < n; i++) sink->memory[sink->position++] = LOGICAL(x)[i] == 1;
     break;
   case PART_MASK:
-    for (R_xlen_t i = 0; i < n; i++) {
-      unsigned char b = (unsigned char)is_na_at(x, i);
-      sink_put(sink, &b, 1);
-    }
+    for (R_xlen_t i = 0; i < n; i++) sink->memory[sink->position++] = (unsigned char)is_na_at(x, i);
     break;
   default:
     Rf_error("unknown part kind %d", kind);
   }
 }
 
-/* Writes the parts at their offsets into a file (`path`), or into a new raw
- * vector of `total` bytes when `path` is NULL (which is returned). A larger file
- * (the arena after a larger message) is cut to this size first, so that the arena
- * never holds more than the last message. */
+/* The writer's mappings of its arenas, kept between messages: mapping 100 MB
+ * again costs as much as half a copy of it. */
+#define ARENA_MAPS 8
+static struct {
+  char path[4096];
+  void *base;
+  size_t size;
+} arena_maps[ARENA_MAPS];
+
+/* Unmaps an arena before it shrinks or grows (touching pages past its end would
+ * crash). */
+static void forget_mapping(const char *path) {
+  for (int i = 0; i < ARENA_MAPS; i++) {
+    if (arena_maps[i].base && strcmp(arena_maps[i].path, path) == 0) {
+      munmap(arena_maps[i].base, arena_maps[i].size);
+      arena_maps[i].base = NULL;
+    }
+  }
+}
+
+/* A shared, writable mapping of arena `path` cut to `size` bytes (no more than
+ * this message needs), its pages mapped in one go. */
+static void *arena_mapping(const char *path, size_t size) {
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) Rf_error("cannot open exchange file %s: %s", path, strerror(errno));
+  struct stat info;
+  if (fstat(fd, &info) != 0) info.st_size = -1;
+  for (int i = 0; i < ARENA_MAPS; i++) {
+    if (arena_maps[i].base && strcmp(arena_maps[i].path, path) == 0 && arena_maps[i].size == size &&
+        (size_t)info.st_size == size) {
+      close(fd);
+      return arena_maps[i].base;
+    }
+  }
+  forget_mapping(path);
+  void *base = MAP_FAILED;
+  if ((size_t)info.st_size == size || ftruncate(fd, (off_t)size) == 0)
+    base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  int error = errno;
+  close(fd);
+  if (base == MAP_FAILED) Rf_error("cannot map exchange file %s: %s", path, strerror(error));
+  int slot = 0;
+  for (int i = 0; i < ARENA_MAPS; i++) {
+    if (!arena_maps[i].base) {
+      slot = i;
+      break;
+    }
+    if (i == ARENA_MAPS - 1) munmap(arena_maps[0].base, arena_maps[0].size); /* all taken: reuse the first */
+  }
+  snprintf(arena_maps[slot].path, sizeof arena_maps[slot].path, "%s", path);
+  arena_maps[slot].base = base;
+  arena_maps[slot].size = size;
+  return base;
+}
+
+/* Writes the parts at their offsets into an arena file (`path`), or into a new
+ * raw vector of `total` bytes when `path` is NULL (which is returned). */
 SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path) {
   size_t size = (size_t)Rf_asReal(total);
-  sink_t *sink = (sink_t *)R_alloc(1, sizeof(sink_t));
-  sink->memory = NULL;
-  sink->fd = -1;
-  sink->position = 0;
-  sink->staged = 0;
+  sink_t sink = {NULL, 0};
   SEXP result = R_NilValue;
   if (Rf_isNull(path)) {
     result = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t)size));
     memset(RAW(result), 0, size);
-    sink->memory = RAW(result);
+    sink.memory = RAW(result);
   } else {
-    const char *file = CHAR(STRING_ELT(path, 0));
-    sink->fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (sink->fd < 0) Rf_error("cannot open exchange file %s: %s", file, strerror(errno));
-    struct stat info;
-    if (fstat(sink->fd, &info) == 0 && (size_t)info.st_size > size)
-      if (ftruncate(sink->fd, (off_t)size) != 0) { /* keep the larger file */ }
+    sink.memory = (unsigned char *)arena_mapping(CHAR(STRING_ELT(path, 0)), size);
   }
   R_xlen_t count = XLENGTH(parts);
   for (R_xlen_t i = 0; i < count; i++) {
-    sink_seek(sink, (off_t)REAL(offsets)[i]);
-    write_part(sink, VECTOR_ELT(parts, i), INTEGER(kinds)[i]);
+    sink.position = (size_t)REAL(offsets)[i];
+    write_part(&sink, VECTOR_ELT(parts, i), INTEGER(kinds)[i]);
   }
-  sink_flush(sink);
-  if (sink->fd >= 0) close(sink->fd);
   if (!Rf_isNull(result)) UNPROTECT(1);
   return result;
 }
@@ -336,8 +329,10 @@ SEXP tnd_claim_arena(SEXP directory, SEXP prefix) {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
       if (++free_seen == 1) {
         chosen = PROTECT(Rf_mkString(path));
-      } else if (free_seen > 2 && ftruncate(fd, 0) != 0) {
-        /* an arena that cannot be emptied keeps its pages until the kernel exits */
+      } else if (free_seen > 2) {
+        forget_mapping(path);
+        if (ftruncate(fd, 0) != 0) { /* an arena that cannot be emptied keeps its pages until the kernel exits */
+        }
       }
       flock(fd, LOCK_UN);
     }
