@@ -13,6 +13,9 @@ R (in the Tandem kernel's R session, both plans in the same session):
     future_lapply(1:1000, chunk.size = 1), plan(tandem::workers) against
     plan(multisession, workers = 2).
 
+A bare ZeroMQ round trip between two processes (pyzmq at both ends, no task) is
+measured too: the floor under a serial task's round trip on this machine.
+
 Usage: python bench/futures.py [--tasks 2000] [--only python|r]
 (`make bench` sets TANDEM_BIN and TANDEM_PYTHON.)
 """
@@ -115,6 +118,45 @@ def install_spec() -> None:
     os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
 
 
+def _echo(endpoint: str) -> None:
+    import zmq
+
+    socket = zmq.Context().socket(zmq.DEALER)
+    socket.connect(endpoint)
+    socket.send(b"ready")
+    while (message := socket.recv_multipart()) != [b"stop"]:
+        socket.send_multipart(message)
+
+
+def zeromq_round_trip_ms(n: int) -> float:
+    """A bare ZeroMQ round trip between two processes (ROUTER and DEALER over ipc,
+    as between Tandem's broker and a worker, pyzmq at both ends and no task
+    around it): the floor under a serial task's round trip on this machine."""
+    import multiprocessing
+
+    import zmq
+
+    with tempfile.TemporaryDirectory() as folder:
+        socket = zmq.Context().socket(zmq.ROUTER)
+        endpoint = f"ipc://{folder}/echo"
+        socket.bind(endpoint)
+        child = multiprocessing.get_context("fork").Process(target=_echo, args=(endpoint,))
+        child.start()
+        peer, _ = socket.recv_multipart()
+        for _ in range(100):
+            socket.send_multipart([peer, b"task", b"x" * 64])
+            socket.recv_multipart()
+        start = time.perf_counter()
+        for _ in range(n):
+            socket.send_multipart([peer, b"task", b"x" * 64])
+            socket.recv_multipart()
+        elapsed = (time.perf_counter() - start) / n * 1e3
+        socket.send_multipart([peer, b"stop"])
+        child.join()
+        socket.close(linger=0)
+    return elapsed
+
+
 def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
     rows = []
 
@@ -143,6 +185,9 @@ def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
         ("Python serial round trip, ms/task (vs ProcessPoolExecutor)", tandem_serial, pool_serial, "≤ 0.1 ms")
     )
     rows.append(("Python serial round trip, ms/task (vs Dask LocalCluster)", tandem_serial, dask_serial, ""))
+    rows.append(
+        ("Python serial round trip, ms/task (vs bare ZeroMQ round trip)", tandem_serial, zeromq_round_trip_ms(tasks), "")
+    )
     rows.append(("Python batched, ms/task (vs ProcessPoolExecutor)", tandem_batched, pool_batched, "≤ 0.05 ms"))
     rows.append(("Python batched, ms/task (vs Dask LocalCluster)", tandem_batched, dask_batched, ""))
     rows.append(

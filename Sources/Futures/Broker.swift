@@ -286,7 +286,7 @@ public final class Broker: @unchecked Sendable {
   // MARK: - The pool
 
   private func count(_ language: WorkerLanguage) -> Int {
-    workers.values.filter { $0.language == language && !$0.retiring }.count
+    workers.values.reduce(0) { $0 + ($1.language == language && !$1.retiring ? 1 : 0) }
   }
 
   /// Starts the pool of a language at its first task (or tops it up).

@@ -82,7 +82,10 @@ struct Scheduler {
         workers[id]!.task = task
         sent.append((id, task))
       }
-      compact(language)
+      // Now and then, not at every task: compacting moves the whole queue.
+      if let head = heads[language], head * 2 >= queues[language]!.count || head >= 4096 {
+        compact(language)
+      }
     }
     return sent
   }

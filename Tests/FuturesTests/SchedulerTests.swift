@@ -81,4 +81,21 @@ final class SchedulerTests: XCTestCase {
     _ = scheduler.finish(1, on: scheduler.running(on: a)?.id == 1 ? a : b)
     XCTAssertEqual(scheduler.busyWorkers.count, 1)
   }
+
+  func testALongQueueGoesOutInOrderAndStaysCancellable() {
+    var scheduler = Scheduler()
+    scheduler.addWorker(a, language: .python)
+    for id in UInt64(1)...10_000 { scheduler.submit(task(id)) }
+    var sent: [UInt64] = []
+    while let next = scheduler.assign().first {
+      sent.append(next.task.id)
+      _ = scheduler.finish(next.task.id, on: a)
+      if next.task.id == 6_000 {
+        XCTAssertEqual(scheduler.queuedCount(.python), 4_000)
+        XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t5999".utf8), replyTo: Array("c".utf8)))
+        XCTAssertTrue(scheduler.cancel(clientTaskID: Array("t6001".utf8), replyTo: Array("c".utf8)))
+      }
+    }
+    XCTAssertEqual(sent, Array(1...6_000) + Array(6_002...10_000))
+  }
 }

@@ -39,7 +39,10 @@ def __getattr__(name: str) -> Any:
     if name in _FUTURES:
         from . import _futures
 
-        return getattr(_futures, name)
+        # Bound here from now on: `tandem.submit` in a loop skips this function.
+        for future_name in _FUTURES:
+            globals()[future_name] = getattr(_futures, future_name)
+        return globals()[name]
     if name == "r":
         from ._bridge import session
 

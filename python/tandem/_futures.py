@@ -9,6 +9,7 @@ from any thread, outcomes come back to a daemon thread that completes the future
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import itertools
 import os
 import sys
@@ -227,20 +228,26 @@ def _unchanging_signature(fn: Callable) -> tuple | None:
         return None
     if fn.__defaults__ and not all(isinstance(d, _UNCHANGING) for d in fn.__defaults__):
         return None
-    names: set[str] = set()
-    codes = [fn.__code__]
-    while codes:
-        code = codes.pop()
-        names.update(code.co_names)
-        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     bound = []
-    for name in sorted(names):
+    for name in _global_names(fn.__code__):
         if name in fn.__globals__:
             value = fn.__globals__[name]
             if not isinstance(value, _UNCHANGING):
                 return None
             bound.append((name, id(value)))
     return (fn.__code__, fn.__defaults__, tuple(bound))
+
+
+@functools.lru_cache(maxsize=256)
+def _global_names(code: types.CodeType) -> tuple[str, ...]:
+    """The names a function's code (and the code nested in it) looks up."""
+    names: set[str] = set()
+    codes = [code]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return tuple(sorted(names))
 
 
 def _by_value(fn: Callable) -> bool:
