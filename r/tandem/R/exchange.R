@@ -112,8 +112,12 @@ vector_node <- function(type, n, data) list(kind = "vector", type = type, length
 encode_column <- function(x, w) {
   n <- length(x)
   if (is.factor(x)) {
-    codes <- unclass(x)
-    if (anyNA(codes)) codes[is.na(codes)] <- 0L
+    # The factor's own integers are its codes: copied only to mark NA as 0.
+    codes <- x
+    if (anyNA(x)) {
+      codes <- unclass(x)
+      codes[is.na(codes)] <- 0L
+    }
     return(list(kind = "factor", length = n, data = writer_add(w, codes, part_data, 4 * n),
                 levels = encode_strings(levels(x), w), ordered = is.ordered(x)))
   }
@@ -162,7 +166,8 @@ encode_time <- function(x, w) {
 
 encode_strings <- function(x, w) {
   packed <- .Call(tnd_pack_strings, x)
-  node <- vector_node("string", length(x), writer_add(w, packed, part_data, length(packed)))
+  nbytes <- if (is.raw(packed)) length(packed) else attr(packed, "size")
+  node <- vector_node("string", length(x), writer_add(w, packed, part_data, nbytes))
   # A vector that arrived lazily and was not used knows its NA without making its
   # strings (which anyNA() would).
   na <- .Call(tnd_lazy_na, x)

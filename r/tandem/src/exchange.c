@@ -51,18 +51,38 @@ static const char *utf8_text(SEXP s, size_t *length) {
 
 #define PREFETCH_AHEAD 16
 
-/* A character vector as UTF-8 strings each ended by NUL (NA as ""), in a raw
- * vector: one pass over the strings (each a separate object in R's memory), so that
- * writing the blob is then one copy. A vector that arrived from an exchange and
- * was not used yet gives back the bytes it came in. */
+/* Packed strings live outside R's heap: an 8 MB raw vector per million strings
+ * made R collect (a full collection walks every string) at every transfer. */
+typedef struct {
+  unsigned char *data;
+  size_t size;
+} packed_t;
+
+static void free_packed(SEXP handle) {
+  packed_t *packed = (packed_t *)R_ExternalPtrAddr(handle);
+  if (!packed) return;
+  free(packed->data);
+  free(packed);
+  R_ClearExternalPtr(handle);
+}
+
+/* A character vector as UTF-8 strings each ended by NUL (NA as ""): one pass over
+ * the strings (each a separate object in R's memory), so that writing the blob is
+ * then one copy. Returns a handle to the bytes (written and freed by tnd_write)
+ * whose "size" attribute is their number, or, for a vector that arrived from an
+ * exchange and was not used yet, the raw vector it came in. */
 SEXP tnd_pack_strings(SEXP x) {
   SEXP unmade = tnd_lazy_bytes(x);
   if (unmade != R_NilValue) return unmade;
   R_xlen_t n = XLENGTH(x);
   const SEXP *strings = STRING_PTR_RO(x);
+  packed_t *packed = (packed_t *)calloc(1, sizeof(packed_t));
   size_t capacity = (size_t)n * 8 + 64, size = 0;
-  unsigned char *packed = (unsigned char *)malloc(capacity);
-  if (!packed) Rf_error("out of memory packing %.0f strings", (double)n);
+  unsigned char *bytes = packed ? (unsigned char *)malloc(capacity) : NULL;
+  if (!bytes) {
+    free(packed);
+    Rf_error("out of memory packing %.0f strings", (double)n);
+  }
   for (R_xlen_t i = 0; i < n; i++) {
     SEXP s = strings[i];
     /* Each string is an object of its own somewhere in R's heap: asking for the
@@ -75,20 +95,24 @@ SEXP tnd_pack_strings(SEXP x) {
     const char *text = s == NA_STRING ? "" : utf8_text(s, &length);
     if (size + length + 1 > capacity) {
       capacity = 2 * capacity + length + 1;
-      unsigned char *grown = (unsigned char *)realloc(packed, capacity);
+      unsigned char *grown = (unsigned char *)realloc(bytes, capacity);
       if (!grown) {
+        free(bytes);
         free(packed);
         Rf_error("out of memory packing %.0f strings", (double)n);
       }
-      packed = grown;
+      bytes = grown;
     }
-    memcpy(packed + size, text, length + 1);
+    memcpy(bytes + size, text, length + 1);
     size += length + 1;
   }
-  SEXP result = Rf_allocVector(RAWSXP, (R_xlen_t)size);
-  memcpy(RAW(result), packed, size);
-  free(packed);
-  return result;
+  packed->data = bytes;
+  packed->size = size;
+  SEXP handle = PROTECT(R_MakeExternalPtr(packed, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(handle, free_packed, TRUE);
+  Rf_setAttrib(handle, Rf_install("size"), Rf_ScalarReal((double)size));
+  UNPROTECT(1);
+  return handle;
 }
 
 static size_t element_size(SEXP x) {
@@ -114,10 +138,17 @@ static void sink_write(sink_t *sink, const void *data, size_t size) {
 }
 
 static void write_part(sink_t *sink, SEXP x, int kind) {
-  R_xlen_t n = XLENGTH(x);
+  R_xlen_t n = TYPEOF(x) == EXTPTRSXP ? 0 : XLENGTH(x);
   switch (kind) {
   case PART_DATA:
-    sink_write(sink, DATAPTR_RO(x), (size_t)n * element_size(x));
+    if (TYPEOF(x) == EXTPTRSXP) {
+      packed_t *packed = (packed_t *)R_ExternalPtrAddr(x);
+      if (!packed) Rf_error("packed strings were already written");
+      sink_write(sink, packed->data, packed->size);
+      free_packed(x); /* written once: no need to wait for a collection */
+    } else {
+      sink_write(sink, DATAPTR_RO(x), (size_t)n * element_size(x));
+    }
     break;
   case PART_LOGICAL:
     for (R_xlen_t i = 0; i < n; i++) sink->memory[sink->position++] = LOGICAL(x)[i] == 1;
