@@ -14,6 +14,7 @@ static const R_CallMethodDef methods[] = {
     {"tnd_claim_arena", (DL_FUNC)&tnd_claim_arena, 2},
     {"tnd_map_blob", (DL_FUNC)&tnd_map_blob, 2},
     {"tnd_mapped_vector", (DL_FUNC)&tnd_mapped_vector, 5},
+    {"tnd_json", (DL_FUNC)&tnd_json, 1},
     {NULL, NULL, 0},
 };
 

@@ -25,4 +25,7 @@ void tnd_register_mapped_vectors(DllInfo *dll);
 SEXP tnd_map_blob(SEXP path, SEXP size);
 SEXP tnd_mapped_vector(SEXP handle, SEXP offset, SEXP nbytes, SEXP kind, SEXP n);
 
+/* json.c: JSON text of exchange headers. */
+SEXP tnd_json(SEXP x);
+
 #endif

@@ -95,3 +95,22 @@ test_that("long character vectors make their strings on use and behave as any ot
   expect_identical(roundtrip(list(s = unused))$s, s)
   expect_true(lazy(unused))
 })
+
+test_that("headers are written as JSON that reads back as jsonlite's does", {
+  f <- factor(c("a\"b", "c\\d", NA), levels = c("a\"b", "c\\d", "é\n\t\001"))
+  df <- data.frame(x = c(1.5, NA, 2^52 + 1), s = c("q", NA, "ü"), f = f, stringsAsFactors = FALSE)
+  packed <- encode_values(list(df = df, e = list(), n = structure(list(), names = character()),
+                               m = matrix(1:6, 2), l = list(a = TRUE, b = NULL)))
+  ours <- .Call(tnd_json, packed$header)
+  theirs <- jsonlite::toJSON(packed$header, auto_unbox = TRUE, null = "null", na = "null", digits = NA)
+  expect_identical(jsonlite::fromJSON(ours, simplifyVector = FALSE),
+                   jsonlite::fromJSON(theirs, simplifyVector = FALSE))
+  header <- list(exchange = 1L, values = list(t = list(tz = "Europe/Zürich", big = 2^53 - 1, third = 1 / 3)))
+  back <- jsonlite::fromJSON(.Call(tnd_json, header), simplifyVector = FALSE)
+  expect_identical(back$values$t$tz, "Europe/Zürich")
+  expect_identical(back$values$t$big, 2^53 - 1)
+  expect_identical(back$values$t$third, 1 / 3)
+  # A reply that carries a header gets it spliced in verbatim.
+  reply <- jsonlite::fromJSON(to_json(list(status = "ok", values = packed$header)), simplifyVector = FALSE)
+  expect_identical(reply$values, jsonlite::fromJSON(ours, simplifyVector = FALSE))
+})
