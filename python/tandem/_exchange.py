@@ -130,10 +130,11 @@ def _arena_mapping(fd: int, path: str, size: int) -> mmap.mmap:
     """A shared, writable mapping of arena ``path`` cut to ``size`` bytes (no more
     than this message needs), its pages mapped in one go."""
     mapping = _arena_maps.get(path)
-    if mapping is not None and len(mapping) == size and os.fstat(fd).st_size == size:
+    file_size = os.fstat(fd).st_size
+    if mapping is not None and len(mapping) == size and file_size == size:
         return mapping
     _forget_mapping(path)
-    if os.fstat(fd).st_size != size:
+    if file_size != size:
         os.ftruncate(fd, size)
     mapping = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
     _arena_maps[path] = mapping

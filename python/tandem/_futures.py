@@ -242,11 +242,11 @@ def _unchanging_signature(fn: Callable) -> tuple | None:
 def _global_names(code: types.CodeType) -> tuple[str, ...]:
     """The names a function's code (and the code nested in it) looks up."""
     names: set[str] = set()
-    codes = [code]
-    while codes:
-        code = codes.pop()
-        names.update(code.co_names)
-        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        pending.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
     return tuple(sorted(names))
 
 

@@ -243,7 +243,6 @@ read_buffer <- function(r, index, what, n) {
   .Call(tnd_read, r$source, place[[1]], place[[2]], what, n)
 }
 
-
 # Long character vectors make their strings when first used (src/lazy_strings.c).
 read_strings <- function(r, index, n, na) {
   place <- r$layout[[index + 1L]]

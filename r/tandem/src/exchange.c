@@ -138,17 +138,17 @@ static void sink_write(sink_t *sink, const void *data, size_t size) {
 }
 
 static void write_part(sink_t *sink, SEXP x, int kind) {
-  R_xlen_t n = TYPEOF(x) == EXTPTRSXP ? 0 : XLENGTH(x);
+  if (TYPEOF(x) == EXTPTRSXP) { /* strings packed by tnd_pack_strings */
+    packed_t *packed = (packed_t *)R_ExternalPtrAddr(x);
+    if (!packed) Rf_error("packed strings were already written");
+    sink_write(sink, packed->data, packed->size);
+    free_packed(x); /* written once: no need to wait for a collection */
+    return;
+  }
+  R_xlen_t n = XLENGTH(x);
   switch (kind) {
   case PART_DATA:
-    if (TYPEOF(x) == EXTPTRSXP) {
-      packed_t *packed = (packed_t *)R_ExternalPtrAddr(x);
-      if (!packed) Rf_error("packed strings were already written");
-      sink_write(sink, packed->data, packed->size);
-      free_packed(x); /* written once: no need to wait for a collection */
-    } else {
-      sink_write(sink, DATAPTR_RO(x), (size_t)n * element_size(x));
-    }
+    sink_write(sink, DATAPTR_RO(x), (size_t)n * element_size(x));
     break;
   case PART_LOGICAL:
     for (R_xlen_t i = 0; i < n; i++) sink->memory[sink->position++] = LOGICAL(x)[i] == 1;
@@ -203,12 +203,10 @@ static void *arena_mapping(const char *path, size_t size) {
   close(fd);
   if (base == MAP_FAILED) Rf_error("cannot map exchange file %s: %s", path, strerror(error));
   int slot = 0;
-  for (int i = 0; i < ARENA_MAPS; i++) {
-    if (!arena_maps[i].base) {
-      slot = i;
-      break;
-    }
-    if (i == ARENA_MAPS - 1) munmap(arena_maps[0].base, arena_maps[0].size); /* all taken: reuse the first */
+  while (slot < ARENA_MAPS && arena_maps[slot].base) slot++;
+  if (slot == ARENA_MAPS) { /* all taken: reuse the first */
+    slot = 0;
+    munmap(arena_maps[0].base, arena_maps[0].size);
   }
   snprintf(arena_maps[slot].path, sizeof arena_maps[slot].path, "%s", path);
   arena_maps[slot].base = base;
