@@ -1,0 +1,51 @@
+"""The kernel's Python keeps its small objects in huge pages and gives them back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import run_cell, stdout_of
+
+MEASURE = """
+import gc, json
+
+def memory_kib():
+    fields = {}
+    for line in open("/proc/self/smaps_rollup"):
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            fields[name] = int(value.split()[0])
+    return fields["Anonymous"], fields["AnonHugePages"]
+
+before = memory_kib()
+strings = ["s%d" % k for k in range(2_000_000)]
+during = memory_kib()
+del strings
+gc.collect()
+after = memory_kib()
+print(json.dumps([before, during, after]))
+"""
+
+
+def transparent_huge_pages() -> bool:
+    """Whether the system gives huge pages to memory that asks for them."""
+    path = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    return path.exists() and "[never]" not in path.read_text()
+
+
+def test_million_strings_in_huge_pages_and_memory_returned(kernel):
+    km, kc = kernel
+    content, outputs = run_cell(kc, MEASURE, timeout=60)
+    assert content["status"] == "ok", outputs
+    before, during, after = json.loads(stdout_of(outputs))
+    grown_mib = (during[0] - before[0]) / 1024
+    assert grown_mib > 100, f"two million strings took only {grown_mib:.0f} MiB"
+    if transparent_huge_pages():
+        huge_mib = (during[1] - before[1]) / 1024
+        assert huge_mib > grown_mib / 2, f"{huge_mib:.0f} of {grown_mib:.0f} MiB in huge pages"
+    kept_mib = (after[0] - before[0]) / 1024
+    assert kept_mib < 24, f"{kept_mib:.0f} MiB still held after the strings were freed"
+    # The interpreter goes on allocating and freeing normally.
+    content, outputs = run_cell(kc, "print(sum(len(str(k)) for k in range(10**6)))")
+    assert content["status"] == "ok" and stdout_of(outputs).strip() == "5888890"
