@@ -97,6 +97,13 @@ public final class RSession {
       // Values arriving from Python allocate many objects at once: a heap that grows
       // in larger steps spends less time in garbage collection (R's own setting).
       if environment["R_GC_MEM_GROW"] == nil { environment["R_GC_MEM_GROW"] = "3" }
+      // R's heap in transparent huge pages (glibc 2.35+; a no-op where unsupported):
+      // a million strings from Python fault 512 times fewer pages (~10 ms of ~50).
+      let tunables = environment["GLIBC_TUNABLES"] ?? ""
+      if !tunables.contains("glibc.malloc.hugetlb") {
+        environment["GLIBC_TUNABLES"] =
+          tunables.isEmpty ? "glibc.malloc.hugetlb=1" : tunables + ":glibc.malloc.hugetlb=1"
+      }
       process = try ChildProcess(arguments: arguments, environment: environment)
     } catch {
       throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")

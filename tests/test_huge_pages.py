@@ -1,9 +1,11 @@
-"""The kernel's Python keeps its small objects in huge pages and gives them back."""
+"""Python's objects in the kernel and R's heap live in huge pages; freed memory goes back."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from conftest import run_cell, stdout_of
 
@@ -49,3 +51,24 @@ def test_million_strings_in_huge_pages_and_memory_returned(kernel):
     # The interpreter goes on allocating and freeing normally.
     content, outputs = run_cell(kc, "print(sum(len(str(k)) for k in range(10**6)))")
     assert content["status"] == "ok" and stdout_of(outputs).strip() == "5888890"
+
+
+R_MEASURE = """
+anon_huge_kib <- function() {
+  line <- grep("^AnonHugePages:", readLines("/proc/self/smaps_rollup"), value = TRUE)
+  as.numeric(strsplit(trimws(sub("AnonHugePages:", "", line)), " ")[[1]][1])
+}
+before <- anon_huge_kib()
+strings <- paste0("s", seq_len(2e6))
+cat(before, anon_huge_kib(), "\\n")
+"""
+
+
+def test_r_heap_in_huge_pages(kernel):
+    km, kc = kernel
+    if not transparent_huge_pages():
+        pytest.skip("transparent huge pages are off on this system")
+    content, outputs = run_cell(kc, "%%R\n" + R_MEASURE, timeout=60)
+    assert content["status"] == "ok", outputs
+    before, during = map(float, stdout_of(outputs).split())
+    assert (during - before) / 1024 > 32, f"R's heap: {before} -> {during} KiB in huge pages"
