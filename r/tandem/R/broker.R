@@ -5,8 +5,6 @@
 
 broker <- new.env(parent = emptyenv())
 
-frames_out <- function(...) lapply(list(...), function(x) if (is.raw(x)) x else charToRaw(x))
-
 broker_socket <- function() {
   if (!is.null(broker$socket)) return(broker$socket)
   endpoint <- Sys.getenv("TANDEM_FUTURES")
@@ -21,9 +19,8 @@ broker_socket <- function() {
   pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$SNDHWM, 0L)
   pbdZMQ::zmq.connect(socket, endpoint)
   # The broker answers hello: without an answer, say so rather than wait forever.
-  pbdZMQ::zmq.msg.send(charToRaw("hello"), socket, serialize = FALSE)
-  if (!socket_readable(socket, 10000L)) stop("the kernel's futures broker does not answer", call. = FALSE)
-  pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE)
+  zmq_send(socket, list("hello"))
+  if (is.null(zmq_receive(socket, 10000L))) stop("the kernel's futures broker does not answer", call. = FALSE)
   broker$socket <- socket
   broker$inbox <- new.env(parent = emptyenv())
   broker$next_id <- 0
@@ -36,25 +33,22 @@ broker_submit <- function(language, kind, frames) {
   socket <- broker_socket()
   broker$next_id <- broker$next_id + 1
   id <- format(broker$next_id, scientific = FALSE)
-  pbdZMQ::zmq.send.multipart(
-    socket, c(frames_out("submit", id, language, kind), frames), serialize = FALSE)
+  zmq_send(socket, c(list("submit", id, language, kind), frames))
   broker$pending <- broker$pending + 1L
   progress_task_added()
   id
 }
 
 broker_resize <- function(language, workers) {
-  pbdZMQ::zmq.send.multipart(
-    broker_socket(), frames_out("resize", language, as.character(workers)), serialize = FALSE)
+  zmq_send(broker_socket(), list("resize", language, as.character(workers)))
 }
 
 # Moves every message that has arrived into the inbox, waiting up to `timeout` ms
 # for the first.
 broker_drain <- function(timeout = 0L) {
   socket <- broker_socket()
-  while (socket_readable(socket, timeout)) {
+  while (!is.null(frames <- zmq_receive(socket, timeout))) {
     timeout <- 0L
-    frames <- pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE)
     verb <- rawToChar(frames[[1]])
     if (verb == "out") {
       relay_output(rawToChar(frames[[3]]), frames[[4]])

@@ -32,31 +32,25 @@ ok_reply <- list(status = "ok", payload = list(), type = "reply")
 send_message <- function(x, frames = list()) {
   flush(stdout())
   flush(stderr())
-  json <- charToRaw(enc2utf8(to_json(x)))
-  if (length(frames)) {
-    pbdZMQ::zmq.send.multipart(transport$socket, c(list(json), frames), serialize = FALSE)
-  } else {
-    pbdZMQ::zmq.msg.send(json, transport$socket, serialize = FALSE)
-  }
-  invisible(NULL)
+  zmq_send(transport$socket, c(list(enc2utf8(to_json(x))), frames))
 }
 
 # Waits up to `timeout` ms for a message; NULL when none came. Frames after the
 # JSON are in the message's `.frames`.
 receive_message <- function(timeout = -1L) {
-  if (!socket_readable(transport$socket, timeout)) return(NULL)
-  frames <- pbdZMQ::zmq.recv.multipart(transport$socket, unserialize = FALSE)
+  frames <- zmq_receive(transport$socket, timeout)
+  if (is.null(frames)) return(NULL)
   message <- jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
   if (length(frames) > 1L) message$.frames <- frames[-1L]
   message
 }
 
-# Whether a message waits on `socket`, waiting up to `timeout` ms.
-socket_readable <- function(socket, timeout) {
-  # zmq.poll returns the poll result and errno; the first is the count of ready sockets.
-  ready <- pbdZMQ::zmq.poll(c(socket), c(pbdZMQ::ZMQ.PO()$POLLIN), timeout = timeout)[1]
-  ready > 0 && pbdZMQ::zmq.poll.get.revents(1L) != 0
-}
+# One whole message on a pbdZMQ socket, sent and received in C (src/messages.c):
+# `frames` are raw vectors or strings; receiving waits up to `timeout` ms (-1:
+# without end) and returns the frames as raw vectors, or NULL when none came.
+zmq_send <- function(socket, frames) invisible(.Call(tnd_zmq_send, socket, frames))
+
+zmq_receive <- function(socket, timeout = -1L) .Call(tnd_zmq_receive, socket, as.integer(timeout))
 
 # Runs `send` until it completes: an interrupt arriving while a reply or an
 # outcome is being sent must not lose it.

@@ -10,12 +10,12 @@ work <- function(endpoint, id) {
   pbdZMQ::zmq.setsockopt(socket, pbdZMQ::ZMQ.SO()$LINGER, 1000L)
   pbdZMQ::zmq.connect(socket, endpoint)
   send <- function(...) {
-    frames <- frames_out(...)
-    send_despite_interrupts(function() pbdZMQ::zmq.send.multipart(socket, frames, serialize = FALSE))
+    frames <- list(...)
+    send_despite_interrupts(function() zmq_send(socket, frames))
   }
   send("ready", "r", as.character(Sys.getpid()))
   repeat {
-    message <- tryCatch(pbdZMQ::zmq.recv.multipart(socket, unserialize = FALSE), interrupt = function(e) NULL)
+    message <- tryCatch(zmq_receive(socket), interrupt = function(e) NULL)
     if (is.null(message)) next
     verb <- rawToChar(message[[1]])
     if (verb == "stop") break
