@@ -38,7 +38,9 @@ run_task <- function(kind, frames, relay) {
     error = function(e) {
       call <- conditionCall(e)
       where <- if (is.null(call)) "" else paste0(" in ", paste(deparse(call, nlines = 1L), collapse = ""))
-      error_outcome(conditionMessage(e), class(e)[1], sprintf("Error%s: %s", where, conditionMessage(e)))
+      # One frame each: a condition's message may hold several strings.
+      message <- paste(conditionMessage(e), collapse = "\n")
+      error_outcome(message, class(e)[1], sprintf("Error%s: %s", where, message))
     }
   )
 }

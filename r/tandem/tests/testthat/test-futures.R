@@ -37,3 +37,14 @@ test_that("a worker runs R code from Python with its inputs and reports R errors
   expect_identical(failed[[1]], "error")
   expect_identical(failed[[5]], "nope")
 })
+
+test_that("an error whose message holds several strings still makes one frame each", {
+  packed <- tandem:::encode_values(list(), inline = TRUE)
+  code <- "stop(structure(class = c('multi', 'error', 'condition'), list(message = c('a', 'b'), call = NULL)))"
+  header <- tandem:::to_json(list(code = code, values = packed$header))
+  failed <- tandem:::run_task("expr", list(charToRaw(header)), function(c) NULL)
+  expect_identical(failed[[1]], "error")
+  expect_identical(failed[[4]], "multi")
+  expect_identical(failed[[5]], "a\nb")
+  expect_true(all(vapply(failed[-2], function(x) is.character(x) && length(x) == 1L, TRUE)))
+})
