@@ -72,3 +72,29 @@ def test_r_heap_in_huge_pages(kernel):
     assert content["status"] == "ok", outputs
     before, during = map(float, stdout_of(outputs).split())
     assert (during - before) / 1024 > 32, f"R's heap: {before} -> {during} KiB in huge pages"
+
+
+R_WORKER_MEASURE = """
+library(future)
+plan(tandem::workers, workers = 1)
+kib <- value(future({
+  anon_huge_kib <- function() {
+    line <- grep("^AnonHugePages:", readLines("/proc/self/smaps_rollup"), value = TRUE)
+    as.numeric(strsplit(trimws(sub("AnonHugePages:", "", line)), " ")[[1]][1])
+  }
+  before <- anon_huge_kib()
+  strings <- paste0("s", seq_len(2e6))
+  c(before, anon_huge_kib())
+}))
+cat(kib, "\\n")
+"""
+
+
+def test_r_worker_heap_in_huge_pages(kernel):
+    km, kc = kernel
+    if not transparent_huge_pages():
+        pytest.skip("transparent huge pages are off on this system")
+    content, outputs = run_cell(kc, "%%R\n" + R_WORKER_MEASURE, timeout=120)
+    assert content["status"] == "ok", outputs
+    before, during = map(float, stdout_of(outputs).split())
+    assert (during - before) / 1024 > 32, f"an R worker's heap: {before} -> {during} KiB in huge pages"
