@@ -55,13 +55,11 @@ let package = Package(
     // Where values crossing between Python and R travel when large (the format
     // itself is coded in the Python and R halves).
     .target(name: "Exchange"),
-    // CPython's object arenas in transparent huge pages (C: an allocator hook).
-    .target(name: "PythonArenas", cSettings: [.unsafeFlags(["-I/usr/include/python3.11"])]),
     // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
     // so it uses language mode 5.
     .target(
       name: "PythonEngine",
-      dependencies: ["CPython", "PythonArenas", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CPython", .product(name: "Logging", package: "swift-log")],
       swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(pythonInclude)]
     ),
     // Request routing, execution queue, output routing.

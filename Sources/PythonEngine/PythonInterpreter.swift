@@ -1,7 +1,6 @@
 @preconcurrency import CPython
 import Foundation
 import Logging
-import PythonArenas
 
 /// The embedded CPython and the one thread that runs it.
 ///
@@ -125,10 +124,6 @@ public final class PythonInterpreter: @unchecked Sendable {
     defer {
       PyConfig_Clear(config)
       config.deallocate()
-    }
-    // Before the first object: a million new strings fault half as long (see arenas.c).
-    if ProcessInfo.processInfo.environment["TANDEM_PYTHON_HUGE_PAGES"] != "0" {
-      tandem_python_arenas_in_huge_pages()
     }
     PyConfig_InitPythonConfig(config)
     config.pointee.install_signal_handlers = 1

@@ -97,7 +97,6 @@ public final class RSession {
       // Values arriving from Python allocate many objects at once: a heap that grows
       // in larger steps spends less time in garbage collection (R's own setting).
       if environment["R_GC_MEM_GROW"] == nil { environment["R_GC_MEM_GROW"] = "3" }
-      environment["GLIBC_TUNABLES"] = Self.hugePageTunables(environment["GLIBC_TUNABLES"])
       process = try ChildProcess(arguments: arguments, environment: environment)
     } catch {
       throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")
@@ -183,15 +182,6 @@ public final class RSession {
 
   /// The process id of the running R, if any.
   public var pid: Int32? { process?.isRunning == true ? process?.pid : nil }
-
-  /// `GLIBC_TUNABLES` for an R process: glibc's malloc in transparent huge pages
-  /// (glibc 2.35+; others ignore it), unless `tunables` already say otherwise. A
-  /// million strings from Python then fault 512 times fewer pages (~10 ms of ~50).
-  public static func hugePageTunables(_ tunables: String?) -> String {
-    let tunables = tunables ?? ""
-    if tunables.contains("glibc.malloc.hugetlb") { return tunables }
-    return tunables.isEmpty ? "glibc.malloc.hugetlb=1" : tunables + ":glibc.malloc.hugetlb=1"
-  }
 
   /// `text` escaped for a single-quoted R string literal.
   public static func escape(_ text: String) -> String {

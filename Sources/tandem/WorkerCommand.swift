@@ -45,9 +45,6 @@ struct WorkerCommand: ParsableCommand {
       let expression =
         ".libPaths(c(\(library), .libPaths())); tandem:::work('\(RSession.escape(connect))', '\(RSession.escape(id))')"
       arguments = [rExecutable, "--no-echo", "--no-restore", "--vanilla", "-e", expression]
-      // As for the kernel's R session: values arriving from Python allocate at once.
-      setenv(
-        "GLIBC_TUNABLES", RSession.hugePageTunables(ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]), 1)
     default:
       throw ValidationError("unknown worker language \(language): use python or r")
     }
