@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,18 +74,122 @@ static void free_packed(SEXP handle) {
  * then one copy. Returns a handle to the bytes (written and freed by tnd_write)
  * whose "size" attribute is their number, or, for a vector that arrived from an
  * exchange and was not used yet, the raw vector it came in. */
+static SEXP packed_handle(unsigned char *bytes, size_t size) {
+  packed_t *packed = (packed_t *)malloc(sizeof(packed_t));
+  if (!packed) {
+    free(bytes);
+    Rf_error("out of memory packing strings");
+  }
+  packed->data = bytes;
+  packed->size = size;
+  SEXP handle = PROTECT(R_MakeExternalPtr(packed, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(handle, free_packed, TRUE);
+  Rf_setAttrib(handle, Rf_install("size"), Rf_ScalarReal((double)size));
+  UNPROTECT(1);
+  return handle;
+}
+
+/* Below this many strings one thread packs them all: a second thread pays off
+ * from about a hundred thousand (a million: 19 ms -> ~10 ms on two cores). */
+#define SPLIT_PACK_FROM 200000
+
+/* Strings [from, to) packed by a thread that R is not running on, so it calls
+ * nothing that allocates or signals: only the strings whose bytes are UTF-8 as they
+ * are (marked UTF-8, or native in a UTF-8 locale, which covers ASCII). Any other
+ * string, or memory running out, sets `ok` to 0 and the caller packs on one
+ * thread instead, translating. */
+typedef struct {
+  const SEXP *strings;
+  R_xlen_t from, to;
+  int native_is_utf8;
+  unsigned char *bytes;
+  size_t size;
+  int ok;
+} pack_job_t;
+
+static void *pack_range(void *argument) {
+  pack_job_t *job = (pack_job_t *)argument;
+  size_t capacity = (size_t)(job->to - job->from) * 8 + 64;
+  job->bytes = (unsigned char *)malloc(capacity);
+  job->size = 0;
+  job->ok = job->bytes != NULL;
+  for (R_xlen_t i = job->from; job->ok && i < job->to; i++) {
+    SEXP s = job->strings[i];
+    if (i + PREFETCH_AHEAD < job->to) {
+      __builtin_prefetch(job->strings[i + PREFETCH_AHEAD]);
+      __builtin_prefetch((const char *)job->strings[i + PREFETCH_AHEAD] + 64);
+    }
+    const char *text = "";
+    size_t length = 0;
+    if (s != NA_STRING) {
+      cetype_t encoding = Rf_getCharCE(s);
+      if (encoding != CE_UTF8 && !(encoding == CE_NATIVE && job->native_is_utf8)) {
+        job->ok = 0;
+        break;
+      }
+      text = CHAR(s);
+      length = (size_t)LENGTH(s);
+    }
+    if (job->size + length + 1 > capacity) {
+      capacity = 2 * capacity + length + 1;
+      unsigned char *grown = (unsigned char *)realloc(job->bytes, capacity);
+      if (!grown) {
+        job->ok = 0;
+        break;
+      }
+      job->bytes = grown;
+    }
+    memcpy(job->bytes + job->size, text, length + 1);
+    job->size += length + 1;
+  }
+  return NULL;
+}
+
+/* Both halves of a long vector at once, R waiting: NULL when a half could not be
+ * packed this way. */
+static SEXP pack_split(const SEXP *strings, R_xlen_t n) {
+  int native_is_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+  pack_job_t jobs[2] = {
+      {.strings = strings, .from = 0, .to = n / 2, .native_is_utf8 = native_is_utf8},
+      {.strings = strings, .from = n / 2, .to = n, .native_is_utf8 = native_is_utf8},
+  };
+  /* The helper takes no signal: R's handlers run on R's thread only. */
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_t helper;
+  int started = pthread_create(&helper, NULL, pack_range, &jobs[1]) == 0;
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  pack_range(&jobs[0]);
+  if (started) {
+    pthread_join(helper, NULL);
+  } else {
+    pack_range(&jobs[1]);
+  }
+  unsigned char *joined = NULL;
+  if (jobs[0].ok && jobs[1].ok) joined = (unsigned char *)realloc(jobs[0].bytes, jobs[0].size + jobs[1].size);
+  if (!joined) {
+    free(jobs[0].bytes);
+    free(jobs[1].bytes);
+    return NULL;
+  }
+  memcpy(joined + jobs[0].size, jobs[1].bytes, jobs[1].size);
+  free(jobs[1].bytes);
+  return packed_handle(joined, jobs[0].size + jobs[1].size);
+}
+
 SEXP tnd_pack_strings(SEXP x) {
   SEXP unmade = tnd_lazy_bytes(x);
   if (unmade != R_NilValue) return unmade;
   R_xlen_t n = XLENGTH(x);
   const SEXP *strings = STRING_PTR_RO(x);
-  packed_t *packed = (packed_t *)calloc(1, sizeof(packed_t));
-  size_t capacity = (size_t)n * 8 + 64, size = 0;
-  unsigned char *bytes = packed ? (unsigned char *)malloc(capacity) : NULL;
-  if (!bytes) {
-    free(packed);
-    Rf_error("out of memory packing %.0f strings", (double)n);
+  if (n >= SPLIT_PACK_FROM) {
+    SEXP handle = pack_split(strings, n);
+    if (handle != NULL) return handle;
   }
+  size_t capacity = (size_t)n * 8 + 64, size = 0;
+  unsigned char *bytes = (unsigned char *)malloc(capacity);
+  if (!bytes) Rf_error("out of memory packing %.0f strings", (double)n);
   for (R_xlen_t i = 0; i < n; i++) {
     SEXP s = strings[i];
     /* Each string is an object of its own somewhere in R's heap: asking for the
@@ -98,7 +205,6 @@ SEXP tnd_pack_strings(SEXP x) {
       unsigned char *grown = (unsigned char *)realloc(bytes, capacity);
       if (!grown) {
         free(bytes);
-        free(packed);
         Rf_error("out of memory packing %.0f strings", (double)n);
       }
       bytes = grown;
@@ -106,13 +212,7 @@ SEXP tnd_pack_strings(SEXP x) {
     memcpy(bytes + size, text, length + 1);
     size += length + 1;
   }
-  packed->data = bytes;
-  packed->size = size;
-  SEXP handle = PROTECT(R_MakeExternalPtr(packed, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(handle, free_packed, TRUE);
-  Rf_setAttrib(handle, Rf_install("size"), Rf_ScalarReal((double)size));
-  UNPROTECT(1);
-  return handle;
+  return packed_handle(bytes, size);
 }
 
 static size_t element_size(SEXP x) {

@@ -114,3 +114,19 @@ test_that("headers are written as JSON that reads back as jsonlite's does", {
   reply <- jsonlite::fromJSON(to_json(list(status = "ok", values = packed$header)), simplifyVector = FALSE)
   expect_identical(reply$values, jsonlite::fromJSON(ours, simplifyVector = FALSE))
 })
+
+test_that("long character vectors pack on two threads into the same bytes, latin1 included", {
+  packed_bytes <- function(x) {
+    handle <- .Call(tandem:::tnd_pack_strings, x)
+    .Call(tandem:::tnd_write, list(handle), 0L, 0, attr(handle, "size"), NULL)
+  }
+  expected <- function(x) {
+    utf8 <- enc2utf8(ifelse(is.na(x), "", x))
+    unlist(lapply(utf8, function(e) c(charToRaw(e), as.raw(0))))
+  }
+  long <- paste0("s", seq_len(250000))
+  latin1 <- iconv("caf\u00e9", "UTF-8", "latin1")
+  for (x in list(c(long, NA, "\u00e9t\u00e9", "\u65e5\u672c"), c(long, latin1), c(latin1, long))) {
+    expect_identical(packed_bytes(x), expected(x))
+  }
+})
