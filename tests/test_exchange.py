@@ -237,6 +237,47 @@ def test_large_frame_both_ways(shared):
     assert out.split() == ["1000000", "factor", "TRUE"]
 
 
+def test_string_columns_are_made_in_c_as_python_would_decode_them(shared):
+    _, kc = shared
+    ok(
+        kc,
+        textwrap.dedent(
+            """
+            from tandem import _natives
+            fill = _natives.fill_strings
+            texts = ["", "a", "é", "日本語", "🙂 x", "z" * 5000, "\\u00ff"] * 300
+            column = np.array(["old"] * len(texts), dtype=object)
+            fill(("\\0".join(texts) + "\\0").encode(), column)
+            assert list(column) == texts and all(type(t) is str for t in column)
+            for source, error, words in [
+                (b"a\\0b\\0", ValueError, "holds 2 strings, expected 3"),
+                (b"a\\0b\\0c\\0d\\0", ValueError, "more than the 3 strings"),
+                (b"a\\0\\xff\\0c\\0", UnicodeDecodeError, "utf-8"),
+            ]:
+                try:
+                    fill(source, np.empty(3, dtype=object))
+                except error as caught:
+                    assert words in str(caught), caught
+                else:
+                    raise AssertionError(source)
+            try:
+                fill(b"a\\0", np.empty(1, dtype=np.int64))
+            except TypeError as caught:
+                assert "object array" in str(caught)
+            else:
+                raise AssertionError("an int64 column was filled")
+            """
+        ),
+    )
+    out = ok(
+        kc,
+        "%%R\nlatin <- iconv('caf\\u00e9', 'UTF-8', 'latin1')\n"
+        "words <- rep(c(NA, '', 'a', '\\u65e5\\u672c', latin), 60000)\ncat(Encoding(latin), '\\n')",
+    )
+    assert out.split() == ["latin1"]
+    ok(kc, "w = r.words\nassert list(w[:5]) == [None, '', 'a', '日本', 'café'] and list(w[5:10]) == list(w[:5])")
+
+
 def test_values_from_r_are_writable_views_and_arenas_are_reused(shared):
     _, kc = shared
     out = ok(

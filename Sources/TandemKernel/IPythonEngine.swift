@@ -93,7 +93,7 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
         }
         return PyRef(try self?.readInput(prompt: prompt, password: args[1].boolValue) ?? "")
       }
-      var natives: [(String, PyRef)] = []
+      var natives = try exchangeNatives()
       if let rEngine {
         rEngine.attach(to: self) { [weak self] message in
           self?.serveR(message)

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _natives
+
 VERSION = 1
 ALIGN = 64
 #: Blobs at least this large travel through a file in shared memory instead of
@@ -210,10 +212,14 @@ class Reader:
         offset, length = self.layout[index]
         return self.blob[offset : offset + length].tobytes()
 
+    def view(self, index: int) -> memoryview:
+        """A buffer's bytes, not copied."""
+        offset, length = self.layout[index]
+        return memoryview(self.blob[offset : offset + length])
+
     def text(self, index: int) -> str:
         """A buffer decoded as UTF-8, straight from the blob."""
-        offset, length = self.layout[index]
-        return str(memoryview(self.blob[offset : offset + length]), "utf-8")
+        return str(self.view(index), "utf-8")
 
 
 def release(header: dict) -> None:
@@ -621,11 +627,7 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     }
     kind = node["type"]
     if kind == "string":
-        parts = reader.text(node["data"]).split("\0")
-        parts.pop()  # after the last NUL
-        if len(parts) != n:
-            raise ValueError(f"string buffer holds {len(parts)} strings, expected {n}")
-        values = np.fromiter(parts, dtype=object, count=n)  # a third faster than np.array
+        values = _strings(reader, node["data"], n)
         if na is not None:
             values[na] = None
         return values
@@ -645,6 +647,19 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
         "double": pd.arrays.FloatingArray,
     }[kind]
     return masked(values, na.copy())
+
+
+def _strings(reader: Reader, index: int, n: int) -> np.ndarray:
+    """The n NUL-terminated strings of a buffer as an object array."""
+    if _natives.fill_strings is not None:  # in the kernel: straight from the bytes
+        values = np.empty(n, dtype=object)
+        _natives.fill_strings(reader.view(index), values)
+        return values
+    parts = reader.text(index).split("\0")
+    parts.pop()  # after the last NUL
+    if len(parts) != n:
+        raise ValueError(f"string buffer holds {len(parts)} strings, expected {n}")
+    return np.fromiter(parts, dtype=object, count=n)  # a third faster than np.array
 
 
 def _index(node: dict, reader: Reader, name: str | None = None) -> Any:

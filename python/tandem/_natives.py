@@ -9,3 +9,7 @@ from typing import Callable
 # ``futures_receive``, ... as IPythonEngine.swift documents them); None outside the
 # kernel.
 futures: dict[str, Callable] | None = None
+
+# ``fill_strings(source, column)``: fills an object array with the strings of an
+# exchange string buffer, in C (ExchangeNatives.swift); None outside the kernel.
+fill_strings: Callable | None = None
