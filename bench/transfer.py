@@ -75,29 +75,30 @@ def run_tandem(args, spec_dir: str) -> tuple[dict, dict, dict]:
     }
     times: dict[str, list[float]] = {}
     memory: dict[str, float] = {}
+    loop = textwrap.dedent(
+        """
+        import time, gc
+        _t = []
+        for _ in range({runs}):
+            y = None
+            r('x <- NULL; invisible(gc())')
+            gc.collect()
+            _s = time.perf_counter()
+            {statement}
+            _t.append(time.perf_counter() - _s)
+        print(_t)
+        """
+    )
     for case, statement in statements.items():
         with TandemKernel(args) as kernel:
             kernel.run(statement)  # warm-up
+            # Timed alone: the memory sampler reads /proc every millisecond, which
+            # takes a core of two and holds the kernel's memory map lock.
+            times[case] = json.loads(kernel.run(loop.format(runs=args.runs, statement=statement)).strip())
             kernel.run("y = None\nr('x <- NULL; invisible(gc())')\nimport gc; gc.collect()")
             sampler = PeakSampler(kernel.process, kernel.exchange_dir)
-            values = kernel.run(
-                textwrap.dedent(
-                    f"""
-                    import time, gc
-                    _t = []
-                    for _ in range({args.runs}):
-                        y = None
-                        r('x <- NULL; invisible(gc())')
-                        gc.collect()
-                        _s = time.perf_counter()
-                        {statement}
-                        _t.append(time.perf_counter() - _s)
-                    print(_t)
-                    """
-                )
-            )
+            kernel.run(loop.format(runs=2, statement=statement))
             memory[case] = sampler.stop()
-            times[case] = json.loads(values.strip())
     with TandemKernel(args) as kernel:
         copy = kernel.run(
             "import time\n_t = []\nfor _ in range(%d):\n    _s = time.perf_counter(); _c = np.copy(vec); "

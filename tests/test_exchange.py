@@ -237,7 +237,7 @@ def test_large_frame_both_ways(shared):
     assert out.split() == ["1000000", "factor", "TRUE"]
 
 
-def test_string_columns_are_made_in_c_as_python_would_decode_them(shared):
+def test_string_buffers_are_made_and_read_in_c_as_python_would(shared):
     _, kc = shared
     ok(
         kc,
@@ -246,9 +246,22 @@ def test_string_columns_are_made_in_c_as_python_would_decode_them(shared):
             from tandem import _natives
             fill = _natives.fill_strings
             texts = ["", "a", "é", "日本語", "🙂 x", "z" * 5000, "\\u00ff"] * 300
+            packed = _natives.pack_strings(np.array(texts, dtype=object))
+            assert packed == ("\\0".join(texts) + "\\0").encode()
             column = np.array(["old"] * len(texts), dtype=object)
-            fill(("\\0".join(texts) + "\\0").encode(), column)
+            fill(packed, column)
             assert list(column) == texts and all(type(t) is str for t in column)
+            for items, error, words in [
+                (["a", None], TypeError, "item 1 is NoneType"),
+                (["a", "b\\0c"], ValueError, "item 1 holds a NUL"),
+                (["\\ud800"], UnicodeEncodeError, "surrogate"),
+            ]:
+                try:
+                    _natives.pack_strings(np.array(items, dtype=object))
+                except error as caught:
+                    assert words in str(caught), caught
+                else:
+                    raise AssertionError(items)
             for source, error, words in [
                 (b"a\\0b\\0", ValueError, "holds 2 strings, expected 3"),
                 (b"a\\0b\\0c\\0d\\0", ValueError, "more than the 3 strings"),
@@ -395,6 +408,8 @@ def test_values_that_cannot_cross_are_named_and_nothing_else_is_lost(shared):
     assert content["status"] == "error" and "huge" in content["evalue"]
     content, _ = run_cell(kc, "r.nul = 'a\\x00b'")
     assert content["status"] == "error" and "NUL" in content["evalue"]
+    content, _ = run_cell(kc, "r.surrogate = pd.Series(['ok', '\\ud800', None])")
+    assert content["status"] == "error" and "surrogate" in content["evalue"] and "Unicode" in content["evalue"]
 
     content, _ = run_cell(kc, "%%R -o e,n\ne <- new.env()\nn <- 3L")
     assert content["status"] == "error" and "e (R class environment)" in content["evalue"]

@@ -92,3 +92,78 @@ static inline int tandem_fill_strings(PyObject *source, PyObject *column) {
   PyBuffer_Release(&in);
   return status;
 }
+
+// The reverse of `tandem_fill_strings`: the str objects of `column`, a contiguous
+// buffer of object slots, as one bytearray of NUL-terminated UTF-8 strings. Raises
+// TypeError at the first slot that holds no str (NA is the caller's to replace),
+// ValueError for a string holding NUL (R strings cannot), UnicodeEncodeError for a
+// lone surrogate. Non-ASCII strings are encoded to a temporary rather than through
+// PyUnicode_AsUTF8AndSize, which would keep a UTF-8 copy in every string.
+static inline PyObject *tandem_pack_strings(PyObject *column) {
+  Py_buffer in;
+  if (PyObject_GetBuffer(column, &in, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) return NULL;
+  if (in.format == NULL || strcmp(in.format, "O") != 0 || in.itemsize != sizeof(PyObject *)) {
+    PyBuffer_Release(&in);
+    PyErr_SetString(PyExc_TypeError, "the string column must be an object array");
+    return NULL;
+  }
+  PyObject **slots = (PyObject **)in.buf;
+  Py_ssize_t n = in.len / in.itemsize;
+  // First pass: types, and room for the worst case of each string's UTF-8.
+  Py_ssize_t room = 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *item = slots[i];
+    if (!PyUnicode_Check(item)) {
+      PyErr_Format(PyExc_TypeError, "item %zd is %.100s, not str", i, Py_TYPE(item)->tp_name);
+      PyBuffer_Release(&in);
+      return NULL;
+    }
+    if (PyUnicode_READY(item) < 0) {  // a legacy string from an old C extension
+      PyBuffer_Release(&in);
+      return NULL;
+    }
+    Py_ssize_t width = PyUnicode_IS_ASCII(item) ? 1 : PyUnicode_KIND(item) == PyUnicode_1BYTE_KIND ? 2 : 4;
+    room += PyUnicode_GET_LENGTH(item) * width + 1;
+  }
+  PyObject *packed = PyByteArray_FromStringAndSize(NULL, room);
+  if (packed == NULL) {
+    PyBuffer_Release(&in);
+    return NULL;
+  }
+  char *out = PyByteArray_AS_STRING(packed);
+  Py_ssize_t used = 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *item = slots[i];
+    const char *bytes;
+    Py_ssize_t size;
+    PyObject *encoded = NULL;
+    if (PyUnicode_IS_ASCII(item)) {
+      bytes = (const char *)PyUnicode_DATA(item);
+      size = PyUnicode_GET_LENGTH(item);
+    } else {
+      encoded = PyUnicode_AsUTF8String(item);
+      if (encoded == NULL) goto fail;
+      bytes = PyBytes_AS_STRING(encoded);
+      size = PyBytes_GET_SIZE(encoded);
+    }
+    if (memchr(bytes, 0, (size_t)size) != NULL) {
+      Py_XDECREF(encoded);
+      PyErr_Format(PyExc_ValueError, "item %zd holds a NUL character", i);
+      goto fail;
+    }
+    memcpy(out + used, bytes, (size_t)size);
+    out[used + size] = 0;
+    used += size + 1;
+    Py_XDECREF(encoded);
+  }
+  PyBuffer_Release(&in);
+  if (PyByteArray_Resize(packed, used) < 0) {
+    Py_DECREF(packed);
+    return NULL;
+  }
+  return packed;
+fail:
+  PyBuffer_Release(&in);
+  Py_DECREF(packed);
+  return NULL;
+}

@@ -406,17 +406,8 @@ def _encode_extension(values: Any, writer: Writer) -> dict:
 def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None = None) -> dict:
     na = mask if mask is not None and mask.any() else None
     source = values if na is None else np.where(na, "", values)
-    data = bytearray()
-    nuls = 0
     try:
-        # In chunks: no list, joined copy or flag array of the whole column at once.
-        for start in range(0, len(source), _STRING_CHUNK):
-            items = source[start : start + _STRING_CHUNK].tolist()
-            items.append("")  # so that the last string ends with NUL too
-            # Without NA every item is a str: joining checks that, no NA scan first.
-            chunk = "\0".join(items).encode("utf-8")
-            nuls += np.count_nonzero(np.frombuffer(chunk, np.uint8) == 0)
-            data += chunk
+        data = _pack_strings(source)
     except TypeError:
         missing = np.asarray(pd.isna(values), dtype=bool)
         if na is None and missing.any():
@@ -425,12 +416,32 @@ def _encode_strings(values: np.ndarray, writer: Writer, mask: np.ndarray | None 
         raise NoMapping(f"strings mixed with {', '.join(sorted(kinds))}") from None
     except UnicodeEncodeError as error:
         raise NoMapping(f"a string is not valid Unicode ({error.reason})") from None
-    if nuls != len(source):
-        raise NoMapping("a string holds a NUL character, which R strings cannot")
+    except ValueError:
+        raise NoMapping("a string holds a NUL character, which R strings cannot") from None
     node = {"kind": "vector", "type": "string", "length": len(source), "data": writer.add(data)}
     if na is not None:
         node["na"] = writer.add(np.asarray(na, dtype=np.uint8))
     return node
+
+
+def _pack_strings(values: np.ndarray) -> bytearray:
+    """Every item (a str, else TypeError) in UTF-8, each ended by NUL; ValueError
+    when a string holds NUL itself."""
+    if _natives.pack_strings is not None:  # in the kernel: one pass in C
+        return _natives.pack_strings(np.ascontiguousarray(values, dtype=object))
+    data = bytearray()
+    nuls = 0
+    # In chunks: no list, joined copy or flag array of the whole column at once.
+    for start in range(0, len(values), _STRING_CHUNK):
+        items = values[start : start + _STRING_CHUNK].tolist()
+        items.append("")  # so that the last string ends with NUL too
+        # Every item must be a str: joining checks that, no type scan first.
+        chunk = "\0".join(items).encode("utf-8")
+        nuls += np.count_nonzero(np.frombuffer(chunk, np.uint8) == 0)
+        data += chunk
+    if nuls != len(values):
+        raise ValueError("a string holds NUL")
+    return data
 
 
 def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
@@ -650,7 +661,8 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
 
 
 def _strings(reader: Reader, index: int, n: int) -> np.ndarray:
-    """The n NUL-terminated strings of a buffer as an object array."""
+    """The n NUL-terminated strings of a buffer as an object array (the reverse of
+    :func:`_pack_strings`)."""
     if _natives.fill_strings is not None:  # in the kernel: straight from the bytes
         values = np.empty(n, dtype=object)
         _natives.fill_strings(reader.view(index), values)

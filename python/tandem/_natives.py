@@ -10,6 +10,8 @@ from typing import Callable
 # kernel.
 futures: dict[str, Callable] | None = None
 
-# ``fill_strings(source, column)``: fills an object array with the strings of an
-# exchange string buffer, in C (ExchangeNatives.swift); None outside the kernel.
+# The exchange's string buffers made and read in C (ExchangeNatives.swift):
+# ``pack_strings(column) -> bytearray`` and ``fill_strings(source, column)``; None
+# outside the kernel.
+pack_strings: Callable | None = None
 fill_strings: Callable | None = None
