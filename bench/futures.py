@@ -13,8 +13,10 @@ R (in the Tandem kernel's R session, both plans in the same session):
     future_lapply(1:1000, chunk.size = 1), plan(tandem::workers) against
     plan(multisession, workers = 2).
 
-A bare ZeroMQ round trip between two processes (pyzmq at both ends, no task) is
-measured too: the floor under a serial task's round trip on this machine.
+Floors on this machine, measured in the same run: a bare ZeroMQ round trip between
+two processes (pyzmq at both ends, no task) under a serial task's round trip; bare
+ZeroMQ messages pipelined to two echo processes under batched tasks; and the
+speedup of two forked processes running the CPU-bound tasks with no pool at all.
 
 Usage: python bench/futures.py [--tasks 2000] [--only python|r]
 (`make bench` sets TANDEM_BIN and TANDEM_PYTHON.)
@@ -157,6 +159,55 @@ def zeromq_round_trip_ms(n: int) -> float:
     return elapsed
 
 
+def zeromq_pipelined_ms(n: int) -> float:
+    """Bare ZeroMQ messages to two echo processes, all sent before any reply is
+    read (ROUTER and DEALERs over ipc, pyzmq, no task around them): the floor
+    under batched tasks on this machine."""
+    import multiprocessing
+
+    import zmq
+
+    with tempfile.TemporaryDirectory() as folder:
+        socket = zmq.Context().socket(zmq.ROUTER)
+        endpoint = f"ipc://{folder}/echo"
+        socket.bind(endpoint)
+        fork = multiprocessing.get_context("fork")
+        children = [fork.Process(target=_echo, args=(endpoint,)) for _ in range(2)]
+        for child in children:
+            child.start()
+        peers = [socket.recv_multipart()[0] for _ in children]
+        for rounds in (100, n):
+            start = time.perf_counter()
+            for i in range(rounds):
+                socket.send_multipart([peers[i % 2], b"task", b"x" * 64])
+            for _ in range(rounds):
+                socket.recv_multipart()
+            elapsed = (time.perf_counter() - start) / rounds * 1e3
+        for peer in peers:
+            socket.send_multipart([peer, b"stop"])
+        for child in children:
+            child.join()
+        socket.close(linger=0)
+    return elapsed
+
+
+def forked_speedup(count: int) -> float:
+    """The time of ``count`` CPU-bound tasks one after the other over their time
+    on two forked processes that take half each, no pool, in this process: the
+    speedup this machine itself gives two busy processes at the moment."""
+    start = time.perf_counter()
+    pids = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            sequential_seconds(count // 2)
+            os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return sequential_seconds(count) / (time.perf_counter() - start)
+
+
 def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
     rows = []
 
@@ -191,10 +242,14 @@ def python_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
     rows.append(("Python batched, ms/task (vs ProcessPoolExecutor)", tandem_batched, pool_batched, "≤ 0.05 ms"))
     rows.append(("Python batched, ms/task (vs Dask LocalCluster)", tandem_batched, dask_batched, ""))
     rows.append(
+        ("Python batched, ms/task (vs bare ZeroMQ, pipelined)", tandem_batched, zeromq_pipelined_ms(tasks), "")
+    )
+    rows.append(
         ("8 CPU-bound tasks, s (vs sequential in the kernel)", tandem_cpu, tandem_sequential, "speedup ≥ 1.9x")
     )
     rows.append(("8 CPU-bound tasks, s (vs sequential in plain python)", tandem_cpu, sequential_seconds(8), ""))
     rows.append(("8 CPU-bound tasks, s (vs ProcessPoolExecutor)", tandem_cpu, pool_cpu, ""))
+    rows.append(("8 CPU-bound tasks: two forked processes, no pool (speedup)", forked_speedup(8), 1.0, ""))
     return rows
 
 

@@ -289,6 +289,21 @@ def test_string_buffers_are_made_and_read_in_c_as_python_would(shared):
     )
     assert out.split() == ["latin1"]
     ok(kc, "w = r.words\nassert list(w[:5]) == [None, '', 'a', '日本', 'café'] and list(w[5:10]) == list(w[:5])")
+    # In a frame, strings become what pandas makes of them by default ("str" in
+    # pandas 3), usable as such.
+    ok(
+        kc,
+        textwrap.dedent(
+            """
+            f = r('data.frame(s = c("a", NA, "b"), row.names = c("x", "y", "z"))')
+            default = pd.Series(["a", None, "b"]).dtype
+            assert f.s.dtype == default and f.index.dtype == pd.Index(["x"]).dtype, (f.s.dtype, f.index.dtype)
+            assert f.s.isna().tolist() == [False, True, False]
+            assert f.s.str.upper().tolist()[::2] == ["A", "B"]
+            same(f, pd.DataFrame({"s": pd.Series(["a", None, "b"], index=["x", "y", "z"])}))
+            """
+        ),
+    )
 
 
 def test_values_from_r_are_writable_views_and_arenas_are_reused(shared):
