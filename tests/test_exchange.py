@@ -444,6 +444,19 @@ def test_values_that_cannot_cross_are_named_and_nothing_else_is_lost(shared):
     assert ok(kc, "print(good, r('1L'))").split() == ["1", "1"]
 
 
+def test_posixlt_crosses_as_posixct_and_a_factor_with_an_na_level_is_refused(shared):
+    _, kc = shared
+    ok(
+        kc,
+        "t = r('strptime(\"2024-03-10 03:30:00\", \"%Y-%m-%d %H:%M:%S\", tz = \"America/New_York\")')\n"
+        "assert t == pd.Timestamp('2024-03-10 03:30', tz='America/New_York'), t",
+    )
+    content, outputs = run_cell(kc, "%%R -o fz,fine\nfz <- data.frame(f = factor(c('a', NA), exclude = NULL))\nfine <- 2L")
+    assert content["status"] == "error", outputs
+    assert "fz" in content["evalue"] and "NA as a level" in content["evalue"] and "exclude = NA" in content["evalue"]
+    assert ok(kc, "print(fine.tolist())").strip() == "[2]"
+
+
 def test_int64_as_double_when_asked(shared):
     _, kc = shared
     out = ok(kc, "r('options(tandem.int64 = \"double\")')\nr.w = np.array([5, 6], dtype=np.int64)\n"

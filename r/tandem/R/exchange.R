@@ -78,6 +78,7 @@ exchange_directory <- function() Sys.getenv("TANDEM_EXCHANGE_DIR", "")
 # The type tree of `x`, its buffers added to the writer `w`.
 encode_value <- function(x, w) {
   if (is.null(x)) return(list(kind = "null"))
+  if (inherits(x, "POSIXlt")) x <- as.POSIXct(x)  # a list of fields, as strptime() makes
   if (is.data.frame(x)) return(encode_frame(x, w))
   if (is.list(x) && !is.object(x)) {
     items <- lapply(seq_along(x), function(i) {
@@ -112,6 +113,12 @@ vector_node <- function(type, n, data) list(kind = "vector", type = type, length
 encode_column <- function(x, w) {
   n <- length(x)
   if (is.factor(x)) {
+    if (anyNA(levels(x))) {
+      stop(no_mapping(paste(
+        "a factor with NA as a level (as addNA() makes) has no pandas counterpart,",
+        "whose categories cannot be missing; drop that level with factor(x, exclude = NA)"
+      )))
+    }
     # The factor's own integers are its codes: copied only to mark NA as 0.
     codes <- x
     if (anyNA(x)) {
