@@ -457,6 +457,25 @@ def test_posixlt_crosses_as_posixct_and_a_factor_with_an_na_level_is_refused(sha
     assert ok(kc, "print(fine.tolist())").strip() == "[2]"
 
 
+def test_named_one_dimensional_arrays_keep_their_names(shared):
+    _, kc = shared
+    ok(
+        kc,
+        textwrap.dedent(
+            """
+            counts = r('table(c("a", "b", "a"))')
+            sums = r('tapply(c(1, 2, 3), c("x", "y", "x"), sum)')
+            assert counts.to_dict() == {"a": 2, "b": 1}, counts
+            assert sums.to_dict() == {"x": 4.0, "y": 2.0}, sums
+            plain = r('array(1:3, 3)')
+            assert isinstance(plain, np.ndarray) and plain.tolist() == [1, 2, 3], plain
+            """
+        ),
+    )
+    content, _ = run_cell(kc, "r.wide = pd.Series([1, 2**64], dtype=object)")
+    assert content["status"] == "error" and "wide" in content["evalue"] and "64 bits" in content["evalue"]
+
+
 def test_int64_as_double_when_asked(shared):
     _, kc = shared
     out = ok(kc, "r('options(tandem.int64 = \"double\")')\nr.w = np.array([5, 6], dtype=np.int64)\n"

@@ -461,7 +461,14 @@ def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
     if inferred == "boolean":
         return _vector(writer, "logical", np.where(na, False, values).astype(np.uint8), na)
     if inferred == "integer":
-        return _encode_integers(np.where(na, 0, values).astype(np.int64), writer, na)
+        try:
+            ints = np.where(na, 0, values).astype(np.int64)
+        except OverflowError:
+            raise NoMapping(
+                "an int in the array does not fit in 64 bits; R's integer64 cannot hold it"
+                " (convert the array to float or str)"
+            ) from None
+        return _encode_integers(ints, writer, na)
     if inferred in ("floating", "mixed-integer-float", "decimal"):
         return _vector(writer, "double", np.where(na, 0.0, values).astype(np.float64), na)
     if inferred == "complex":

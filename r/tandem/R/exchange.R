@@ -92,7 +92,10 @@ encode_value <- function(x, w) {
   }
   if (is.atomic(x) || is.factor(x)) {
     node <- encode_column(x, w)
-    if (!is.null(dim(x))) {
+    if (length(dim(x)) == 1L && !is.null(dimnames(x)[[1L]])) {
+      # A 1-d array with names (table(), tapply()): a named vector, names kept.
+      node[["names"]] <- encode_strings(dimnames(x)[[1L]], w)
+    } else if (!is.null(dim(x))) {
       node[["dim"]] <- as.list(dim(x))
     } else if (!is.null(names(x))) {
       node[["names"]] <- encode_strings(names(x), w)
