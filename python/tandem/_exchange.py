@@ -568,7 +568,7 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
         return _decode_frame(node, reader)
     if node.get("type") == "raw":
         return reader.bytes(node["data"])
-    values = decode_array(node, reader, column=column or "dim" in node)
+    values = decode_array(node, reader)
     if "dim" in node:
         return _shape(values, node["dim"])
     names = node.get("names")
@@ -605,8 +605,10 @@ def _scalar(values: Any, node: dict) -> Any:
     return item.item() if isinstance(item, np.generic) else item
 
 
-def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
-    """One column as a numpy array, or a pandas masked array when it has NA."""
+def decode_array(node: dict, reader: Reader, *, pandas_strings: bool = False) -> Any:
+    """One column as a numpy array, or a pandas masked array when it has NA.
+    Strings are an object array (None for NA), or with ``pandas_strings`` (frames,
+    indexes) what pandas makes of strings by default."""
     kind = node["kind"]
     n = node["length"]
     na = reader.array(node["na"], np.uint8, n).view(bool) if "na" in node else None
@@ -646,6 +648,8 @@ def decode_array(node: dict, reader: Reader, *, column: bool = True) -> Any:
     kind = node["type"]
     if kind == "string":
         values = _strings(reader, node["data"], n)
+        if pandas_strings and _infers_strings():
+            return _default_strings(values, na)
         if na is not None:
             values[na] = None
         return values
@@ -683,11 +687,9 @@ def _strings(reader: Reader, index: int, n: int) -> np.ndarray:
 
 def _index(node: dict, reader: Reader, name: str | None = None) -> Any:
     """Names or row names as a pandas Index (R's integer row names as int64)."""
-    values = decode_array(node, reader)
+    values = decode_array(node, reader, pandas_strings=True)
     if node.get("type") == "string":
-        if _infers_strings():
-            return pd.Index(_default_strings(values, None), name=name)
-        return pd.Index(values, dtype=object, name=name)
+        return pd.Index(values, dtype=values.dtype, name=name)
     return pd.Index(np.asarray(values, dtype=np.int64), name=name)
 
 
@@ -700,14 +702,16 @@ def _infers_strings() -> bool:
 
 def _default_strings(values: np.ndarray, na: np.ndarray | None) -> Any:
     """What pandas makes of strings by default (its "str" dtype) from an object
-    array of new str objects (None where ``na``). Without pyarrow that is an object
+    array of new str objects, NA where ``na``. Without pyarrow that is an object
     array marked as strings; it is made as such, since pandas would otherwise check
     every element again (12-22 ms a million)."""
     dtype = pd.api.types.pandas_dtype("str")
     array_type = dtype.construct_array_type()
     if getattr(dtype, "storage", None) != "python" or not hasattr(array_type, "_simple_new"):
+        if na is not None:
+            values[na] = None
         return pd.array(values, dtype=dtype)
-    if na is not None and na.any():
+    if na is not None:
         values[na] = dtype.na_value
     return array_type._simple_new(values, dtype)
 
@@ -719,15 +723,12 @@ def _decode_frame(node: dict, reader: Reader) -> Any:
             if column["kind"] in ("list", "dataframe"):
                 values = decode(column, reader, column=True)
             else:
-                values = decode_array(column, reader)
+                values = decode_array(column, reader, pandas_strings=True)
         except NoMapping as error:
             raise NoMapping(f"column {name!r}: {error}") from None
         if isinstance(values, np.ndarray) and values.dtype.kind == "M" and column["kind"] == "date":
             values = values.astype(object)  # datetime.date objects: pandas has no date dtype
             values[pd.isna(values)] = None
-        elif column.get("type") == "string" and _infers_strings():
-            na = reader.array(column["na"], np.uint8, column["length"]).view(bool) if "na" in column else None
-            values = _default_strings(values, na)
         elif isinstance(values, list):
             boxed = np.empty(len(values), dtype=object)
             boxed[:] = values
