@@ -648,8 +648,10 @@ def decode_array(node: dict, reader: Reader, *, pandas_strings: bool = False) ->
     kind = node["type"]
     if kind == "string":
         values = _strings(reader, node["data"], n)
-        if pandas_strings and _infers_strings():
-            return _default_strings(values, na)
+        if pandas_strings:
+            default = pd.Index([""]).dtype  # object, or pandas' "str" type (pandas 3)
+            if isinstance(default, pd.StringDtype):
+                return _default_strings(values, na, default)
         if na is not None:
             values[na] = None
         return values
@@ -693,21 +695,13 @@ def _index(node: dict, reader: Reader, name: str | None = None) -> Any:
     return pd.Index(np.asarray(values, dtype=np.int64), name=name)
 
 
-def _infers_strings() -> bool:
-    try:
-        return bool(pd.get_option("future.infer_string"))
-    except KeyError:
-        return False
-
-
-def _default_strings(values: np.ndarray, na: np.ndarray | None) -> Any:
-    """What pandas makes of strings by default (its "str" dtype) from an object
-    array of new str objects, NA where ``na``. Without pyarrow that is an object
-    array marked as strings; it is made as such, since pandas would otherwise check
-    every element again (12-22 ms a million)."""
-    dtype = pd.api.types.pandas_dtype("str")
+def _default_strings(values: np.ndarray, na: np.ndarray | None, dtype: pd.StringDtype) -> Any:
+    """A string array of pandas' default string type from an object array of new
+    str objects, NA where ``na``. Without pyarrow that is an object array marked as
+    strings; it is made as such, since pandas would otherwise check every element
+    again (12-22 ms a million)."""
     array_type = dtype.construct_array_type()
-    if getattr(dtype, "storage", None) != "python" or not hasattr(array_type, "_simple_new"):
+    if dtype.storage != "python" or not hasattr(array_type, "_simple_new"):
         if na is not None:
             values[na] = None
         return pd.array(values, dtype=dtype)
