@@ -78,7 +78,6 @@ exchange_directory <- function() Sys.getenv("TANDEM_EXCHANGE_DIR", "")
 # The type tree of `x`, its buffers added to the writer `w`.
 encode_value <- function(x, w) {
   if (is.null(x)) return(list(kind = "null"))
-  if (inherits(x, "POSIXlt")) x <- as.POSIXct(x)  # a list of fields, as strptime() makes
   if (is.data.frame(x)) return(encode_frame(x, w))
   if (is.list(x) && !is.object(x)) {
     items <- lapply(seq_along(x), function(i) {
@@ -90,7 +89,8 @@ encode_value <- function(x, w) {
     if (!is.null(names(x))) node[["names"]] <- as.list(enc2utf8(names(x)))
     return(node)
   }
-  if (is.atomic(x) || is.factor(x)) {
+  # POSIXlt (strptime()'s) is a list of fields: encode_column makes it POSIXct.
+  if (is.atomic(x) || is.factor(x) || inherits(x, "POSIXlt")) {
     node <- encode_column(x, w)
     if (length(dim(x)) == 1L && !is.null(dimnames(x)[[1L]])) {
       # A 1-d array with names (table(), tapply()): a named vector, names kept.
