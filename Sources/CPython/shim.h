@@ -37,6 +37,18 @@ static inline PyObject *tandem_PyExc_TypeError(void) { return PyExc_TypeError; }
 static inline PyObject *tandem_PyExc_EOFError(void) { return PyExc_EOFError; }
 static inline int tandem_METH_VARARGS(void) { return METH_VARARGS; }
 
+// The object slots of `column` (a contiguous numpy object array), writable when
+// `flags` has PyBUF_WRITABLE: 0, or -1 with a Python exception set and nothing held.
+static inline int tandem_object_slots(PyObject *column, Py_buffer *view, int flags) {
+  if (PyObject_GetBuffer(column, view, flags | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) return -1;
+  if (view->format == NULL || strcmp(view->format, "O") != 0 || view->itemsize != sizeof(PyObject *)) {
+    PyBuffer_Release(view);
+    PyErr_SetString(PyExc_TypeError, "the string column must be an object array");
+    return -1;
+  }
+  return 0;
+}
+
 // The exchange's string column: fills `column`, a writable contiguous buffer of
 // object slots (a numpy object array), with new str objects made from the
 // NUL-terminated UTF-8 strings that fill `source` exactly, one per slot. Made in C
@@ -46,17 +58,13 @@ static inline int tandem_METH_VARARGS(void) { return METH_VARARGS; }
 static inline int tandem_fill_strings(PyObject *source, PyObject *column) {
   Py_buffer in, out;
   if (PyObject_GetBuffer(source, &in, PyBUF_SIMPLE) < 0) return -1;
-  if (PyObject_GetBuffer(column, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+  if (tandem_object_slots(column, &out, PyBUF_WRITABLE) < 0) {
     PyBuffer_Release(&in);
     return -1;
   }
   int status = 0;
-  if (out.format == NULL || strcmp(out.format, "O") != 0 || out.itemsize != sizeof(PyObject *)) {
-    PyErr_SetString(PyExc_TypeError, "the string column must be an object array");
-    status = -1;
-  }
   PyObject **slots = (PyObject **)out.buf;
-  Py_ssize_t n = status == 0 ? out.len / out.itemsize : 0;
+  Py_ssize_t n = out.len / out.itemsize;
   const char *p = in.buf, *end = p + in.len;
   for (Py_ssize_t i = 0; i < n; i++) {
     const char *nul = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
@@ -103,12 +111,7 @@ static inline int tandem_fill_strings(PyObject *source, PyObject *column) {
 // copy in every string.
 static inline PyObject *tandem_pack_strings(PyObject *column) {
   Py_buffer in;
-  if (PyObject_GetBuffer(column, &in, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) return NULL;
-  if (in.format == NULL || strcmp(in.format, "O") != 0 || in.itemsize != sizeof(PyObject *)) {
-    PyBuffer_Release(&in);
-    PyErr_SetString(PyExc_TypeError, "the string column must be an object array");
-    return NULL;
-  }
+  if (tandem_object_slots(column, &in, 0) < 0) return NULL;
   PyObject **slots = (PyObject **)in.buf;
   Py_ssize_t n = in.len / in.itemsize;
   Py_ssize_t room = n * 8 + 64;  // grows as needed: realloc, which remaps large buffers
