@@ -25,6 +25,7 @@ Usage: python bench/futures.py [--tasks 2000] [--only python|r]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -132,39 +133,10 @@ def _echo(endpoint: str) -> None:
         socket.send_multipart(message)
 
 
-def zeromq_round_trip_ms(n: int) -> float:
-    """A bare ZeroMQ round trip between two processes (ROUTER and DEALER over ipc,
-    as between Tandem's broker and a worker, pyzmq at both ends and no task
-    around it): the floor under a serial task's round trip on this machine."""
-    import multiprocessing
-
-    import zmq
-
-    with tempfile.TemporaryDirectory() as folder:
-        socket = zmq.Context().socket(zmq.ROUTER)
-        endpoint = f"ipc://{folder}/echo"
-        socket.bind(endpoint)
-        child = multiprocessing.get_context("fork").Process(target=_echo, args=(endpoint,))
-        child.start()
-        peer, _ = socket.recv_multipart()
-        for _ in range(100):
-            socket.send_multipart([peer, b"task", b"x" * 64])
-            socket.recv_multipart()
-        start = time.perf_counter()
-        for _ in range(n):
-            socket.send_multipart([peer, b"task", b"x" * 64])
-            socket.recv_multipart()
-        elapsed = (time.perf_counter() - start) / n * 1e3
-        socket.send_multipart([peer, b"stop"])
-        child.join()
-        socket.close(linger=0)
-    return elapsed
-
-
-def zeromq_pipelined_ms(n: int) -> float:
-    """Bare ZeroMQ messages to two echo processes, all sent before any reply is
-    read (ROUTER and DEALERs over ipc, pyzmq, no task around them): the floor
-    under batched tasks on this machine."""
+@contextlib.contextmanager
+def _echo_peers(count: int):
+    """A ROUTER over ipc and the routing ids of ``count`` forked echo processes
+    (DEALERs, pyzmq at both ends, as between Tandem's broker and its workers)."""
     import multiprocessing
 
     import zmq
@@ -178,10 +150,37 @@ def zeromq_pipelined_ms(n: int) -> float:
         endpoint = f"ipc://{folder}/echo"
         socket.bind(endpoint)
         fork = multiprocessing.get_context("fork")
-        children = [fork.Process(target=_echo, args=(endpoint,)) for _ in range(2)]
+        children = [fork.Process(target=_echo, args=(endpoint,)) for _ in range(count)]
         for child in children:
             child.start()
         peers = [socket.recv_multipart()[0] for _ in children]
+        try:
+            yield socket, peers
+        finally:
+            for peer in peers:
+                socket.send_multipart([peer, b"stop"])
+            for child in children:
+                child.join()
+            socket.close(linger=0)
+
+
+def zeromq_round_trip_ms(n: int) -> float:
+    """A bare ZeroMQ round trip to one echo process, no task around it: the floor
+    under a serial task's round trip on this machine."""
+    with _echo_peers(1) as (socket, [peer]):
+        for rounds in (100, n):
+            start = time.perf_counter()
+            for _ in range(rounds):
+                socket.send_multipart([peer, b"task", b"x" * 64])
+                socket.recv_multipart()
+            elapsed = (time.perf_counter() - start) / rounds * 1e3
+    return elapsed
+
+
+def zeromq_pipelined_ms(n: int) -> float:
+    """Bare ZeroMQ messages to two echo processes, all sent before any reply is
+    read, no task around them: the floor under batched tasks on this machine."""
+    with _echo_peers(2) as (socket, peers):
         for rounds in (100, n):
             start = time.perf_counter()
             for i in range(rounds):
@@ -189,11 +188,6 @@ def zeromq_pipelined_ms(n: int) -> float:
             for _ in range(rounds):
                 socket.recv_multipart()
             elapsed = (time.perf_counter() - start) / rounds * 1e3
-        for peer in peers:
-            socket.send_multipart([peer, b"stop"])
-        for child in children:
-            child.join()
-        socket.close(linger=0)
     return elapsed
 
 
