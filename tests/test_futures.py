@@ -37,6 +37,11 @@ def values(kc, expr: str):
     return json.loads(ok(kc, f"import json; print(json.dumps(({expr})))"))
 
 
+def both_workers_ready(kc) -> None:
+    """Waits until both workers of the pool run tasks (one replacing a crashed worker may still be starting)."""
+    ok(kc, "pids = set()\nwhile len(pids) < 2:\n    pids |= set(tandem.map(lambda _: time.sleep(0.05) or os.getpid(), range(4)))")
+
+
 # --- Python -------------------------------------------------------------------
 
 
@@ -183,6 +188,53 @@ def test_a_crashing_worker_fails_only_its_task_and_is_replaced(pool, crash, how)
     assert values(kc, "[kept, r.kept]") == ["state", "r state"]
     content = failing(kc, "tandem.map(maybe_crash, range(8))")
     assert content["ename"] == "WorkerLost"
+
+
+def test_a_crash_among_short_tasks_fails_only_the_task_that_crashed(pool):
+    # Short tasks are sent to a worker ahead of time: when one crashes the worker,
+    # only that task fails; the others it held (and any outcome lost with it) run
+    # on another worker.
+    _, kc = pool
+    ok(kc, "def crash_at(x, n):\n    if x == n:\n        os._exit(7)\n    return x * 2\ntandem.map(abs, range(500))")
+    for n in (150, 151, 299):
+        ok(kc, f"futs = [tandem.submit(crash_at, i, {n}) for i in range(300)]\nwait(futs)")
+        outcomes = values(kc, "[('lost:' + str(f.exception())) if f.exception() else f.result() for f in futs]")
+        assert [o for i, o in enumerate(outcomes) if i != n] == [i * 2 for i in range(300) if i != n]
+        assert outcomes[n].startswith("lost:Python worker w") and "exited with status 7" in outcomes[n]
+
+
+def test_interrupt_skips_tasks_a_worker_holds_but_has_not_started(pool, tmp_path):
+    km, kc = pool
+    ok(kc, f"def touch(i):\n    open(f'{tmp_path}/ran-{{i}}', 'w').close()")
+    both_workers_ready(kc)
+    ok(kc, "tandem.map(abs, range(500))")  # short tasks: workers get the next ones ahead
+    code = "futs = [tandem.submit(time.sleep, 3) for _ in range(2)] + [tandem.submit(touch, i) for i in range(6)]\nwait(futs)"
+    elapsed = interrupt_running_cell(km, kc, code, settle=1.0)
+    assert elapsed < 2
+    time.sleep(0.5)
+    assert values(kc, "[f.cancelled() for f in futs[2:]]") == [True] * 6
+    # A sleep a worker started is interrupted; one it held behind the other, cancelled.
+    assert set(values(kc, "[f.cancelled() or type(f.exception()).__name__ for f in futs[:2]]")) <= {
+        "KeyboardInterrupt",
+        True,
+    }
+    assert list(tmp_path.iterdir()) == []
+    assert values(kc, "tandem.map(abs, [-4, -5])") == [4, 5]
+
+
+def test_an_idle_worker_takes_the_tasks_held_behind_a_long_one(pool):
+    _, kc = pool
+    both_workers_ready(kc)
+    ok(kc, "tandem.map(abs, range(500))")
+    ok(
+        kc,
+        "futs = [tandem.submit(time.sleep, 5)] + [tandem.submit(abs, -i) for i in range(7)]\n"
+        "wait(futs[1:])\n"
+        "outcome = ([f.result() for f in futs[1:]], futs[0].done())\n"
+        "futs[0].result()",
+    )
+    out = values(kc, "outcome")
+    assert out == [list(range(7)), False]
 
 
 def test_interrupt_during_a_map_returns_quickly_and_cancels_the_rest(pool):

@@ -33,11 +33,13 @@ public final class Broker: @unchecked Sendable {
   private let logger: Logger
   private let context = ZMQContext()
   private let socket: ZMQSocket
-  private var scheduler = Scheduler()
+  private var scheduler = Scheduler(prefetching: [.python])
   private var workers: [[UInt8]: WorkerProcess] = [:]
   private var poolSize: [WorkerLanguage: Int] = [:]
   private var nextWorker = 1
   private var nextTask: UInt64 = 1
+  /// Where workers' state pages are made (each is unlinked once its worker maps it).
+  private let stateDirectory: String
   /// Why the last workers of a language could not start, while none is running.
   private var startFailures: [WorkerLanguage: Int] = [:]
 
@@ -65,6 +67,7 @@ public final class Broker: @unchecked Sendable {
   public init(directory: String?, launch: WorkerLaunch, poolSize: Int? = nil, logger: Logger) throws {
     self.launch = launch
     self.logger = logger
+    stateDirectory = directory ?? NSTemporaryDirectory()
     socket = try ZMQSocket(context: context, kind: .router)
     // A long batch of results for one client must queue, not be dropped.
     try socket.setOption(ZMQ_SNDHWM, 0)
@@ -245,17 +248,21 @@ public final class Broker: @unchecked Sendable {
       guard let worker = workers[peer] else { return }
       worker.ready = true
       startFailures[worker.language] = nil
+      worker.state?.unlink()
       scheduler.addWorker(peer, language: worker.language)
       logger.debug("\(worker.language.displayName) worker \(worker.name) ready (pid \(worker.process.pid))")
     case Verb.done where frames.count >= 3:
-      guard let id = UInt64(frame: frames[2]), let task = scheduler.finish(id, on: peer) else { return }
+      guard let id = UInt64(frame: frames[2]), let task = scheduler.finish(id, on: peer, at: Self.now())
+      else {
+        return
+      }
       send([task.replyTo, Verb.done, task.clientTaskID] + frames.dropFirst(3))
       retireIfSurplus(peer)
     case Verb.output where frames.count >= 5:
       // Output of a task that was given up still reaches its client.
-      guard let id = UInt64(frame: frames[2]), let task = scheduler.running(on: peer), task.id == id else {
-        return
-      }
+      guard let id = UInt64(frame: frames[2]),
+        let task = scheduler.held(by: peer).first(where: { $0.id == id })
+      else { return }
       send([task.replyTo, Verb.output, task.clientTaskID, frames[3], frames[4]])
     default:
       logger.warning("futures broker: unexpected message \(String(decoding: verb.prefix(32), as: UTF8.self))")
@@ -277,10 +284,23 @@ public final class Broker: @unchecked Sendable {
     }
   }
 
+  private static let interrupted = Array("cancelled by an interrupt".utf8)
+
+  private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
   private func dispatch() {
-    for (worker, task) in scheduler.assign() {
+    // An idle worker gets the tasks others hold but have not started.
+    for id in scheduler.stealable(.python) { scheduler.requeue(takeBack(from: id)) }
+    for (worker, task) in scheduler.assign(at: Self.now()) {
+      workers[worker]?.sent += 1
       send([worker, Verb.task, task.id.frame] + task.payload)
     }
+  }
+
+  /// Takes back the tasks a worker holds but has not started; returns them.
+  private func takeBack(from id: [UInt8]) -> [QueuedTask] {
+    guard let worker = workers[id], let state = worker.state else { return [] }
+    return state.takeBack(sent: worker.sent) { scheduler.takeBack(from: id, started: $0) }
   }
 
   // MARK: - The pool
@@ -301,15 +321,27 @@ public final class Broker: @unchecked Sendable {
     let name = "w\(nextWorker)"
     nextWorker += 1
     var arguments = launch.command(language) + ["--connect", endpoint, "--id", name]
+    var state: WorkerState?
+    if language == .python {
+      do {
+        state = try WorkerState(path: "\(stateDirectory)/worker-\(getpid())-\(name)")
+      } catch {
+        fail(language, because: "cannot start a \(language.displayName) worker: \(error)")
+        return false
+      }
+      arguments += ["--state", state!.path]
+    }
     // setpriv kills the worker when the kernel dies, even by SIGKILL.
     if let setpriv = ChildProcess.findProgram("setpriv") {
       arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
     }
     do {
       let process = try ChildProcess(arguments: arguments, environment: launch.environment)
-      workers[Array(name.utf8)] = WorkerProcess(name: name, language: language, process: process)
+      workers[Array(name.utf8)] = WorkerProcess(
+        name: name, language: language, process: process, state: state)
       return true
     } catch {
+      state?.unlink()
       fail(language, because: "cannot start a \(language.displayName) worker: \(error)")
       return false
     }
@@ -323,7 +355,7 @@ public final class Broker: @unchecked Sendable {
 
   /// Stops an idle worker while its language has more than the pool size.
   private func retireIfSurplus(_ id: [UInt8]) {
-    guard let worker = workers[id], !worker.retiring, scheduler.running(on: id) == nil,
+    guard let worker = workers[id], !worker.retiring, scheduler.held(by: id).isEmpty,
       count(worker.language) > poolSize[worker.language]!
     else { return }
     worker.retiring = true
@@ -336,6 +368,7 @@ public final class Broker: @unchecked Sendable {
   private func reap() {
     for (id, worker) in workers where !worker.process.isRunning {
       workers[id] = nil
+      worker.state?.unlink()
       if worker.retiring { continue }
       let how =
         "\(worker.language.displayName) worker \(worker.name) (pid \(worker.process.pid)) "
@@ -354,12 +387,18 @@ public final class Broker: @unchecked Sendable {
         continue
       }
       logger.warning("\(how)")
-      if let task = scheduler.removeWorker(id) {
+      let held = scheduler.removeWorker(id)
+      // The task it was running fails; the others go to another worker. (A task
+      // before the running one finished, but its outcome died with the worker: it
+      // runs again.)
+      let running = worker.state?.started ?? held.first?.id
+      for task in held where task.id == running {
         send([
           task.replyTo, Verb.failed, task.clientTaskID, Verb.lost,
           Array("\(how) while running this task".utf8),
         ])
       }
+      scheduler.requeue(held.filter { $0.id != running })
       spawn(worker.language)
     }
   }
@@ -383,10 +422,9 @@ public final class Broker: @unchecked Sendable {
   }
 
   private func interruptAll() {
-    for task in scheduler.cancelQueued() {
-      send([
-        task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Array("cancelled by an interrupt".utf8),
-      ])
+    let unstarted = scheduler.busyWorkers.flatMap { takeBack(from: $0) }
+    for task in unstarted + scheduler.cancelQueued() {
+      send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Self.interrupted])
     }
     for id in scheduler.busyWorkers {
       workers[id]?.process.signal(SIGINT)
@@ -398,6 +436,7 @@ public final class Broker: @unchecked Sendable {
     let deadline = Date(timeIntervalSinceNow: 1)
     for worker in workers.values {
       worker.process.terminate(grace: max(0, deadline.timeIntervalSinceNow))
+      worker.state?.unlink()
     }
     workers.removeAll()
   }
@@ -408,14 +447,19 @@ private final class WorkerProcess {
   let name: String
   let language: WorkerLanguage
   let process: ChildProcess
+  /// Its state page (Python workers).
+  let state: WorkerState?
+  /// How many tasks it was sent.
+  var sent: UInt64 = 0
   /// Connected and announced itself.
   var ready = false
   /// Asked to stop because the pool shrank.
   var retiring = false
 
-  init(name: String, language: WorkerLanguage, process: ChildProcess) {
+  init(name: String, language: WorkerLanguage, process: ChildProcess, state: WorkerState?) {
     self.name = name
     self.language = language
     self.process = process
+    self.state = state
   }
 }

@@ -21,19 +21,44 @@ struct QueuedTask: Equatable {
 }
 
 /// Which task goes to which worker. Pure bookkeeping, no sockets or processes:
-/// tasks wait in one queue per language and go to an idle worker of that language.
-/// A worker holds one task at a time, so that when it dies the task it was
-/// running is known for sure (a worker's last messages die with it).
+/// tasks wait in one queue per language and go to the workers of that language.
+///
+/// A worker holds one task at a time unless its language's tasks are short: then
+/// it also holds the next few (`prefetch`), so that it never waits for the broker
+/// between tasks and ZeroMQ carries several messages per wake-up. Only workers
+/// that tell the broker which task they started (through their state page) may
+/// hold more than one: the broker can then take back the tasks such a worker has
+/// not started, for an idle worker or when it dies.
 struct Scheduler {
-  private struct Worker {
-    let language: WorkerLanguage
-    /// The task the worker runs.
-    var task: QueuedTask?
+  /// Tasks a worker of a prefetching language holds at most.
+  static let prefetch = 4
+  /// Below this service time (nanoseconds) a language's tasks count as short.
+  static let shortTask = 1_000_000.0
+
+  private struct Held {
+    let task: QueuedTask
+    let sentAt: UInt64
   }
 
+  private struct Worker {
+    let language: WorkerLanguage
+    /// The tasks sent to the worker, in the order it runs them.
+    var held: [Held] = []
+    /// When its last outcome came.
+    var lastDone: UInt64 = 0
+  }
+
+  private let prefetching: Set<WorkerLanguage>
   private var queues: [WorkerLanguage: [QueuedTask]] = [:]
   private var heads: [WorkerLanguage: Int] = [:]
   private var workers: [[UInt8]: Worker] = [:]
+  /// A moving average of each language's service time per task, in nanoseconds.
+  private var serviceTime: [WorkerLanguage: Double] = [:]
+
+  /// `prefetching`: the languages whose workers may hold several tasks.
+  init(prefetching: Set<WorkerLanguage> = []) {
+    self.prefetching = prefetching
+  }
 
   /// Tasks waiting for a worker of `language`.
   func queuedCount(_ language: WorkerLanguage) -> Int {
@@ -45,42 +70,96 @@ struct Scheduler {
     workers.values.filter { $0.language == language }.count
   }
 
-  /// The task `worker` runs, if any.
-  func running(on worker: [UInt8]) -> QueuedTask? { workers[worker]?.task }
+  /// The tasks `worker` holds, in the order it runs them.
+  func held(by worker: [UInt8]) -> [QueuedTask] { workers[worker]?.held.map(\.task) ?? [] }
 
-  /// Workers running a task.
-  var busyWorkers: [[UInt8]] { workers.filter { $0.value.task != nil }.map(\.key) }
+  /// Whether `worker` holds the task numbered `taskID`.
+  func holds(_ taskID: UInt64, on worker: [UInt8]) -> Bool {
+    workers[worker]?.held.contains { $0.task.id == taskID } ?? false
+  }
+
+  /// Workers holding a task.
+  var busyWorkers: [[UInt8]] { workers.filter { !$0.value.held.isEmpty }.map(\.key) }
+
+  /// How many tasks a worker of `language` may hold now.
+  func depth(_ language: WorkerLanguage) -> Int {
+    guard prefetching.contains(language), let time = serviceTime[language], time < Self.shortTask else {
+      return 1
+    }
+    return Self.prefetch
+  }
 
   mutating func submit(_ task: QueuedTask) {
     queues[task.language, default: []].append(task)
+  }
+
+  /// Puts tasks back at the front of their queue, in their order (the unstarted
+  /// tasks of a worker that died).
+  mutating func requeue(_ tasks: [QueuedTask]) {
+    for task in tasks.reversed() {
+      compact(task.language)
+      queues[task.language, default: []].insert(task, at: 0)
+    }
   }
 
   mutating func addWorker(_ id: [UInt8], language: WorkerLanguage) {
     workers[id] = Worker(language: language)
   }
 
-  /// Records that `worker` finished `taskID`; returns the task, or nil when the
-  /// worker was not running it.
-  mutating func finish(_ taskID: UInt64, on worker: [UInt8]) -> QueuedTask? {
-    guard let task = workers[worker]?.task, task.id == taskID else { return nil }
-    workers[worker]!.task = nil
-    return task
+  /// Records that `worker` finished `taskID` at `now` (nanoseconds, any monotonic
+  /// clock); returns the task, or nil when the worker does not hold it. `ran`:
+  /// the worker ran it (a skipped task says nothing of how long tasks take).
+  mutating func finish(_ taskID: UInt64, on worker: [UInt8], at now: UInt64 = 0, ran: Bool = true)
+    -> QueuedTask?
+  {
+    guard let index = workers[worker]?.held.firstIndex(where: { $0.task.id == taskID }) else { return nil }
+    let held = workers[worker]!.held.remove(at: index)
+    let began = max(held.sentAt, workers[worker]!.lastDone)
+    workers[worker]!.lastDone = now
+    if ran && now >= began {
+      let language = held.task.language
+      let time = Double(now - began)
+      serviceTime[language] = serviceTime[language].map { $0 * 0.8 + time * 0.2 } ?? time
+    }
+    return held.task
   }
 
-  /// Forgets a worker that ended; returns the task it was running (now lost).
-  mutating func removeWorker(_ id: [UInt8]) -> QueuedTask? {
-    workers.removeValue(forKey: id)?.task
+  /// Takes back the tasks `worker` holds after `started` (all of them when it does
+  /// not hold `started`: it finished that one); returns them in order.
+  mutating func takeBack(from worker: [UInt8], started: UInt64) -> [QueuedTask] {
+    guard let held = workers[worker]?.held else { return [] }
+    let cut = held.firstIndex { $0.task.id == started }.map { $0 + 1 } ?? 0
+    workers[worker]!.held.removeSubrange(cut...)
+    return held[cut...].map(\.task)
   }
 
-  /// Hands queued tasks to idle workers; returns what to send to whom.
-  mutating func assign() -> [(worker: [UInt8], task: QueuedTask)] {
+  /// Workers holding tasks they may not have started while another worker of
+  /// their language is idle and nothing is queued: what to take back from.
+  func stealable(_ language: WorkerLanguage) -> [[UInt8]] {
+    guard prefetching.contains(language), queuedCount(language) == 0,
+      workers.values.contains(where: { $0.language == language && $0.held.isEmpty })
+    else { return [] }
+    return workers.filter { $0.value.language == language && $0.value.held.count > 1 }.map(\.key)
+  }
+
+  /// Forgets a worker that ended; returns the tasks it held, in the order it runs them.
+  mutating func removeWorker(_ id: [UInt8]) -> [QueuedTask] {
+    workers.removeValue(forKey: id)?.held.map(\.task) ?? []
+  }
+
+  /// Hands queued tasks to workers with room, one round of the workers at a time
+  /// (so a short batch spreads over all of them); returns what to send to whom.
+  mutating func assign(at now: UInt64 = 0) -> [(worker: [UInt8], task: QueuedTask)] {
     var sent: [(worker: [UInt8], task: QueuedTask)] = []
     for language in WorkerLanguage.allCases where queuedCount(language) > 0 {
-      for (id, worker) in workers where worker.language == language && worker.task == nil {
-        guard queuedCount(language) > 0 else { break }
-        let task = dequeue(language)
-        workers[id]!.task = task
-        sent.append((id, task))
+      let ids = workers.filter { $0.value.language == language }.map(\.key)
+      for round in 0..<depth(language) {
+        for id in ids where workers[id]!.held.count <= round {
+          guard queuedCount(language) > 0 else { break }
+          let task = dequeue(language)
+          workers[id]!.held.append(Held(task: task, sentAt: now))
+          sent.append((id, task))
+        }
       }
       // Now and then, not at every task: compacting moves the whole queue.
       if let head = heads[language], head * 2 >= queues[language]!.count || head >= 4096 {

@@ -24,6 +24,9 @@ struct WorkerCommand: ParsableCommand {
   @Option(help: "The worker's name (its routing id at the broker).")
   var id: String
 
+  @Option(help: "The worker's state page, a file the broker made (Python workers).")
+  var state: String?
+
   @Option(help: "The python of the environment to run.")
   var python: String = PythonLocation.defaultExecutable()
 
@@ -37,7 +40,9 @@ struct WorkerCommand: ParsableCommand {
     let arguments: [String]
     switch language {
     case "python", WorkerLanguage.python.rawValue:
-      arguments = [python, "-m", "tandem._worker", "--connect", connect, "--id", id]
+      arguments =
+        [python, "-m", "tandem._worker", "--connect", connect, "--id", id]
+        + (state.map { ["--state", $0] } ?? [])
     case "r", "R":
       let library =
         (rLibrary ?? PythonLocation.rLibrary(beside: python)).map { "'\(RSession.escape($0))'" }

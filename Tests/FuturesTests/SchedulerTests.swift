@@ -49,7 +49,7 @@ final class SchedulerTests: XCTestCase {
     scheduler.addWorker(a, language: .python)
     for id in UInt64(1)...3 { scheduler.submit(task(id)) }
     XCTAssertEqual(scheduler.assign().map(\.task.id), [1])
-    XCTAssertEqual(scheduler.removeWorker(a)?.id, 1)
+    XCTAssertEqual(scheduler.removeWorker(a).map(\.id), [1])
     XCTAssertEqual(scheduler.workerCount(.python), 0)
     scheduler.addWorker(b, language: .python)
     XCTAssertEqual(scheduler.assign().map(\.task.id), [2])
@@ -78,7 +78,7 @@ final class SchedulerTests: XCTestCase {
     _ = scheduler.assign()
     XCTAssertEqual(scheduler.cancelQueued().map(\.id), [3, 4])
     XCTAssertEqual(Set(scheduler.busyWorkers), [a, b])
-    _ = scheduler.finish(1, on: scheduler.running(on: a)?.id == 1 ? a : b)
+    _ = scheduler.finish(1, on: scheduler.holds(1, on: a) ? a : b)
     XCTAssertEqual(scheduler.busyWorkers.count, 1)
   }
 
@@ -97,5 +97,86 @@ final class SchedulerTests: XCTestCase {
       }
     }
     XCTAssertEqual(sent, Array(1...6_000) + Array(6_002...10_000))
+  }
+
+  func testWorkersOfAPrefetchingLanguageHoldSeveralShortTasks() {
+    var scheduler = Scheduler(prefetching: [.python])
+    scheduler.addWorker(a, language: .python)
+    scheduler.addWorker(b, language: .python)
+    for id in UInt64(1)...20 { scheduler.submit(task(id)) }
+    // Nothing known of the tasks yet: one each.
+    XCTAssertEqual(scheduler.assign(at: 0).count, 2)
+    let first = scheduler.holds(1, on: a) ? a : b
+    XCTAssertEqual(scheduler.finish(1, on: first, at: 100_000)?.id, 1)
+    XCTAssertEqual(scheduler.depth(.python), Scheduler.prefetch)
+    let sent = scheduler.assign(at: 100_000)
+    XCTAssertEqual(sent.count, 2 * Scheduler.prefetch - 1)
+    XCTAssertEqual(scheduler.held(by: a).count, Scheduler.prefetch)
+    XCTAssertEqual(scheduler.held(by: b).count, Scheduler.prefetch)
+    // In the order they were submitted, spread over both workers.
+    XCTAssertEqual(sent.map(\.task.id), Array(3...9))
+    // Long tasks stop the prefetching.
+    let held = scheduler.held(by: a)
+    for (index, task) in held.enumerated() {
+      _ = scheduler.finish(task.id, on: a, at: 100_000 + UInt64(index + 1) * 50_000_000)
+    }
+    XCTAssertEqual(scheduler.depth(.python), 1)
+    XCTAssertEqual(scheduler.assign(at: 300_000_000).map(\.worker), [a])
+  }
+
+  func testLanguagesThatDoNotPrefetchHoldOneTask() {
+    var scheduler = Scheduler(prefetching: [.python])
+    scheduler.addWorker(a, language: .r)
+    for id in UInt64(1)...5 { scheduler.submit(task(id, .r)) }
+    _ = scheduler.assign(at: 0)
+    _ = scheduler.finish(1, on: a, at: 1_000)
+    XCTAssertEqual(scheduler.depth(.r), 1)
+    XCTAssertEqual(scheduler.assign(at: 1_000).map(\.task.id), [2])
+  }
+
+  func testSkippedTasksDoNotCountAsShort() {
+    var scheduler = Scheduler(prefetching: [.python])
+    scheduler.addWorker(a, language: .python)
+    scheduler.submit(task(1))
+    _ = scheduler.assign(at: 0)
+    XCTAssertEqual(scheduler.finish(1, on: a, at: 1_000, ran: false)?.id, 1)
+    XCTAssertEqual(scheduler.depth(.python), 1)
+  }
+
+  func testALostWorkersUnstartedTasksGoBackToTheFrontInOrder() {
+    var scheduler = Scheduler(prefetching: [.python])
+    scheduler.addWorker(a, language: .python)
+    for id in UInt64(1)...10 { scheduler.submit(task(id)) }
+    _ = scheduler.assign(at: 0)
+    _ = scheduler.finish(1, on: a, at: 1_000)
+    _ = scheduler.assign(at: 1_000)
+    let held = scheduler.removeWorker(a)
+    XCTAssertEqual(held.map(\.id), [2, 3, 4, 5])
+    scheduler.requeue(Array(held.dropFirst()))
+    XCTAssertEqual(scheduler.queuedCount(.python), 8)
+    scheduler.addWorker(b, language: .python)
+    XCTAssertEqual(scheduler.assign(at: 2_000).map(\.task.id), [3, 4, 5, 6])
+  }
+
+  func testTasksHeldBehindTheStartedOneAreTakenBack() {
+    var scheduler = Scheduler(prefetching: [.python])
+    scheduler.addWorker(a, language: .python)
+    for id in UInt64(1)...6 { scheduler.submit(task(id)) }
+    _ = scheduler.assign(at: 0)
+    _ = scheduler.finish(1, on: a, at: 1_000)
+    _ = scheduler.assign(at: 1_000)
+    XCTAssertEqual(scheduler.held(by: a).map(\.id), [2, 3, 4, 5])
+    XCTAssertTrue(scheduler.stealable(.python).isEmpty)
+    scheduler.addWorker(b, language: .python)
+    XCTAssertTrue(scheduler.stealable(.python).isEmpty, "task 6 is still queued")
+    XCTAssertEqual(scheduler.assign(at: 2_000).map(\.task.id), [6])
+    _ = scheduler.finish(6, on: b, at: 3_000)
+    XCTAssertEqual(scheduler.stealable(.python), [a])
+    // Task 2 finished (its outcome on its way), 3 runs: 4 and 5 come back.
+    XCTAssertEqual(scheduler.takeBack(from: a, started: 3).map(\.id), [4, 5])
+    XCTAssertEqual(scheduler.held(by: a).map(\.id), [2, 3])
+    // A started task the worker no longer holds: it holds nothing it started.
+    XCTAssertEqual(scheduler.takeBack(from: a, started: 1).map(\.id), [2, 3])
+    XCTAssertTrue(scheduler.held(by: a).isEmpty)
   }
 }

@@ -1,17 +1,25 @@
 """A Python worker of the futures pool: ``python -m tandem._worker``.
 
 The kernel starts it (through ``tandem worker``); it connects to the kernel's
-broker as a ZeroMQ DEALER and runs one task at a time. A task is either a
+broker as a ZeroMQ DEALER and runs its tasks one at a time. A task is either a
 pickled call (``tandem.submit``) or Python code with inputs in the exchange
 format (R's ``py_future``). What the task prints goes back to the cell that
 submitted it; SIGINT interrupts the running task only.
+
+The broker may send a worker its next tasks before the current one ends. The
+worker's state page (a small file both map, changed under ``flock``) says which
+task it started, so that the broker knows what it was running if it dies, and
+how many of the tasks it received the broker took back (for an idle worker, or
+cancelled by an interrupt): the worker skips those.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import fcntl
 import io
+import mmap
 import os
 import pickle
 import signal
@@ -55,7 +63,7 @@ class _TaskOutput(io.TextIOBase):
 class Worker:
     """The worker loop: receive a task, run it, send its outcome."""
 
-    def __init__(self, endpoint: str, name: str) -> None:
+    def __init__(self, endpoint: str, name: str, state: str | None = None) -> None:
         self._context = zmq.Context()
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.setsockopt(zmq.IDENTITY, name.encode())
@@ -64,6 +72,9 @@ class Worker:
         self._task: bytes | None = None
         self._running = False
         self._functions: dict[bytes, Any] = {}
+        self._received = 0
+        self._state_file = open(state, "r+b") if state is not None else None
+        self._state = mmap.mmap(self._state_file.fileno(), 16) if self._state_file else None
 
     def output(self, name: bytes, text: str) -> None:
         if self._task is not None:
@@ -88,9 +99,23 @@ class Worker:
                 break
             if verb == b"task" and len(frames) >= 3:
                 task_id = frames[1]
+                self._received += 1
+                if self._state is not None and not self._start(task_id):
+                    continue
                 self._send(task_id, self._run(task_id, frames[2], frames[3:]))
         self._socket.close()
         self._context.term()
+
+    def _start(self, task_id: bytes) -> bool:
+        """Records that the task starts, unless the broker took it back."""
+        fcntl.flock(self._state_file, fcntl.LOCK_EX)
+        try:
+            if self._received <= int.from_bytes(self._state[8:16], "little"):
+                return False
+            self._state[0:8] = task_id
+            return True
+        finally:
+            fcntl.flock(self._state_file, fcntl.LOCK_UN)
 
     def _send(self, task_id: bytes, outcome: list[bytes]) -> None:
         self._socket.send_multipart([b"done", task_id, *outcome], copy=False)
@@ -162,10 +187,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="tandem._worker", description=__doc__)
     parser.add_argument("--connect", required=True, help="the broker's endpoint")
     parser.add_argument("--id", required=True, help="this worker's name")
+    parser.add_argument("--state", help="the state page the broker made for this worker")
     options = parser.parse_args(argv)
     # Notebook functions arrive by value; modules beside the notebook import as in the kernel.
     sys.path.insert(0, os.getcwd())
-    Worker(options.connect, options.id).serve()
+    Worker(options.connect, options.id, options.state).serve()
 
 
 if __name__ == "__main__":
