@@ -31,7 +31,7 @@ struct QueuedTask: Equatable {
 /// not started, for an idle worker or when it dies.
 struct Scheduler {
   /// Tasks a worker of a prefetching language holds at most.
-  static let prefetch = 4
+  static let prefetch = 8
   /// Below this service time (nanoseconds) a language's tasks count as short.
   static let shortTask = 1_000_000.0
 
