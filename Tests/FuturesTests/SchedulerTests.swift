@@ -103,7 +103,8 @@ final class SchedulerTests: XCTestCase {
     var scheduler = Scheduler(prefetching: [.python])
     scheduler.addWorker(a, language: .python)
     scheduler.addWorker(b, language: .python)
-    for id in UInt64(1)...20 { scheduler.submit(task(id)) }
+    let depth = UInt64(Scheduler.prefetch)
+    for id in UInt64(1)...(3 * depth) { scheduler.submit(task(id)) }
     // Nothing known of the tasks yet: one each.
     XCTAssertEqual(scheduler.assign(at: 0).count, 2)
     let first = scheduler.holds(1, on: a) ? a : b
@@ -114,7 +115,7 @@ final class SchedulerTests: XCTestCase {
     XCTAssertEqual(scheduler.held(by: a).count, Scheduler.prefetch)
     XCTAssertEqual(scheduler.held(by: b).count, Scheduler.prefetch)
     // In the order they were submitted, spread over both workers.
-    XCTAssertEqual(sent.map(\.task.id), Array(3...9))
+    XCTAssertEqual(sent.map(\.task.id), Array(3...(2 * depth + 1)))
     // Long tasks stop the prefetching.
     let held = scheduler.held(by: a)
     for (index, task) in held.enumerated() {
@@ -146,34 +147,37 @@ final class SchedulerTests: XCTestCase {
   func testALostWorkersUnstartedTasksGoBackToTheFrontInOrder() {
     var scheduler = Scheduler(prefetching: [.python])
     scheduler.addWorker(a, language: .python)
-    for id in UInt64(1)...10 { scheduler.submit(task(id)) }
+    let depth = UInt64(Scheduler.prefetch)
+    for id in UInt64(1)...(2 * depth + 2) { scheduler.submit(task(id)) }
     _ = scheduler.assign(at: 0)
     _ = scheduler.finish(1, on: a, at: 1_000)
     _ = scheduler.assign(at: 1_000)
     let held = scheduler.removeWorker(a)
-    XCTAssertEqual(held.map(\.id), [2, 3, 4, 5])
+    XCTAssertEqual(held.map(\.id), Array(2...(depth + 1)))
     scheduler.requeue(Array(held.dropFirst()))
-    XCTAssertEqual(scheduler.queuedCount(.python), 8)
+    XCTAssertEqual(scheduler.queuedCount(.python), Int(2 * depth))
     scheduler.addWorker(b, language: .python)
-    XCTAssertEqual(scheduler.assign(at: 2_000).map(\.task.id), [3, 4, 5, 6])
+    XCTAssertEqual(scheduler.assign(at: 2_000).map(\.task.id), Array(3...(depth + 2)))
   }
 
   func testTasksHeldBehindTheStartedOneAreTakenBack() {
     var scheduler = Scheduler(prefetching: [.python])
     scheduler.addWorker(a, language: .python)
-    for id in UInt64(1)...6 { scheduler.submit(task(id)) }
+    let depth = UInt64(Scheduler.prefetch)
+    let last = depth + 2
+    for id in UInt64(1)...last { scheduler.submit(task(id)) }
     _ = scheduler.assign(at: 0)
     _ = scheduler.finish(1, on: a, at: 1_000)
     _ = scheduler.assign(at: 1_000)
-    XCTAssertEqual(scheduler.held(by: a).map(\.id), [2, 3, 4, 5])
+    XCTAssertEqual(scheduler.held(by: a).map(\.id), Array(2...(depth + 1)))
     XCTAssertTrue(scheduler.stealable(.python).isEmpty)
     scheduler.addWorker(b, language: .python)
-    XCTAssertTrue(scheduler.stealable(.python).isEmpty, "task 6 is still queued")
-    XCTAssertEqual(scheduler.assign(at: 2_000).map(\.task.id), [6])
-    _ = scheduler.finish(6, on: b, at: 3_000)
+    XCTAssertTrue(scheduler.stealable(.python).isEmpty, "the last task is still queued")
+    XCTAssertEqual(scheduler.assign(at: 2_000).map(\.task.id), [last])
+    _ = scheduler.finish(last, on: b, at: 3_000)
     XCTAssertEqual(scheduler.stealable(.python), [a])
-    // Task 2 finished (its outcome on its way), 3 runs: 4 and 5 come back.
-    XCTAssertEqual(scheduler.takeBack(from: a, started: 3).map(\.id), [4, 5])
+    // Task 2 finished (its outcome on its way), 3 runs: the ones after it come back.
+    XCTAssertEqual(scheduler.takeBack(from: a, started: 3).map(\.id), Array(4...(depth + 1)))
     XCTAssertEqual(scheduler.held(by: a).map(\.id), [2, 3])
     // A started task the worker no longer holds: it holds nothing it started.
     XCTAssertEqual(scheduler.takeBack(from: a, started: 1).map(\.id), [2, 3])
