@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import psutil
 
-import os
-LINES = int(os.environ.get("LINES", 1_000_000))
+# Not LINES: terminals set that to their height.
+LINES = int(os.environ.get("TANDEM_OUTPUT_LINES", 1_000_000))
 
 
 def test_million_lines_arrive_with_bounded_memory(kernel):
