@@ -73,11 +73,6 @@ struct Scheduler {
   /// The tasks `worker` holds, in the order it runs them.
   func held(by worker: [UInt8]) -> [QueuedTask] { workers[worker]?.held.map(\.task) ?? [] }
 
-  /// Whether `worker` holds the task numbered `taskID`.
-  func holds(_ taskID: UInt64, on worker: [UInt8]) -> Bool {
-    workers[worker]?.held.contains { $0.task.id == taskID } ?? false
-  }
-
   /// Workers holding a task.
   var busyWorkers: [[UInt8]] { workers.filter { !$0.value.held.isEmpty }.map(\.key) }
 
@@ -93,8 +88,8 @@ struct Scheduler {
     queues[task.language, default: []].append(task)
   }
 
-  /// Puts tasks back at the front of their queue, in their order (the unstarted
-  /// tasks of a worker that died).
+  /// Puts tasks back at the front of their queue, in their order: tasks taken
+  /// back from a worker, or held by a worker that died.
   mutating func requeue(_ tasks: [QueuedTask]) {
     for task in tasks.reversed() {
       compact(task.language)
@@ -107,16 +102,13 @@ struct Scheduler {
   }
 
   /// Records that `worker` finished `taskID` at `now` (nanoseconds, any monotonic
-  /// clock); returns the task, or nil when the worker does not hold it. `ran`:
-  /// the worker ran it (a skipped task says nothing of how long tasks take).
-  mutating func finish(_ taskID: UInt64, on worker: [UInt8], at now: UInt64 = 0, ran: Bool = true)
-    -> QueuedTask?
-  {
+  /// clock); returns the task, or nil when the worker does not hold it.
+  mutating func finish(_ taskID: UInt64, on worker: [UInt8], at now: UInt64 = 0) -> QueuedTask? {
     guard let index = workers[worker]?.held.firstIndex(where: { $0.task.id == taskID }) else { return nil }
     let held = workers[worker]!.held.remove(at: index)
     let began = max(held.sentAt, workers[worker]!.lastDone)
     workers[worker]!.lastDone = now
-    if ran && now >= began {
+    if now >= began {
       let language = held.task.language
       let time = Double(now - began)
       serviceTime[language] = serviceTime[language].map { $0 * 0.8 + time * 0.2 } ?? time
