@@ -446,7 +446,7 @@ def _pack_strings(values: np.ndarray) -> bytearray:
 
 def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
     if values.size and isinstance(values[0], str):
-        # Most object columns are strings: joining them checks that as it goes,
+        # Most object columns are strings: packing them checks that as it goes,
         # faster than inferring the type first.
         try:
             return _encode_strings(values, writer)

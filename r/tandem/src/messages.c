@@ -87,17 +87,19 @@ SEXP tnd_zmq_receive(SEXP socket, SEXP timeout) {
         Rf_error("cannot receive a message: %s", zmq_strerror(zmq_errno()));
       }
     }
-    more = zmq_msg_more(&message);
-    size_t size = zmq_msg_size(&message);
-    SEXP frame = Rf_allocVector(RAWSXP, (R_xlen_t)size);
-    if (size > 0) memcpy(RAW(frame), zmq_msg_data(&message), size);
-    zmq_msg_close(&message);
+    /* Grown before the frame is made: growing allocates, and an unprotected frame
+     * could be collected meanwhile. */
     if (count == capacity) {
       capacity *= 2;
       parts = Rf_xlengthgets(parts, capacity);
       UNPROTECT(1);
       PROTECT(parts);
     }
+    more = zmq_msg_more(&message);
+    size_t size = zmq_msg_size(&message);
+    SEXP frame = Rf_allocVector(RAWSXP, (R_xlen_t)size);
+    if (size > 0) memcpy(RAW(frame), zmq_msg_data(&message), size);
+    zmq_msg_close(&message);
     SET_VECTOR_ELT(parts, count++, frame);
   }
   SEXP result = Rf_xlengthgets(parts, count);
