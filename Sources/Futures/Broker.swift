@@ -62,21 +62,19 @@ public final class Broker: @unchecked Sendable {
   private var localOutbox: [[[UInt8]]] = []
   private let localOutboxReady = NSCondition()
 
-  /// Binds the broker at `ipc://directory/futures` (or a loopback TCP port without
-  /// a directory). `poolSize` workers per language, the number of cores by default.
-  public init(directory: String?, launch: WorkerLaunch, poolSize: Int? = nil, logger: Logger) throws {
+  /// Binds the broker at `ipc://directory/futures`; `directory` must be the
+  /// kernel's private folder, which only this user can enter: whoever can connect
+  /// can run code as this user, so the broker never listens on a TCP port.
+  /// `poolSize` workers per language, the number of cores by default.
+  public init(directory: String, launch: WorkerLaunch, poolSize: Int? = nil, logger: Logger) throws {
     self.launch = launch
     self.logger = logger
-    stateDirectory = directory ?? NSTemporaryDirectory()
+    stateDirectory = directory
     socket = try ZMQSocket(context: context, kind: .router)
     // A long batch of results for one client must queue, not be dropped.
     try socket.setOption(ZMQ_SNDHWM, 0)
     try socket.setOption(ZMQ_RCVHWM, 0)
-    if let directory {
-      try socket.bind("ipc://\(directory)/futures")
-    } else {
-      try socket.bind("tcp://127.0.0.1:*")
-    }
+    try socket.bind("ipc://\(directory)/futures")
     endpoint = socket.lastEndpoint
     let size = max(1, poolSize ?? ProcessInfo.processInfo.activeProcessorCount)
     for language in WorkerLanguage.allCases { self.poolSize[language] = size }

@@ -20,6 +20,13 @@ final class WorkerState {
     self.path = path
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw StateError(path: path, errno: errno) }
+    // Space is reserved before the page is mapped: a write to a mapped page that a
+    // full /dev/shm cannot back kills the writer with SIGBUS.
+    let reserved = posix_fallocate(fd, 0, off_t(Self.size))
+    guard reserved == 0 else {
+      close(fd)
+      throw StateError(path: path, errno: reserved)
+    }
     guard ftruncate(fd, off_t(Self.size)) == 0,
       let page = mmap(nil, Self.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), page != MAP_FAILED
     else {

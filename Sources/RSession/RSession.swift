@@ -64,11 +64,14 @@ public final class RSession {
   /// `R.version.string` of the running R.
   public private(set) var version = ""
 
-  public init(configuration: RConfiguration, logger: Logger) throws {
+  /// Binds the session's socket at `ipc://directory/r`. `directory` must be the
+  /// kernel's private folder: only this user can reach the socket there, so no other
+  /// user can pose as R (never a TCP port, which every local user can reach).
+  public init(configuration: RConfiguration, directory: String, logger: Logger) throws {
     self.configuration = configuration
     self.logger = logger
     socket = try ZMQSocket(context: context, kind: .router)
-    try socket.bind("tcp://127.0.0.1:*")
+    try socket.bind("ipc://\(directory)/r")
     endpoint = socket.lastEndpoint
   }
 
@@ -123,6 +126,11 @@ public final class RSession {
       if poller.poll(timeoutMilliseconds: 20)[0], let frames = try? socket.receive(dontWait: true),
         frames.count >= 2, let hello = try? JSONValue.parse(frames[1]), hello["type"]?.stringValue == "ready"
       {
+        // Only the R this kernel started becomes "R".
+        guard hello["pid"]?.intValue == Int64(child.pid) else {
+          logger.warning("dropped a ready message from a peer that is not the R started (pid \(child.pid))")
+          continue
+        }
         peer = frames[0]
         version = hello["version"]?.stringValue ?? ""
         logger.info("R started (pid \(child.pid)): \(version)")

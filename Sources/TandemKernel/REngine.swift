@@ -20,13 +20,24 @@ public final class REngine {
   private let logger: Logger
   private weak var waiter: EngineWaiting?
   private var pythonHandler: PythonHandler?
+  /// The number of the last request sent to R: each request carries its number,
+  /// so that R can say whether it received a request that gets no answer.
+  private var lastSequence: Int64 = 0
+  /// How long R may stay silent after an interrupt before it is ended.
+  private let interruptGrace: Double
 
   /// Serves a call R makes into Python while it runs (`py$x`, `py_eval()`): takes the
   /// request and its frames, returns the reply and its frames.
   public typealias PythonHandler = (RMessage) -> RMessage
 
-  public init(configuration: RConfiguration, logger: Logger) throws {
-    session = try RSession(configuration: configuration, logger: logger)
+  /// The session's socket goes in `directory`, the kernel's private folder. R that
+  /// answers nothing for `interruptGrace` seconds after an interrupt (stuck in code
+  /// that never checks for interrupts) is ended, so that a cell never waits forever.
+  public init(configuration: RConfiguration, directory: String, interruptGrace: Double = 30, logger: Logger)
+    throws
+  {
+    session = try RSession(configuration: configuration, directory: directory, logger: logger)
+    self.interruptGrace = interruptGrace
     self.logger = logger
   }
 
@@ -79,12 +90,29 @@ public final class REngine {
         ]
         frontend.publish("stream", content: note.serialized, metadata: Array("{}".utf8), buffers: [])
       }
+      lastSequence += 1
+      let sequence = lastSequence
+      var request = request
+      request["seq"] = .int(sequence)
       try session.send(request, frames: frames)
+      var watch = InterruptWatch(grace: interruptGrace)
       while true {
-        guard let message = try receive() else { continue }
+        guard let message = try receive(watch: &watch) else {
+          if watch.shouldPing() { try session.send(["type": "ping", "request": .int(sequence)]) }
+          if watch.gaveUp() { return abandon(after: watch.grace) }
+          continue
+        }
+        watch.heard()
         switch message["type"]?.stringValue {
         case "reply":
           return message
+        case "pong":
+          // R reads a ping only between requests: if it never received this
+          // request, no reply will come.
+          if message["request"]?.intValue == sequence && message["received"]?.boolValue == false {
+            logger.error("R did not receive request \(sequence); it ends as interrupted")
+            return RMessage(body: ["status": "interrupted", "type": "reply"], frames: [])
+          }
         case "python":
           var reply =
             pythonHandler?(message)
@@ -117,6 +145,15 @@ public final class REngine {
     }
   }
 
+  /// Ends an R that stayed silent after an interrupt; the cell gets why.
+  private func abandon(after grace: Double) -> RMessage {
+    logger.error("R did not answer within \(Int(grace)) s of an interrupt; ending it")
+    session.stop()
+    return Self.failure(
+      "R did not stop within \(Int(grace)) s of the interrupt (it was busy in code that does not check "
+        + "for interrupts), so it was ended; a fresh R session starts with the next R cell")
+  }
+
   private static func failure(_ text: String) -> RMessage {
     let body: JSONValue = [
       "status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)],
@@ -126,7 +163,7 @@ public final class REngine {
 
   /// The next message from R, waiting briefly with the engine's lock released; an
   /// interrupt meanwhile is passed on to R, whose request then ends as "interrupted".
-  private func receive() throws -> RMessage? {
+  private func receive(watch: inout InterruptWatch) throws -> RMessage? {
     var thrown: Error?
     let message = waiter?.waiting {
       do {
@@ -143,7 +180,10 @@ public final class REngine {
       }
     }
     if let thrown { throw thrown }
-    if waiter?.takeInterrupt() == true { session.interrupt() }
+    if waiter?.takeInterrupt() == true {
+      session.interrupt()
+      watch.interrupted()
+    }
     return message ?? nil
   }
 
@@ -189,4 +229,41 @@ public final class REngine {
       if session.pid == nil { throw RSessionError.died("R ended while waiting for input") }
     }
   }
+}
+
+/// What happens after an interrupt while a request waits for R: R is asked every
+/// second whether it received the request (a ping, answered between requests), and
+/// R that answers nothing for `grace` seconds is given up on.
+struct InterruptWatch {
+  let grace: Double
+  private var interruptedAt: Double?
+  private var lastHeard = Self.now()
+  private var lastPing = 0.0
+
+  init(grace: Double) { self.grace = grace }
+
+  mutating func interrupted() {
+    interruptedAt = Self.now()
+  }
+
+  mutating func heard() {
+    lastHeard = Self.now()
+  }
+
+  /// Whether to ping R now: after an interrupt, once a second of silence.
+  mutating func shouldPing() -> Bool {
+    guard interruptedAt != nil else { return false }
+    let now = Self.now()
+    guard now - max(lastHeard, lastPing) >= 1 else { return false }
+    lastPing = now
+    return true
+  }
+
+  /// Whether R has been silent for the grace period since the interrupt.
+  func gaveUp() -> Bool {
+    guard let interruptedAt else { return false }
+    return Self.now() - max(interruptedAt, lastHeard) >= grace
+  }
+
+  private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -71,25 +71,28 @@ struct KernelCommand: ParsableCommand {
       fail("cannot capture output: \(error)")
     }
     LogOutput.fd = capture.originalStderr
+    // Before Python and R start, so that both inherit where large values travel.
+    // The private channels live there too: without it there is no R and no pool.
+    let folder: PrivateFolder
+    do {
+      folder = try PrivateFolder.create()
+      setenv(PrivateFolder.environmentVariable, folder.path, 1)
+    } catch {
+      fail("cannot make the kernel's private folder: \(error)")
+    }
     let rEngine: REngine
     do {
       let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
+      let grace = ProcessInfo.processInfo.environment["TANDEM_R_INTERRUPT_GRACE"].flatMap(Double.init) ?? 30
       rEngine = try REngine(
-        configuration: RConfiguration(executable: rExecutable, library: library), logger: logger)
+        configuration: RConfiguration(executable: rExecutable, library: library), directory: folder.path,
+        interruptGrace: grace, logger: logger)
     } catch {
+      folder.remove()
       fail("cannot set up the R session: \(error)")
     }
-    // Before Python and R start, so that both inherit where large values travel.
-    let exchangeArea: ExchangeArea?
-    do {
-      exchangeArea = try ExchangeArea.create()
-      setenv(ExchangeArea.environmentVariable, exchangeArea!.path, 1)
-    } catch {
-      logger.warning("no shared-memory folder for exchanged values (\(error)); they travel as messages")
-      exchangeArea = nil
-    }
     exportSystemTimeZone()
-    let broker = startBroker(directory: exchangeArea?.path, logger: logger)
+    let broker = startBroker(directory: folder.path, logger: logger)
     if language == .r {
       // R-first: R boots while Python initialises.
       rEngine.launch()
@@ -101,7 +104,7 @@ struct KernelCommand: ParsableCommand {
       try engine.start()
     } catch {
       capture.flush()
-      exchangeArea?.remove()
+      folder.remove()
       fail("\(error)")
     }
     var rLanguageInfo: JSONValue?
@@ -118,10 +121,10 @@ struct KernelCommand: ParsableCommand {
       server: server, engine: engine, capture: capture, logger: logger, rEngine: rEngine,
       defaultLanguage: language, rLanguageInfo: rLanguageInfo)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
-    exitWithParent(logger: logger) { exchangeArea?.remove() }
+    exitWithParent(logger: logger) { folder.remove() }
     kernel.run()
     broker?.stop()
-    exchangeArea?.remove()
+    folder.remove()
     Foundation.exit(0)
   }
 }
@@ -139,10 +142,10 @@ private func exportSystemTimeZone() {
 extension KernelCommand {
   /// The futures broker, started before Python and R so that both find it in
   /// `TANDEM_FUTURES`; its workers are this program's `worker` command.
-  fileprivate func startBroker(directory: String?, logger: Logger) -> Broker? {
+  fileprivate func startBroker(directory: String, logger: Logger) -> Broker? {
     var environment = ProcessInfo.processInfo.environment
     // Workers send values as messages: the exchange area's files belong to the kernel.
-    environment[ExchangeArea.environmentVariable] = nil
+    environment[PrivateFolder.environmentVariable] = nil
     let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
     let executable = InstallCommand.executablePath
     let launch = WorkerLaunch(

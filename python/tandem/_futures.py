@@ -38,6 +38,8 @@ class Future(concurrent.futures.Future):
         super().__init__()
         self._client = client
         self._task_id = task_id
+        #: Cancelled by an interrupt of the kernel rather than by ``cancel()``.
+        self._interrupted = False
 
     def cancel(self) -> bool:
         if self._client is None or self.done() or super().running():
@@ -170,6 +172,7 @@ class _Client:
             future.set_exception(error(frames[3:]))
         elif verb == b"failed" and frames[2] == b"cancelled":
             # The broker took it off the queue (an interrupt): no need to ask it again.
+            future._interrupted = True
             future._cancel_taken_off()
         else:
             future.set_exception(WorkerLost(frames[3].decode("utf-8", "replace")))
@@ -430,13 +433,23 @@ def map(
             else:
                 results.append(future.result())
         return results
-    except BaseException:
+    except BaseException as error:
         for future in futures:
             future.cancel()
+        if _ended_by_interrupt(error, futures):
+            # Whichever reached this thread first (a task cancelled by the interrupt,
+            # or a worker's KeyboardInterrupt), the cell was interrupted.
+            raise KeyboardInterrupt from None
         raise
     finally:
         if bar:
             bar.close()
+
+
+def _ended_by_interrupt(error: BaseException, futures: list[Future]) -> bool:
+    if isinstance(error, concurrent.futures.CancelledError):
+        return any(future._interrupted for future in futures)
+    return isinstance(error, KeyboardInterrupt) and isinstance(error.__cause__, _taskcodec.RemoteTraceback)
 
 
 def submit_r(code: str, /, **inputs: Any) -> Future:

@@ -65,6 +65,10 @@ call_python <- function(op, ..., values = NULL) {
       next
     }
     if (identical(reply[["type"]], "reply")) break
+    if (identical(reply[["type"]], "ping")) {
+      answer_ping(reply)
+      next
+    }
     serve_request(reply)
   }
   # An interrupt that stopped Python stops the R code waiting for it, as one.

@@ -3,11 +3,16 @@
 
 serve <- function(endpoint, kernel_pid = NA_integer_) {
   state$kernel_pid <- kernel_pid
+  state$received <- 0
   connect_kernel(endpoint)
   setup_session()
   send_message(list(type = "ready", pid = Sys.getpid(), version = R.version.string))
-  repeat {
-    request <- tryCatch(receive_message(1000L), interrupt = function(e) NULL)
+  # Interrupts act only inside a request (serve_request allows them), so none can
+  # lose a request the loop has taken off the socket: one that arrives after that
+  # is applied to the request, one that arrives while R waits for a request was
+  # meant for a request that has ended and is dropped.
+  suspendInterrupts(repeat {
+    request <- receive_message(1000L, idle = TRUE)
     if (is.null(request)) {
       if (!kernel_alive(kernel_pid)) quit(save = "no", status = 0L)
       next
@@ -15,14 +20,25 @@ serve <- function(endpoint, kernel_pid = NA_integer_) {
     if (identical(request$type, "shutdown")) quit(save = "no", status = 0L)
     # The answer to a call into Python that an interrupt abandoned.
     if (identical(request$type, "reply")) next
+    if (identical(request$type, "ping")) {
+      answer_ping(request)
+      next
+    }
     serve_request(request)
-  }
+  })
+}
+
+# The kernel asks, after an interrupt, whether R received request number
+# `request$request`: R reads a ping only between requests, so a request that was
+# received has been answered or is still running.
+answer_ping <- function(request) {
+  send_message(list(type = "pong", request = request$request, received = request$request <= state$received))
 }
 
 # Runs one request from the kernel and sends the reply (with its frames).
 serve_request <- function(request) {
   reply <- tryCatch(
-    handle_request(request),
+    allowInterrupts(handle_request(request)),
     interrupt = function(e) list(status = "interrupted"),
     error = function(e) list(status = "error", ename = "TandemError", evalue = conditionMessage(e))
   )

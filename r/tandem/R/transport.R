@@ -36,21 +36,28 @@ send_message <- function(x, frames = list()) {
 }
 
 # Waits up to `timeout` ms for a message; NULL when none came. Frames after the
-# JSON are in the message's `.frames`.
-receive_message <- function(timeout = -1L) {
-  frames <- zmq_receive(transport$socket, timeout)
+# JSON are in the message's `.frames`. `idle`: R waits for its next request, and an
+# interrupt meanwhile is dropped (see zmq_receive).
+receive_message <- function(timeout = -1L, idle = FALSE) {
+  frames <- zmq_receive(transport$socket, timeout, idle)
   if (is.null(frames)) return(NULL)
   message <- jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
   if (length(frames) > 1L) message$.frames <- frames[-1L]
+  # Requests are numbered in the order the kernel sends them.
+  if (is.numeric(message$seq)) state$received <- message$seq
   message
 }
 
 # One whole message on a pbdZMQ socket, sent and received in C (src/messages.c):
 # `frames` are raw vectors or strings; receiving waits up to `timeout` ms (-1:
 # without end) and returns the frames as raw vectors, or NULL when none came.
+# With `idle`, an interrupt that arrives while waiting is dropped instead of
+# raised: it was meant for work that has ended.
 zmq_send <- function(socket, frames) invisible(.Call(tnd_zmq_send, socket, frames))
 
-zmq_receive <- function(socket, timeout = -1L) .Call(tnd_zmq_receive, socket, as.integer(timeout))
+zmq_receive <- function(socket, timeout = -1L, idle = FALSE) {
+  .Call(tnd_zmq_receive, socket, as.integer(timeout), isTRUE(idle))
+}
 
 # Runs `send` until it completes: an interrupt arriving while a reply or an
 # outcome is being sent must not lose it.

@@ -14,8 +14,10 @@ work <- function(endpoint, id) {
     send_despite_interrupts(function() zmq_send(socket, frames))
   }
   send("ready", "r", as.character(Sys.getpid()))
-  repeat {
-    message <- tryCatch(zmq_receive(socket), interrupt = function(e) NULL)
+  # As in the R session's loop (serve()): interrupts act only inside a task, so
+  # none loses a task the loop has taken off the socket.
+  suspendInterrupts(repeat {
+    message <- zmq_receive(socket, idle = TRUE)
     if (is.null(message)) next
     verb <- rawToChar(message[[1]])
     if (verb == "stop") break
@@ -23,17 +25,17 @@ work <- function(endpoint, id) {
     relay <- function(condition) send("out", message[[2]], "condition", serialize(condition, NULL, xdr = FALSE))
     outcome <- run_task(rawToChar(message[[3]]), message[-(1:3)], relay)
     do.call(send, c(list("done", message[[2]]), outcome))
-  }
+  })
   quit(save = "no", status = 0L)
 }
 
 run_task <- function(kind, frames, relay) {
   tryCatch(
-    switch(kind,
+    allowInterrupts(switch(kind,
       rds = run_future(frames, relay),
       expr = run_expression(frames),
       stop("unknown task kind ", kind)
-    ),
+    )),
     interrupt = function(e) error_outcome("interrupted", "interrupt", "interrupted"),
     error = function(e) {
       call <- conditionCall(e)

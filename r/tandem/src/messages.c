@@ -11,6 +11,9 @@
 
 #include "tandem.h"
 
+/* R_interrupts_pending, which R declares for graphics devices. */
+#include <R_ext/GraphicsEngine.h>
+
 static void *socket_of(SEXP socket) {
   if (TYPEOF(socket) != EXTPTRSXP || R_ExternalPtrAddr(socket) == NULL) {
     Rf_error("not an open ZeroMQ socket");
@@ -57,18 +60,24 @@ static double now_ms(void) {
 }
 
 /* Waits up to `timeout` ms (-1: without end) for a message; its frames as raw
- * vectors, or NULL when none came. An interrupt while waiting is raised. */
-SEXP tnd_zmq_receive(SEXP socket, SEXP timeout) {
+ * vectors, or NULL when none came. An interrupt while waiting is raised, unless
+ * `idle`: then the caller waits for its next piece of work, and an interrupt that
+ * arrives meanwhile (or arrived since the last one ended) was meant for work that
+ * has ended, so it is dropped. One that arrives once the message is here stays
+ * pending, for the work the message brings. */
+SEXP tnd_zmq_receive(SEXP socket, SEXP timeout, SEXP idle_flag) {
   void *zsocket = socket_of(socket);
   int wait = Rf_asInteger(timeout);
+  int idle = Rf_asLogical(idle_flag) == TRUE;
   double deadline = wait > 0 ? now_ms() + wait : 0;
   zmq_pollitem_t item = {.socket = zsocket, .events = ZMQ_POLLIN};
   for (;;) {
+    if (idle) R_interrupts_pending = 0;
     int ready = zmq_poll(&item, 1, wait);
     if (ready > 0) break;
     if (ready == 0) return R_NilValue;
     if (zmq_errno() != EINTR) Rf_error("cannot wait for a message: %s", zmq_strerror(zmq_errno()));
-    R_CheckUserInterrupt();
+    if (!idle) R_CheckUserInterrupt();
     if (wait > 0) {
       wait = (int)(deadline - now_ms());
       if (wait <= 0) return R_NilValue;
