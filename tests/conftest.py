@@ -97,3 +97,16 @@ def interrupt_running_cell(km, kc, code: str, settle: float) -> float:
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "KeyboardInterrupt"
     return elapsed
+
+
+def wrapped_kernelspec(name: str, wrapper: list[str], base: str = "tandem") -> str:
+    """Installs kernelspec `name`: `base`'s, with its command run through `wrapper`
+    (a command that ends by running the arguments after it). Returns `name`."""
+    import json
+
+    spec_dir = _prefix / "share" / "jupyter" / "kernels"
+    spec = json.loads((spec_dir / base / "kernel.json").read_text())
+    spec["argv"] = [*wrapper, *spec["argv"]]
+    (spec_dir / name).mkdir(exist_ok=True)
+    (spec_dir / name / "kernel.json").write_text(json.dumps(spec))
+    return name

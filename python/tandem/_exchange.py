@@ -77,13 +77,16 @@ class Writer:
                 mapping = _arena_mapping(fd, path, self.size)
             finally:
                 os.close(fd)
-            blob = np.frombuffer(mapping, dtype=np.uint8)
-            for offset, view in self.parts:
-                blob[offset : offset + view.nbytes] = view
-            del blob  # the mapping can be resized later only once nothing views it
-            header["file"] = path
-            header["arena"] = True
-            return header, []
+            if mapping is not None:
+                blob = np.frombuffer(mapping, dtype=np.uint8)
+                for offset, view in self.parts:
+                    blob[offset : offset + view.nbytes] = view
+                del blob  # the mapping can be resized later only once nothing views it
+                header["file"] = path
+                header["arena"] = True
+                return header, []
+            # Shared memory is full or too small (Docker's default is 64 MB): the
+            # value travels in the message instead.
         blob = bytearray(self.size)
         for offset, view in self.parts:
             blob[offset : offset + view.nbytes] = view
@@ -128,15 +131,24 @@ def _claim_arena(directory: str, prefix: str) -> tuple[int, str]:
 _arena_maps: dict[str, mmap.mmap] = {}
 
 
-def _arena_mapping(fd: int, path: str, size: int) -> mmap.mmap:
+def _arena_mapping(fd: int, path: str, size: int) -> mmap.mmap | None:
     """A shared, writable mapping of arena ``path`` cut to ``size`` bytes (no more
-    than this message needs), its pages mapped in one go."""
+    than this message needs), its pages mapped in one go; None when the file
+    system cannot hold that many bytes.
+
+    The space is reserved before anything is mapped: writing a mapped page that a
+    full ``/dev/shm`` cannot back would kill the process with SIGBUS."""
     mapping = _arena_maps.get(path)
     file_size = os.fstat(fd).st_size
     if mapping is not None and len(mapping) == size and file_size == size:
         return mapping
     _forget_mapping(path)
-    if file_size != size:
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError:
+        os.ftruncate(fd, 0)  # what it held, and what was just reserved, go back
+        return None
+    if file_size > size:
         os.ftruncate(fd, size)
     mapping = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
     _arena_maps[path] = mapping

@@ -62,8 +62,9 @@ writer_finish <- function(w, header, inline = FALSE) {
     # only once those are gone.
     path <- .Call(tnd_claim_arena, exchange_directory(), "r-arena")
   }
-  if (!is.na(path)) {
-    .Call(tnd_write, xs, kinds, offsets, w$size, path)
+  # A full or small /dev/shm cannot hold the arena: the value travels in the
+  # message instead.
+  if (!is.na(path) && .Call(tnd_write, xs, kinds, offsets, w$size, path)) {
     header[["file"]] <- path
     header[["arena"]] <- TRUE
     return(list(header = header, frames = list()))

@@ -264,7 +264,9 @@ static void forget_mapping(const char *path) {
 }
 
 /* A shared, writable mapping of arena `path` cut to `size` bytes (no more than
- * this message needs), its pages mapped in one go. */
+ * this message needs), its pages mapped in one go; NULL when the file system
+ * cannot hold that many bytes. The space is reserved before anything is mapped:
+ * writing a mapped page that a full /dev/shm cannot back raises SIGBUS. */
 static void *arena_mapping(const char *path, size_t size) {
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) Rf_error("cannot open exchange file %s: %s", path, strerror(errno));
@@ -278,8 +280,15 @@ static void *arena_mapping(const char *path, size_t size) {
     }
   }
   forget_mapping(path);
+  if (posix_fallocate(fd, 0, (off_t)size) != 0) {
+    /* What it held, and what was just reserved, go back. */
+    if (ftruncate(fd, 0) != 0) { /* an arena that cannot be emptied keeps its pages until the kernel exits */
+    }
+    close(fd);
+    return NULL;
+  }
   void *base = MAP_FAILED;
-  if ((size_t)info.st_size == size || ftruncate(fd, (off_t)size) == 0)
+  if ((size_t)info.st_size <= size || ftruncate(fd, (off_t)size) == 0)
     base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   int error = errno;
   close(fd);
@@ -296,8 +305,9 @@ static void *arena_mapping(const char *path, size_t size) {
   return base;
 }
 
-/* Writes the parts at their offsets into an arena file (`path`), or into a new
- * raw vector of `total` bytes when `path` is NULL (which is returned). */
+/* Writes the parts at their offsets into an arena file (`path`), returning TRUE,
+ * or FALSE when the file system cannot hold them; or, when `path` is NULL, into a
+ * new raw vector of `total` bytes, which is returned. */
 SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path) {
   size_t size = (size_t)Rf_asReal(total);
   sink_t sink = {NULL, 0};
@@ -308,13 +318,15 @@ SEXP tnd_write(SEXP parts, SEXP kinds, SEXP offsets, SEXP total, SEXP path) {
     sink.memory = RAW(result);
   } else {
     sink.memory = (unsigned char *)arena_mapping(CHAR(STRING_ELT(path, 0)), size);
+    if (sink.memory == NULL) return Rf_ScalarLogical(FALSE);
   }
   R_xlen_t count = XLENGTH(parts);
   for (R_xlen_t i = 0; i < count; i++) {
     sink.position = (size_t)REAL(offsets)[i];
     write_part(&sink, VECTOR_ELT(parts, i), INTEGER(kinds)[i]);
   }
-  if (!Rf_isNull(result)) UNPROTECT(1);
+  if (Rf_isNull(result)) return Rf_ScalarLogical(TRUE);
+  UNPROTECT(1);
   return result;
 }
 
