@@ -7,6 +7,8 @@ import time
 
 import psutil
 
+from conftest import run_cell, stdout_of
+
 # Not LINES: terminals set that to their height.
 LINES = int(os.environ.get("TANDEM_OUTPUT_LINES", 1_000_000))
 
@@ -36,3 +38,33 @@ def test_million_lines_arrive_with_bounded_memory(kernel):
     growth = (peak - baseline) / 2**20
     # The output is ~6.9 MB; the kernel may hold a few batches of it, never all of it.
     assert growth < 32, f"kernel grew by {growth:.1f} MiB while printing"
+
+
+def test_large_requests_are_freed_once_handled(kernel):
+    """Twenty 30 MB signed requests queued behind a running cell: once each is
+    handled, nothing keeps it (the shell queue once held the last 64)."""
+    km, kc = kernel
+    kc.execute_interactive("import time", timeout=30)
+    process = psutil.Process(km.provisioner.process.pid)
+    baseline = process.memory_info().rss
+    blocker = kc.execute("time.sleep(2)")
+    padding = "x" * (30 << 20)
+    ids = []
+    for i in range(20):
+        msg = kc.session.msg("execute_request", content={
+            "code": f"n_{i} = {i}", "silent": False, "store_history": False,
+            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True, "padding": padding,
+        })
+        kc.shell_channel.send(msg)
+        ids.append(msg["header"]["msg_id"])
+    del padding
+    replies = {}
+    deadline = time.monotonic() + 120
+    while len(replies) < 21 and time.monotonic() < deadline:
+        reply = kc.get_shell_msg(timeout=60)
+        replies[reply["parent_header"]["msg_id"]] = reply["content"]["status"]
+    assert all(replies.get(i) == "ok" for i in [blocker, *ids]), replies
+    content, outputs = run_cell(kc, "print(sum(globals()[f'n_{i}'] for i in range(20)))")
+    assert stdout_of(outputs).strip() == "190", outputs
+    growth = (process.memory_info().rss - baseline) / 2**20
+    assert growth < 100, f"kernel holds {growth:.0f} MiB after 600 MiB of handled requests"

@@ -63,7 +63,11 @@ final class WorkerState {
     let path: String
     let errno: Int32
     var description: String {
-      "cannot make the worker state file \(path): \(String(cString: strerror(errno)))"
+      let hint =
+        errno == ENOSPC
+        ? " (its file system is full: free space there, or give the container a larger /dev/shm, "
+          + "e.g. docker run --shm-size=1g)" : ""
+      return "cannot make the worker state file \(path): \(String(cString: strerror(errno)))\(hint)"
     }
   }
 }

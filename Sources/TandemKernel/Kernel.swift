@@ -66,7 +66,10 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
     switch channel {
     case .shell:
       queue.append(message)
-      engine.enqueue { [self] in serveNextShellRequest() }
+      engine.enqueue { [self] in
+        // Once a large request is handled and let go, its memory goes back.
+        if serveNextShellRequest() >= MemoryRelease.threshold { MemoryRelease.releaseFreeMemory() }
+      }
     case .control:
       serveControl(message)
     case .stdin:
@@ -94,8 +97,9 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
 
   // MARK: - Shell (engine thread)
 
-  private func serveNextShellRequest() {
-    guard let request = queue.next() else { return }
+  /// Serves the oldest waiting request; returns how many bytes its message held.
+  private func serveNextShellRequest() -> Int {
+    guard let request = queue.next() else { return 0 }
     setStatus("busy", parent: request)
     lock.lock()
     current = request
@@ -123,8 +127,16 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
       server.send(request.reply(type: type, content: content, session: server.session), on: .shell)
     }
     setStatus("idle", parent: request)
+    // Output printed after the cell still goes to it, which needs only its
+    // header: its content (possibly a large message) is let go.
+    lock.lock()
+    current?.content = []
+    current?.buffers = []
+    lock.unlock()
     for abortedRequest in aborted { abort(abortedRequest) }
     engine.requestFinished()
+    return request.content.count + request.buffers.reduce(0) { $0 + $1.count }
+      + aborted.reduce(0) { $0 + $1.content.count }
   }
 
   /// The reply type and content for a shell request, or nil when none is due.
