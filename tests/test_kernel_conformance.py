@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import unittest
 
 import jupyter_kernel_test as jkt
+import zmq
+from jupyter_client.manager import KernelManager, start_new_kernel
 
 
 class TandemPythonKernelTests(jkt.KernelTests):
@@ -38,6 +41,55 @@ class TandemPythonKernelTests(jkt.KernelTests):
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "zip"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
+
+
+class TandemEncryptedKernelTests(TandemPythonKernelTests):
+    """The same suite with every Jupyter socket a CurveZMQ server, keys from the
+    connection file (jupyter_client's transport_encryption="required")."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, transport_encryption="required")
+
+    def test_tandem_connection_is_encrypted(self) -> None:
+        with open(self.km.connection_file) as f:
+            info = json.load(f)
+        self.assertEqual(len(info["curve_publickey"]), 40)
+        # A client that does not know the server's key gets no answer.
+        context = zmq.Context()
+        try:
+            plain = context.socket(zmq.DEALER)
+            plain.linger = 0
+            plain.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+            msg = self.km.session.msg("kernel_info_request", {})
+            self.km.session.send(plain, msg)
+            self.assertEqual(plain.poll(2000), 0)
+            plain.close()
+        finally:
+            context.term()
+        reply = self.kc.kernel_info(reply=True, timeout=10)
+        self.assertEqual(reply["content"]["status"], "ok")
+
+
+class TandemSha512KernelTests(TandemPythonKernelTests):
+    """The same suite with messages signed with hmac-sha512 (any hmac-<hash>
+    jupyter_client allows)."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.km = KernelManager(kernel_name=cls.kernel_name)
+        cls.km.session.signature_scheme = "hmac-sha512"
+        cls.km.start_kernel()
+        cls.kc = cls.km.client()
+        cls.kc.start_channels()
+        cls.kc.wait_for_ready(timeout=30)
+
+    def test_tandem_signs_with_sha512(self) -> None:
+        with open(self.km.connection_file) as f:
+            self.assertEqual(json.load(f)["signature_scheme"], "hmac-sha512")
+        reply = self.kc.kernel_info(reply=True, timeout=10)
+        self.assertEqual(len(self.kc.session.sign([b"{}"])), 128)
+        self.assertEqual(reply["content"]["status"], "ok")
 
 
 class TandemIopubWelcomeTests(jkt.IopubWelcomeTests):

@@ -47,7 +47,8 @@ public struct PrivateFolder: Sendable {
     var template = Array("\(root)/tandem-\(pid)-XXXXXX".utf8CString)
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
-      throw Failure(description: "cannot create a private folder in \(root): \(String(cString: strerror(errno)))")
+      throw Failure(
+        description: "cannot create a private folder in \(root): \(String(cString: strerror(errno)))")
     }
     let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     guard isPrivate(path) else {

@@ -13,6 +13,11 @@ public struct ConnectionInfo: Sendable, Equatable {
   public var ports: [Channel: Int]
   public var key: [UInt8]
   public var signatureScheme: String
+  /// The kernel's CurveZMQ secret key (Z85, 40 characters) when the client asked
+  /// for encrypted sockets (jupyter_client's `transport_encryption`): every
+  /// socket is then a CURVE server, and only clients that know the public key
+  /// from the connection file can talk to it.
+  public var curveSecretKey: String?
 
   /// Errors that name the problem in the file and what to do about it.
   public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -31,13 +36,14 @@ public struct ConnectionInfo: Sendable, Equatable {
 
   public init(
     transport: String = "tcp", ip: String = "127.0.0.1", ports: [Channel: Int], key: [UInt8],
-    signatureScheme: String = "hmac-sha256"
+    signatureScheme: String = "hmac-sha256", curveSecretKey: String? = nil
   ) {
     self.transport = transport
     self.ip = ip
     self.ports = ports
     self.key = key
     self.signatureScheme = signatureScheme
+    self.curveSecretKey = curveSecretKey
   }
 
   /// Reads and validates a connection file as jupyter_client writes it.
@@ -81,16 +87,30 @@ public struct ConnectionInfo: Sendable, Equatable {
       }
       ports[channel] = Int(port)
     }
-    let scheme = value["signature_scheme"]?.stringValue ?? "hmac-sha256"
-    guard scheme == "hmac-sha256" || (scheme.isEmpty) else {
-      throw .invalid(path: "", reason: "signature_scheme \"\(scheme)\" is not supported (use hmac-sha256)")
+    var scheme = value["signature_scheme"]?.stringValue ?? "hmac-sha256"
+    if scheme.isEmpty { scheme = "hmac-sha256" }
+    guard Signer.digestName(ofScheme: scheme) != nil else {
+      throw .invalid(
+        path: "",
+        reason:
+          "signature_scheme \"\(scheme)\" is not supported (use hmac-sha256, or hmac- and a hash OpenSSL has)"
+      )
+    }
+    let secret = value["curve_secretkey"]?.stringValue
+    let isZ85Key = { (key: String) in key.utf8.count == 40 && key.utf8.allSatisfy { $0 > 32 && $0 < 127 } }
+    if let secret, !isZ85Key(secret) {
+      throw .invalid(path: "", reason: "curve_secretkey must be a Z85 key of 40 characters")
+    }
+    if (secret == nil) != (value["curve_publickey"] == nil) {
+      throw .invalid(path: "", reason: "curve_publickey and curve_secretkey come together")
     }
     self.init(
       transport: transport,
       ip: value["ip"]?.stringValue ?? "127.0.0.1",
       ports: ports,
       key: Array((value["key"]?.stringValue ?? "").utf8),
-      signatureScheme: scheme)
+      signatureScheme: scheme,
+      curveSecretKey: secret)
   }
 
   /// The ZeroMQ endpoint of a channel, in the form jupyter_client uses.

@@ -52,12 +52,20 @@ public final class KernelServer: @unchecked Sendable {
     }
   }
 
+  /// The connection file asks for CurveZMQ, which this libzmq lacks.
+  public struct EncryptionUnavailable: Error, CustomStringConvertible {
+    public var description: String {
+      "the connection file asks for CurveZMQ encryption, but this libzmq was built without it "
+        + "(install a libzmq with libsodium, or start the kernel without transport_encryption)"
+    }
+  }
+
   /// Binds every socket to the address in the connection file.
   public init(connection: ConnectionInfo, session: String, logger: Logger) throws {
     self.connection = connection
     self.session = session
     self.logger = logger
-    self.codec = WireCodec(key: connection.key)
+    self.codec = WireCodec(key: connection.key, scheme: connection.signatureScheme)
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw ZMQError(call: "pipe", errno: errno) }
     for fd in fds { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
@@ -65,8 +73,14 @@ public final class KernelServer: @unchecked Sendable {
     let kinds: [(Channel, ZMQSocket.Kind)] = [
       (.shell, .router), (.control, .router), (.stdin, .router), (.iopub, .xpub), (.hb, .router),
     ]
+    if connection.curveSecretKey != nil && !ZMQContext.has("curve") {
+      throw EncryptionUnavailable()
+    }
     for (channel, kind) in kinds {
       let socket = try ZMQSocket(context: context, kind: kind)
+      if let secret = connection.curveSecretKey {
+        try socket.makeCurveServer(secretKey: secret)
+      }
       if channel == .iopub {
         // Every subscription is reported, so each new client gets its welcome.
         try socket.setOption(ZMQ_XPUB_VERBOSE, 1)

@@ -1,7 +1,8 @@
 @preconcurrency import COpenSSL
 import Foundation
 
-/// HMAC-SHA256 signatures of message frames, as the Jupyter protocol defines them.
+/// HMAC signatures of message frames, as the Jupyter protocol defines them, with
+/// any hash OpenSSL offers (`hmac-sha256` is the usual `signature_scheme`).
 ///
 /// An empty key disables signing: signatures are empty and every message verifies,
 /// which is what jupyter_client does with an empty key.
@@ -11,14 +12,15 @@ public final class Signer: @unchecked Sendable {
   private let template: OpaquePointer?
   private let lock = NSLock()
 
-  public init(key: [UInt8]) {
+  /// `digest` is OpenSSL's name of the hash (see `digestName(ofScheme:)`).
+  public init(key: [UInt8], digest: String = "SHA256") {
     guard !key.isEmpty, let mac = EVP_MAC_fetch(nil, "HMAC", nil) else {
       template = nil
       return
     }
     defer { EVP_MAC_free(mac) }
     let context = EVP_MAC_CTX_new(mac)
-    let ok = "SHA256".withCString { digest in
+    let ok = digest.withCString { digest in
       var params = [
         OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: digest), 0),
         OSSL_PARAM_construct_end(),
@@ -47,10 +49,23 @@ public final class Signer: @unchecked Sendable {
     for part in parts {
       part.withUnsafeBufferPointer { p in _ = EVP_MAC_update(ctx, p.baseAddress, p.count) }
     }
-    var digest = [UInt8](repeating: 0, count: 32)
+    var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length = 0
     guard EVP_MAC_final(ctx, &digest, &length, digest.count) == 1 else { return [] }
     return Signer.hex(digest[0..<length])
+  }
+
+  /// OpenSSL's name of the hash of a connection file's `signature_scheme`
+  /// (`hmac-` and a name of Python's hashlib, which jupyter_client uses: `sha256`,
+  /// `sha512`, `sha3_256`, `blake2b`...), or nil when OpenSSL has no such hash.
+  public static func digestName(ofScheme scheme: String) -> String? {
+    guard scheme.hasPrefix("hmac-") else { return nil }
+    let hash = scheme.dropFirst("hmac-".count).lowercased()
+    let aliases = ["blake2b": "BLAKE2B-512", "blake2s": "BLAKE2S-256"]
+    let name = aliases[hash] ?? hash.replacingOccurrences(of: "_", with: "-").uppercased()
+    guard !name.isEmpty, let md = EVP_MD_fetch(nil, name, nil) else { return nil }
+    EVP_MD_free(md)
+    return name
   }
 
   /// Constant-time check of `signature` against the parts.

@@ -39,10 +39,13 @@ public final class WireCodec: @unchecked Sendable {
   private var seenStart = 0
   private let replayWindow: Int
 
+  /// `scheme` is the connection file's `signature_scheme` (`hmac-sha256` unless
+  /// it says otherwise).
   public init(
-    key: [UInt8], maximumJSONFrameBytes: Int = Message.maximumContentBytes, replayWindow: Int = 65536
+    key: [UInt8], scheme: String = "hmac-sha256", maximumJSONFrameBytes: Int = Message.maximumContentBytes,
+    replayWindow: Int = 65536
   ) {
-    self.signer = Signer(key: key)
+    self.signer = Signer(key: key, digest: Signer.digestName(ofScheme: scheme) ?? "SHA256")
     self.maximumJSONFrameBytes = maximumJSONFrameBytes
     self.replayWindow = replayWindow
   }

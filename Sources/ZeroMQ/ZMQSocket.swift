@@ -28,6 +28,11 @@ public final class ZMQContext: @unchecked Sendable {
     zmq_ctx_term(handle)
   }
 
+  /// Whether libzmq was built with `capability` ("curve", "ipc"...).
+  public static func has(_ capability: String) -> Bool {
+    zmq_has(capability) != 0
+  }
+
   /// The libzmq version as "major.minor.patch".
   public static var libraryVersion: String {
     var major: Int32 = 0
@@ -87,6 +92,13 @@ public final class ZMQSocket: @unchecked Sendable {
   public func setOption(_ option: Int32, bytes: [UInt8]) throws(ZMQError) {
     let rc = bytes.withUnsafeBufferPointer { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
     guard rc == 0 else { throw .last("zmq_setsockopt(\(option))") }
+  }
+
+  /// Makes this socket a CurveZMQ server with `secretKey` (Z85): peers must know
+  /// its public key, and everything on the connection is encrypted. Before `bind`.
+  public func makeCurveServer(secretKey: String) throws(ZMQError) {
+    try setOption(ZMQ_CURVE_SERVER, 1)
+    try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(secretKey.utf8) + [0])
   }
 
   public func bind(_ endpoint: String) throws(ZMQError) {

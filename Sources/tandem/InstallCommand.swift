@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import JupyterWire
 import TandemKernel
+import ZeroMQ
 
 /// `tandem install`: writes the kernelspec Jupyter uses to start Tandem.
 struct InstallCommand: ParsableCommand {
@@ -78,7 +79,8 @@ struct InstallCommand: ParsableCommand {
       "display_name": .string(displayName ?? (rFirst ? "Tandem (R + Python)" : "Tandem (Python + R)")),
       "language": rFirst ? "R" : "python",
       "interrupt_mode": .string(interruptMode),
-      "metadata": ["debugger": false],
+      // jupyter_client provisions CurveZMQ keys for kernels that say they take them.
+      "metadata": ["debugger": false, "supported_encryption": ZMQContext.has("curve") ? ["curve"] : []],
     ]
     try Data(spec.serialized).write(to: URL(fileURLWithPath: folder + "/kernel.json"))
     if let logos = resources ?? Self.sourceKernelspecFolder() {

@@ -42,7 +42,8 @@ final class PrivateFolderTests: XCTestCase {
     let target = "\(root)/target"
     try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
     FileManager.default.createFile(atPath: target + "/keep", contents: Data([1]))
-    try FileManager.default.createSymbolicLink(atPath: "\(root)/tandem-2147483002-link", withDestinationPath: target)
+    try FileManager.default.createSymbolicLink(
+      atPath: "\(root)/tandem-2147483002-link", withDestinationPath: target)
     var foreign: String?
     if geteuid() == 0 {
       // Another user's folder of a gone kernel is theirs to clean up.

@@ -17,6 +17,24 @@ final class ConnectionInfoTests: XCTestCase {
     XCTAssertEqual(info.endpoint(.control), "tcp://127.0.0.1:5004")
   }
 
+  func testReadsCurveKeys() throws {
+    let secret = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs"
+    let withKeys = sample.replacingOccurrences(
+      of: #""kernel_name""#,
+      with:
+        #""curve_publickey": "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID", "curve_secretkey": "\#(secret)", "kernel_name""#
+    )
+    XCTAssertEqual(try ConnectionInfo(json: Array(withKeys.utf8)).curveSecretKey, secret)
+    XCTAssertNil(try ConnectionInfo(json: Array(sample.utf8)).curveSecretKey)
+    let short = withKeys.replacingOccurrences(of: secret, with: "short")
+    XCTAssertThrowsError(try ConnectionInfo(json: Array(short.utf8))) { error in
+      XCTAssertTrue("\(error)".contains("Z85"), "\(error)")
+    }
+    let alone = sample.replacingOccurrences(
+      of: #""kernel_name""#, with: #""curve_secretkey": "\#(secret)", "kernel_name""#)
+    XCTAssertThrowsError(try ConnectionInfo(json: Array(alone.utf8)))
+  }
+
   func testIPCEndpoints() throws {
     let text = sample.replacingOccurrences(of: #""tcp""#, with: #""ipc""#)
       .replacingOccurrences(of: "127.0.0.1", with: "/tmp/kernel-x")
@@ -38,7 +56,16 @@ final class ConnectionInfoTests: XCTestCase {
 
   func testUnsupportedSchemeAndTransport() {
     XCTAssertThrowsError(
-      try ConnectionInfo(json: Array(sample.replacingOccurrences(of: "hmac-sha256", with: "hmac-md5").utf8)))
+      try ConnectionInfo(
+        json: Array(sample.replacingOccurrences(of: "hmac-sha256", with: "hmac-nosuchhash").utf8))
+    ) { error in
+      XCTAssertTrue("\(error)".contains("hmac-nosuchhash"))
+    }
+    XCTAssertEqual(
+      try ConnectionInfo(
+        json: Array(sample.replacingOccurrences(of: "hmac-sha256", with: "hmac-sha512").utf8)
+      )
+      .signatureScheme, "hmac-sha512")
     XCTAssertThrowsError(
       try ConnectionInfo(json: Array(sample.replacingOccurrences(of: #""tcp""#, with: #""udp""#).utf8)))
   }
