@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import time
@@ -228,3 +229,33 @@ def test_doctor_reports_what_it_found():
     assert result.returncode == 0, result.stdout + result.stderr
     for word in ("libzmq", "libpython3", "IPython", "matplotlib-inline"):
         assert word in result.stdout
+
+
+def test_a_flood_of_bad_messages_is_counted_not_logged_line_by_line(tmp_path):
+    from jupyter_client.manager import KernelManager
+
+    log = tmp_path / "kernel.log"
+    km = KernelManager(kernel_name="tandem")
+    with open(log, "w") as stderr:
+        km.start_kernel(stderr=stderr)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        sock = raw_shell(km)
+        wrong = Session(key=b"wrong")
+        for i in range(2000):
+            wrong.send(sock, "execute_request", {"code": str(i)})
+        assert run_cell(kc, "1 + 1")[0]["status"] == "ok"
+        # The count of the held-back lines comes when their window (5 s) ends.
+        deadline = time.monotonic() + 20
+        while "more like it" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    lines = [line for line in log.read_text().splitlines() if "dropped a message" in line]
+    assert 2 <= len(lines) <= 6, lines
+    counted = len(lines) + sum(int(re.search(r"and (\d+) more like it", line).group(1))
+                               for line in lines if "more like it" in line)
+    assert counted == 2000, lines

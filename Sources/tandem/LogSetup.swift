@@ -13,8 +13,11 @@ enum LogOutput {
   }
 }
 
-/// One line per log record on the log file descriptor; never into a cell.
+/// One line per log record on the log file descriptor; never into a cell. Records
+/// that repeat from one place in the code are counted rather than each written.
 struct FDLogHandler: LogHandler {
+  static let limiter = RepeatLimiter { LogOutput.write($0) }
+
   let label: String
   var logLevel: Logger.Level
   var metadata: Logger.Metadata = [:]
@@ -25,7 +28,7 @@ struct FDLogHandler: LogHandler {
   }
 
   func log(event: LogEvent) {
-    LogOutput.write("[tandem \(event.level)] \(event.message)")
+    Self.limiter.log("[tandem \(event.level)] \(event.message)", site: "\(event.file):\(event.line)")
   }
 }
 
