@@ -13,6 +13,8 @@ import os
 import threading
 from typing import Any, Callable
 
+from ._interrupts import import_whole
+
 # The codec needs numpy (and pandas for frames): imported at the first transfer,
 # not at kernel start.
 
@@ -34,7 +36,7 @@ def pack(
     for each value that cannot cross (the others still do). Large values go
     through the exchange area unless ``inline`` (messages that may wait in a
     queue, as futures' tasks do, must carry their values)."""
-    from . import _exchange
+    _exchange = import_whole("tandem._exchange")
 
     writer = _exchange.Writer()
     nodes = {}
@@ -56,7 +58,7 @@ def pack(
 def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, Any], list[str]]:
     """The named values of one message, and an error line for each that has no
     Python counterpart."""
-    from . import _exchange
+    _exchange = import_whole("tandem._exchange")
 
     reader = _exchange.Reader(header, frames)
     values = {}
@@ -240,7 +242,7 @@ class R:
 
 
 def _release(header: dict) -> None:
-    from . import _exchange
+    _exchange = import_whole("tandem._exchange")
 
     _exchange.release(header)
 

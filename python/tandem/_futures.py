@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import _natives, _taskcodec
 from ._bridge import ConversionError
+from ._interrupts import import_whole
 from ._jsonutil import dumps
 from ._streams import flush_streams
 
@@ -261,8 +262,7 @@ def _by_value(fn: Callable) -> bool:
 
 
 def _cloudpickle(value: Any) -> bytes:
-    import cloudpickle
-
+    cloudpickle = import_whole("cloudpickle")
     return cloudpickle.dumps(value, _taskcodec.PROTOCOL)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -22,7 +21,7 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _detection, _natives, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
-from . import _bridge
+from . import _bridge, _interrupts
 from ._bridge import Bridge
 from ._rmagic import RMagics, r_first_cell_transform, r_first_transformer
 from ._shell import ZMQInteractiveShell
@@ -30,19 +29,6 @@ from ._stdin import Stdin
 
 NativePublish = Callable[[str, bytes, bytes, list], None]
 NativeInput = Callable[[str, bool], str]
-
-
-def _interrupt_handler(interrupt_futures: Callable[[], None] | None) -> Callable:
-    """SIGINT on the Python thread (both interrupt modes end here): the session's
-    futures are cancelled or interrupted too, then the cell gets KeyboardInterrupt."""
-    if interrupt_futures is None:
-        return signal.default_int_handler
-
-    def handler(signum: int, frame: Any) -> None:
-        interrupt_futures()
-        raise KeyboardInterrupt
-
-    return handler
 
 
 class Kernel:
@@ -82,7 +68,7 @@ class Kernel:
         if "futures_send" in natives:
             # Read by tandem._futures at the first task (not imported at start).
             _natives.futures = {name: fn for name, fn in natives.items() if name.startswith("futures_")}
-        signal.signal(signal.SIGINT, _interrupt_handler(natives.get("futures_interrupt")))
+        _interrupts.install(natives.get("futures_interrupt"))
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
             "execute_request": self.execute,
@@ -112,7 +98,10 @@ class Kernel:
         return list(self._handlers)
 
     def handle(self, msg_type: str, content: bytes, buffers: list) -> bytes | None:
-        """Serve one request; returns the reply content, or None for comm messages."""
+        """Serve one request; returns the reply content, or None for comm messages.
+
+        Interrupts reach the code of a cell only (see :mod:`tandem._interrupts`)."""
+        _interrupts.drop_pending()
         reply = self._handlers[msg_type](json.loads(content), buffers)
         return None if reply is None else dumps(reply)
 
@@ -157,15 +146,30 @@ class Kernel:
         code = content.get("code", "")
         silent = bool(content.get("silent", False))
         store_history = bool(content.get("store_history", not silent)) and not silent
+        # Interrupts reach the cell's code only: one that lands before it runs
+        # ends it at once, one that lands after it ended is dropped.
         if not silent:
             self.publish("execute_input", {"code": code, "execution_count": shell.execution_count})
         self.stdin.allowed = bool(content.get("allow_stdin", False))
         shell.last_error = None
         try:
-            result = shell.run_cell(code, store_history=store_history, silent=silent)
+            with _interrupts.allowed():
+                result = shell.run_cell(code, store_history=store_history, silent=silent)
+        except KeyboardInterrupt:
+            result = None
         finally:
             self.stdin.allowed = False
             flush_streams()
+        return self._execute_reply(content, result)
+
+    def _execute_reply(self, content: dict, result: Any) -> dict:
+        """The reply to an execute request; ``result`` is None when an interrupt
+        ended the cell outside the code IPython runs (and reports)."""
+        shell = self.shell
+        if result is None:
+            shell.showtraceback((KeyboardInterrupt, KeyboardInterrupt(), None))
+            return {"status": "error", "execution_count": shell.execution_count - 1, "user_expressions": {},
+                    "payload": [], **shell.last_error}
         reply: dict[str, Any] = {"execution_count": shell.execution_count - 1}
         if result.success:
             reply["status"] = "ok"

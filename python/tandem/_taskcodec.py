@@ -13,6 +13,8 @@ import traceback
 import types
 from typing import Any
 
+from ._interrupts import import_whole
+
 # Results of ordinary types pickle fast with the standard pickler; cloudpickle
 # is for what it cannot do (functions and classes defined in a notebook).
 PROTOCOL = 5
@@ -57,14 +59,13 @@ def dumps(value: Any) -> bytes:
         _ByNamePickler(buffer, PROTOCOL).dump(value)
         return buffer.getvalue()
     except (_NotImportable, pickle.PicklingError, TypeError, AttributeError):
-        import cloudpickle
-
+        cloudpickle = import_whole("cloudpickle")
         return cloudpickle.dumps(value, PROTOCOL)
 
 
 @functools.cache
 def _source_keeping_pickler() -> type:
-    import cloudpickle
+    cloudpickle = import_whole("cloudpickle")
 
     class Pickler(cloudpickle.Pickler):
         """cloudpickle, keeping the file names of code (it drops them), and

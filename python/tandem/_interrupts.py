@@ -1,0 +1,86 @@
+"""Where an interrupt may land in the kernel's Python.
+
+An interrupt (SIGINT, which both of Jupyter's interrupt modes end in) is meant for
+the code of the running cell. Landing in Tandem's own code around it, it once
+turned a cell's reply into ``KernelError: KeyboardInterrupt``; landing in the middle
+of a lazy ``import pandas``, it left pandas half-initialised for the rest of the
+session. So Tandem's one SIGINT handler raises KeyboardInterrupt only while
+interrupts are :func:`allowed` (the cell's code runs); anywhere else it records the
+interrupt, which the next :func:`allowed` block applies unless the next request
+drops it first (:func:`drop_pending`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any, Callable, Iterator
+
+
+class _State:
+    allowed = False
+    pending = False
+    #: Cancels or interrupts the session's futures (the kernel's broker).
+    interrupt_futures: Callable[[], None] | None = None
+
+
+_state = _State()
+
+
+def install(interrupt_futures: Callable[[], None] | None) -> None:
+    """Makes Tandem's handler the SIGINT handler (on the main thread)."""
+    _state.interrupt_futures = interrupt_futures
+    signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    if _state.allowed:
+        _raise_interrupt()
+    _state.pending = True
+
+
+def _raise_interrupt() -> None:
+    _state.pending = False
+    if _state.interrupt_futures is not None:
+        _state.interrupt_futures()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def allowed() -> Iterator[None]:
+    """Interrupts raise KeyboardInterrupt within the block (the cell's code runs);
+    one recorded just before the block is raised as it starts."""
+    previous = _state.allowed
+    _state.allowed = True
+    try:
+        if _state.pending:
+            _raise_interrupt()
+        yield
+    finally:
+        _state.allowed = previous
+
+
+def drop_pending() -> None:
+    """Forgets an interrupt recorded since the last request: it was meant for
+    code that has ended."""
+    _state.pending = False
+
+
+def import_whole(name: str) -> ModuleType:
+    """``importlib.import_module(name)``, never cut short by an interrupt; an
+    interrupt meanwhile is raised once the module is whole."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    previous = _state.allowed
+    _state.allowed = False
+    try:
+        module = importlib.import_module(name)
+    finally:
+        _state.allowed = previous
+    if previous and _state.pending:
+        _raise_interrupt()
+    return module

@@ -1,0 +1,72 @@
+"""Hundreds of interrupts at random moments never leave a cell without a reply.
+
+Cells that cross to R many times (each `%R` is a request to R), R cells, Python
+cells and futures are interrupted after a random delay, so that interrupts land
+while R waits for a request, has just taken one, runs it or sends its reply, and
+while tasks are queued, held by workers or running. Every cell must answer (ok or
+interrupted) within the bound, and afterwards Python, R and both pools answer
+correctly. Before R applied interrupts only inside a request, one in a few hundred
+such interrupts swallowed a request and the kernel waited for R forever.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from conftest import run_cell, stdout_of
+
+CELLS = [
+    "for _ in range(300):\n    _r = %R 1L",
+    "%%R\nx <- 0\nfor (i in 1:20000) x <- x + i\ncat(x)",
+    "%%R\nSys.sleep(0.02); cat('slept')",
+    "total = 0\nfor i in range(200000):\n    total += i",
+    "import tandem\n_ = tandem.map(lambda i: i * 2, range(40), progress=False)",
+    "%%R\nlibrary(future); plan(tandem::workers)\n"
+    "v <- future.apply::future_sapply(1:8, function(i) i^2)",
+    "import tandem\n_ = [f.result() for f in [tandem.submit(sum, [i, i]) for i in range(20)]]",
+]
+INTERRUPTS = 300
+TIME_LIMIT = 240
+
+
+@pytest.mark.parametrize("kernel", ["tandem", "tandem-message"], indirect=True)
+def test_interrupt_storm_leaves_every_cell_answered(kernel):
+    km, kc = kernel
+    rng = random.Random(16)
+    assert run_cell(kc, "%%R\nkept_r <- 'r state'")[0]["status"] == "ok"
+    assert run_cell(kc, "kept_py = 'py state'")[0]["status"] == "ok"
+    started = time.monotonic()
+    statuses: dict[str, int] = {}
+    for n in range(INTERRUPTS):
+        if time.monotonic() - started > TIME_LIMIT:
+            break
+        msg_id = kc.execute(rng.choice(CELLS))
+        time.sleep(rng.uniform(0, 0.06))
+        km.interrupt_kernel()
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline, f"cell {n} got no reply within 60 s of its interrupt"
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        outcome = content["status"] if content["status"] == "ok" else content.get("ename", "?")
+        if outcome not in ("ok", "KeyboardInterrupt"):
+            outcome += ": " + content.get("evalue", "")[:300]
+        statuses[outcome] = statuses.get(outcome, 0) + 1
+    assert sum(statuses.values()) >= 100, statuses
+    # Only interrupts end cells: no cell lost R, a worker or a value on the way.
+    assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
+    assert statuses.get("KeyboardInterrupt", 0) >= 20, statuses
+
+    reply, outputs = run_cell(kc, "print(kept_py, 6 * 7)")
+    assert stdout_of(outputs) == "py state 42\n", outputs
+    reply, outputs = run_cell(kc, "%%R\ncat(kept_r, 6 * 7)")
+    assert stdout_of(outputs) == "r state 42", outputs
+    reply, outputs = run_cell(kc, "import tandem\nprint(sum(tandem.map(lambda i: i + 1, range(100), progress=False)))")
+    assert stdout_of(outputs) == "5050\n", outputs
+    reply, outputs = run_cell(kc, "%%R\nlibrary(future); plan(tandem::workers); cat(value(future(sum(1:100))))")
+    assert stdout_of(outputs) == "5050", outputs
