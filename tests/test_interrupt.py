@@ -50,3 +50,38 @@ def test_interrupt_during_input(kernel):
     reply = kc.get_shell_msg(timeout=5)
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["content"]["ename"] == "KeyboardInterrupt"
+
+
+def test_r_that_ignores_an_interrupt_is_ended_after_the_grace_period():
+    """R busy in code that never checks for interrupts (here it suspends them)
+    does not keep the cell waiting for ever: after TANDEM_R_INTERRUPT_GRACE
+    seconds without a word from R, R is ended, the cell says why, and the next R
+    cell gets a fresh R; Python keeps its variables."""
+    import os
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="tandem")
+    km.start_kernel(env={**os.environ, "TANDEM_R_INTERRUPT_GRACE": "3"})
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        assert run_cell(kc, "kept = 'python state'")[0]["status"] == "ok"
+        assert run_cell(kc, "%%R\nx <- 1")[0]["status"] == "ok"
+        msg_id = kc.execute("%%R\nsuspendInterrupts({t <- Sys.time(); while (Sys.time() - t < 60) NULL})")
+        time.sleep(1.5)
+        started = time.monotonic()
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        waited = time.monotonic() - started
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error"
+        assert "did not stop within 3 s of the interrupt" in reply["content"]["evalue"], reply["content"]
+        assert 2.5 < waited < 15, waited
+        content, outputs = run_cell(kc, '%%R\ncat(exists("x"))')
+        assert stdout_of(outputs) == "FALSE", outputs
+        assert stdout_of(run_cell(kc, "print(kept)")[1]) == "python state\n"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
