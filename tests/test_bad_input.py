@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 
 import zmq
 from jupyter_client.session import Session
@@ -198,28 +199,39 @@ def test_python_without_ipython(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_logs_go_to_stderr_not_cells(tmp_path):
+@contextmanager
+def kernel_logging_to(log, env=None):
+    """A started kernel whose stderr (its log) goes to the file `log`, and its client."""
     from jupyter_client.manager import KernelManager
 
-    log = tmp_path / "kernel.log"
     km = KernelManager(kernel_name="tandem")
     with open(log, "w") as stderr:
-        km.start_kernel(stderr=stderr, env={**os.environ, "TANDEM_LOG_LEVEL": "debug"})
+        km.start_kernel(stderr=stderr, env={**os.environ, **(env or {})})
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=30)
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def wait_for_log(log, text, seconds):
+    deadline = time.monotonic() + seconds
+    while text not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_logs_go_to_stderr_not_cells(tmp_path):
+    log = tmp_path / "kernel.log"
+    with kernel_logging_to(log, {"TANDEM_LOG_LEVEL": "debug"}) as (km, kc):
         sock = raw_shell(km)  # kept open: closing it (linger 0) would discard the message
         Session(key=b"wrong").send(sock, "execute_request", {"code": "1"})
         reply, outputs = run_cell(kc, "print('only this')")
         assert [c["text"] for t, c in outputs if t == "stream"] == ["only this\n"]
         # The raw socket connects on its own schedule; give the kernel time to log.
-        deadline = time.monotonic() + 10
-        while "dropped a message" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        wait_for_log(log, "dropped a message", 10)
     text = log.read_text()
     assert "dropped a message on shell" in text and "signature" in text
 
@@ -232,28 +244,15 @@ def test_doctor_reports_what_it_found():
 
 
 def test_a_flood_of_bad_messages_is_counted_not_logged_line_by_line(tmp_path):
-    from jupyter_client.manager import KernelManager
-
     log = tmp_path / "kernel.log"
-    km = KernelManager(kernel_name="tandem")
-    with open(log, "w") as stderr:
-        km.start_kernel(stderr=stderr)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=30)
+    with kernel_logging_to(log) as (km, kc):
         sock = raw_shell(km)
         wrong = Session(key=b"wrong")
         for i in range(2000):
             wrong.send(sock, "execute_request", {"code": str(i)})
         assert run_cell(kc, "1 + 1")[0]["status"] == "ok"
         # The count of the held-back lines comes when their window (5 s) ends.
-        deadline = time.monotonic() + 20
-        while "more like it" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        wait_for_log(log, "more like it", 20)
     lines = [line for line in log.read_text().splitlines() if "dropped a message" in line]
     assert 2 <= len(lines) <= 6, lines
     counted = len(lines) + sum(int(re.search(r"and (\d+) more like it", line).group(1))
