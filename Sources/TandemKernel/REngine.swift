@@ -102,7 +102,6 @@ public final class REngine {
           if watch.gaveUp() { return abandon(after: watch.grace) }
           continue
         }
-        watch.heard()
         switch message["type"]?.stringValue {
         case "reply":
           return message
@@ -130,6 +129,9 @@ public final class REngine {
         default:
           logger.warning("unexpected message from R: \(message["type"]?.stringValue ?? "?")")
         }
+        // Counted once the message is handled: a call into Python, or a wait for
+        // the user's input, may take long, and R then waits on the kernel.
+        watch.heard()
       }
     } catch let error as RSessionError {
       let text: String
