@@ -243,7 +243,11 @@ public final class Broker: @unchecked Sendable {
         resize(language, to: size)
       }
     case Verb.ready where frames.count >= 3:
-      guard let worker = workers[peer] else { return }
+      // Only a worker this broker started (and named) becomes a worker.
+      guard let worker = workers[peer] else {
+        logger.warning("futures broker: dropped a ready message from a peer it did not start")
+        return
+      }
       worker.ready = true
       startFailures[worker.language] = nil
       worker.state?.unlink()
