@@ -72,9 +72,13 @@ def assert_nothing_gained(report: dict, marker: str, secrets: list[str]) -> None
     text = json.dumps(report)
     for secret in secrets:
         assert secret not in text, report
-    for path, outcome in report["files"].items():
-        # The kernel's folders are closed to others; nothing in them is listed or written.
-        assert outcome in ("PermissionError", "FileNotFoundError"), (path, outcome)
+    private = [p for p in report["files"] if "/tandem-" in p or p.endswith(".json")]
+    assert private, report  # the intruder found the kernel's folder and connection file
+    for path in private:
+        # The kernel's folder and connection file are closed to others: nothing in
+        # them is listed, read or written. (Other paths on the command lines, such
+        # as the R library, are public by design.)
+        assert report["files"][path] in ("PermissionError", "FileNotFoundError"), (path, report["files"][path])
 
 
 def tree_listening_ports(pid: int) -> set[int]:
