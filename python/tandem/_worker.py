@@ -31,6 +31,8 @@ import zmq
 from . import _taskcodec
 from ._bridge import ConversionError
 
+_SIGINT = {signal.SIGINT}
+
 
 class _TaskOutput(io.TextIOBase):
     """sys.stdout / sys.stderr of the worker: lines go to the submitting cell."""
@@ -71,21 +73,33 @@ class Worker:
         self._socket.connect(endpoint)
         self._task: bytes | None = None
         self._running = False
+        #: An interrupt that came while a task's output was being sent.
+        self._held_interrupt = False
         self._functions: dict[bytes, Any] = {}
         self._received = 0
         self._state_file = open(state, "r+b") if state is not None else None
         self._state = mmap.mmap(self._state_file.fileno(), 16) if self._state_file else None
 
     def output(self, name: bytes, text: str) -> None:
-        if self._task is not None:
-            self._socket.send_multipart([b"out", self._task, name, text.encode("utf-8", "replace")])
-        else:
+        if self._task is None:
             sys.__stdout__.write(text)
+            return
+        # Not interrupted halfway through the message's parts: an interrupt
+        # meanwhile is raised once the message is out.
+        running, self._running = self._running, False
+        try:
+            self._socket.send_multipart([b"out", self._task, name, text.encode("utf-8", "replace")])
+        finally:
+            self._running = running
+        if running and self._held_interrupt:
+            self._held_interrupt = False
+            raise KeyboardInterrupt
 
     def _on_interrupt(self, signum: int, frame: Any) -> None:
         # Only a running task is interrupted; an idle worker shrugs.
         if self._running:
             raise KeyboardInterrupt
+        self._held_interrupt = True
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, self._on_interrupt)
@@ -100,6 +114,9 @@ class Worker:
             if verb == b"task" and len(frames) >= 3:
                 task_id = frames[1]
                 self._received += 1
+                # An interrupt that came while no task ran was meant for one that ended.
+                signal.sigtimedwait(_SIGINT, 0)
+                self._held_interrupt = False
                 if self._state is not None and not self._start(task_id):
                     continue
                 self._send(task_id, self._run(task_id, frames[2], frames[3:]))
@@ -123,8 +140,11 @@ class Worker:
     def _run(self, task_id: bytes, kind: bytes, data: list[bytes]) -> list[bytes]:
         self._task = task_id
         try:
-            self._running = True
             try:
+                # SIGINT reaches the worker only while a task runs: never in the
+                # middle of a message to the broker, which would garble it.
+                self._running = True
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGINT)
                 if kind == b"call":
                     outcome = self._call(data)
                 elif kind == b"expr":
@@ -132,6 +152,7 @@ class Worker:
                 else:
                     raise ValueError(f"unknown task kind {kind!r}")
             finally:
+                signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
                 self._running = False
         except BaseException as error:  # the task's failure, whatever it is, is its outcome
             outcome = _taskcodec.error_outcome(error)
@@ -189,6 +210,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--id", required=True, help="this worker's name")
     parser.add_argument("--state", help="the state page the broker made for this worker")
     options = parser.parse_args(argv)
+    # Blocked before ZeroMQ starts its threads, which inherit the mask: SIGINT then
+    # reaches only the main thread, and only while it runs a task (Worker._run).
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
     # Notebook functions arrive by value; modules beside the notebook import as in the kernel.
     sys.path.insert(0, os.getcwd())
     Worker(options.connect, options.id, options.state).serve()
