@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from typing import Any, Callable
 
@@ -50,9 +51,36 @@ def pack(
                 f"{name} ({_exchange.type_name(value)}) cannot cross to {to}: {error}. "
                 "Convert it to a type in Tandem's conversion table first."
             )
+    if to == "R":
+        _say_where_integer64(nodes)
     directory = None if inline else os.environ.get("TANDEM_EXCHANGE_DIR")
     header, frames = writer.finish({"values": nodes}, directory)
     return header, frames, errors
+
+
+def _say_where_integer64(nodes: dict[str, dict]) -> None:
+    """Tells the cell (once per value) which integers arrive in R as
+    ``bit64::integer64``: base R functions read those wrongly."""
+    found: list[str] = []
+
+    def walk(node: dict, label: str) -> None:
+        if node.get("type") == "int64":
+            found.append(label)
+        for name, column in zip(node.get("names") or [], node.get("columns", [])):
+            walk(column, f"{label}${name}")
+        for position, item in enumerate(node.get("items", []), 1):
+            walk(item, f"{label}[[{position}]]")
+
+    for name, node in nodes.items():
+        walk(node, name)
+    if found:
+        print(
+            f"tandem: {', '.join(found)} {'holds' if len(found) == 1 else 'hold'} integers beyond 2^53, "
+            "which neither R's integer nor its "
+            "double can hold exactly: they arrive in R as bit64::integer64. Base R functions (mean, lm, "
+            "ggplot2 scales) read integer64 wrongly: use bit64's functions on them, or convert them first.",
+            file=sys.stderr,
+        )
 
 
 def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, Any], list[str]]:

@@ -258,13 +258,14 @@ def encode(value: Any, writer: Writer) -> dict:
         return _vector(writer, "logical", np.zeros(1, np.uint8), np.ones(1, bool))
     if isinstance(value, (bool, np.bool_)):
         return _vector(writer, "logical", np.array([value], np.uint8))
-    if isinstance(value, (int, np.integer)):
-        value = int(value)
-        if _INT32_MIN < value < 2**31:
-            return _vector(writer, "integer", np.array([value], np.int32))
-        if _INT64_MIN < value < 2**63:
-            return _vector(writer, "int64", np.array([value], np.int64))
-        raise NoMapping(f"the int {value} does not fit in 64 bits; R's integer64 cannot hold it")
+    if isinstance(value, np.integer):
+        return _encode_integers(np.array([value]), writer, None)
+    if isinstance(value, int):
+        if not _INT64_MIN < value < 2**63:
+            raise NoMapping(f"the int {value} does not fit in 64 bits; R's integer64 cannot hold it")
+        node = _encode_integers(np.array([value], np.int64), writer, None)
+        node["dtype"] = "int"
+        return node
     if isinstance(value, (float, np.floating)):
         return _vector(writer, "double", np.array([value], np.float64))
     if isinstance(value, (complex, np.complexfloating)):
@@ -391,25 +392,35 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
 
 
 def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None) -> dict:
+    """Integers as the R type that computes with them correctly: ``integer`` when
+    every value fits (R reads -2^31 as NA), else ``double`` when every value is
+    exact in a double (|v| <= 2^53), else ``bit64::integer64``, which base R reads
+    wrongly and which only then is used. A node of another dtype than int32 says
+    which (``dtype``), so that the value can come back as it left."""
     # Values under the NA mask are placeholders, whatever they hold.
     present = values if mask is None or not mask.any() else values[~mask]
-    if values.dtype.itemsize < 4 or values.dtype == np.int32 or (values.dtype == np.uint16):
-        as32 = values.astype(np.int32, copy=False)
-        # R reads -2^31 as NA: such a vector needs 64 bits.
-        if present.size == 0 or present.min() > _INT32_MIN:
-            return _vector(writer, "integer", as32, mask)
-    if values.dtype == np.uint64 and present.size and present.max() >= 2**63:
-        raise NoMapping("uint64 values beyond 2^63 - 1 do not fit R's integer64")
-    as64 = values.astype(np.int64, copy=False)
-    if present.size and present.min() == _INT64_MIN:
-        raise NoMapping("the int64 value -2^63 is R's integer64 NA and cannot cross as a number")
-    return _vector(writer, "int64", as64, mask)
+    low, high = (int(present.min()), int(present.max())) if present.size else (0, 0)
+    if low > _INT32_MIN and high < 2**31:
+        node = _vector(writer, "integer", values.astype(np.int32, copy=False), mask)
+    elif low >= -(2**53) and high <= 2**53:
+        node = _vector(writer, "double", values.astype(np.float64), mask)
+    else:
+        if high >= 2**63:
+            raise NoMapping("uint64 values beyond 2^63 - 1 do not fit R's integer64")
+        if low == _INT64_MIN:
+            raise NoMapping("the int64 value -2^63 is R's integer64 NA and cannot cross as a number")
+        node = _vector(writer, "int64", values.astype(np.int64, copy=False), mask)
+    if values.dtype != np.int32:
+        node["dtype"] = values.dtype.name
+    return node
 
 
 def _encode_extension(values: Any, writer: Writer) -> dict:
     dtype = values.dtype
     if hasattr(values, "_mask") and hasattr(values, "_data"):  # pandas' nullable arrays
-        return encode_array(values._data, writer, mask=values._mask)
+        node = encode_array(values._data, writer, mask=values._mask)
+        node["dtype"] = dtype.name  # "Int64", "boolean": comes back nullable
+        return node
     if isinstance(dtype, pd.IntervalDtype | pd.PeriodDtype | pd.SparseDtype):
         raise NoMapping(f"pandas dtype {dtype} has no R counterpart; convert it first (e.g. .astype(str))")
     return encode_array(values.to_numpy(), writer)
@@ -562,6 +573,8 @@ def _encode_frame(frame: Any, writer: Writer) -> dict:
 
 def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
     """The Python value of one type tree. ``column`` keeps length-1 vectors as arrays."""
+    if "origin" in node:
+        _apply_origin(node, node.pop("origin"))
     kind = node["kind"]
     if kind == "null":
         return None
@@ -617,10 +630,50 @@ def _scalar(values: Any, node: dict) -> Any:
     return item.item() if isinstance(item, np.generic) else item
 
 
+def _apply_origin(node: dict, origin: dict | None) -> None:
+    """Marks the vectors of a tree with the Python dtypes they had before they went
+    to R (R keeps them, for a value Python assigned, as long as it is unchanged)."""
+    if not origin:
+        return
+    if "dtype" in origin and node["kind"] == "vector" and node["type"] in ("logical", "integer", "double", "int64"):
+        node["dtype"] = origin["dtype"]
+    for inner in ("columns", "items"):
+        if inner in origin and inner in node and len(origin[inner]) == len(node[inner]):
+            for child, child_origin in zip(node[inner], origin[inner]):
+                _apply_origin(child, child_origin)
+
+
+def _as_origin_dtype(values: Any, dtype: str) -> Any:
+    """Values that R held as logical, integer or double, back in the Python dtype
+    they left with."""
+    target = pd.api.types.pandas_dtype("int64" if dtype == "int" else dtype)
+    if (target.kind == "b") != (values.dtype.kind == "b"):
+        return values  # R changed its type in place: R's type wins
+    extension = isinstance(values, pd.api.extensions.ExtensionArray)
+    if target.kind in "iu" and values.dtype.kind == "f":
+        data = values.to_numpy(na_value=0.0) if extension else values
+        if not np.array_equal(data, np.trunc(data)):
+            return values  # no longer integers
+    if isinstance(target, pd.api.extensions.ExtensionDtype):
+        return pd.array(values, dtype=target)
+    if extension:  # NA appeared: the nullable counterpart of the numpy dtype
+        bits = target.itemsize * 8
+        nullable = {"i": f"Int{bits}", "u": f"UInt{bits}", "f": f"Float{bits}", "b": "boolean"}[target.kind]
+        return pd.array(values, dtype=nullable)
+    return values.astype(target)
+
+
 def decode_array(node: dict, reader: Reader, *, pandas_strings: bool = False) -> Any:
     """One column as a numpy array, or a pandas masked array when it has NA.
     Strings are an object array (None for NA), or with ``pandas_strings`` (frames,
     indexes) what pandas makes of strings by default."""
+    values = _decode_array(node, reader, pandas_strings)
+    if "dtype" in node:
+        values = _as_origin_dtype(values, node["dtype"])
+    return values
+
+
+def _decode_array(node: dict, reader: Reader, pandas_strings: bool) -> Any:
     kind = node["kind"]
     n = node["length"]
     na = reader.array(node["na"], np.uint8, n).view(bool) if "na" in node else None

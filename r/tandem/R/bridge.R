@@ -38,6 +38,7 @@ eval_request <- function(request) {
 assign_request <- function(request) {
   values <- decode_values(request[["values"]], request$.frames)
   for (name in names(values)) assign(name, values[[name]], envir = globalenv())
+  remember_origins(request[["values"]][["values"]], values)
   list(status = "ok")
 }
 
@@ -72,11 +73,15 @@ call_python <- function(op, ..., values = NULL) {
     serve_request(reply)
   }
   # An interrupt that stopped Python stops the R code waiting for it, as one.
-  if (identical(reply[["status"]], "interrupted")) {
-    signalCondition(structure(class = c("interrupt", "condition"), list(message = "interrupted", call = NULL)))
-  }
+  if (identical(reply[["status"]], "interrupted")) signal_interrupt()
   if (!identical(reply[["status"]], "ok")) stop(reply[["evalue"]], call. = FALSE)
   reply
+}
+
+# Signals an interrupt, as SIGINT would, for an interrupt that reached R's code
+# another way (through Python, or the futures broker).
+signal_interrupt <- function() {
+  signalCondition(structure(class = c("interrupt", "condition"), list(message = "interrupted", call = NULL)))
 }
 
 release_values <- function(header) {

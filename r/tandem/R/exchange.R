@@ -319,8 +319,8 @@ decode_column <- function(node, r) {
     list = lapply(node[["items"]], decode_value, r = r),
     vector = switch(node[["type"]],
       logical = set_na(read_buffer(r, node[["data"]], "logical", n)),
-      integer = set_na(read_buffer(r, node[["data"]], "integer", n)),
-      double = set_na(read_buffer(r, node[["data"]], "double", n)),
+      integer = int64_override(set_na(read_buffer(r, node[["data"]], "integer", n)), node),
+      double = int64_override(set_na(read_buffer(r, node[["data"]], "double", n)), node),
       complex = set_na(read_buffer(r, node[["data"]], "complex", n)),
       string = read_strings(r, node[["data"]], n, na),
       raw = read_buffer(r, node[["data"]], "raw", n),
@@ -331,10 +331,23 @@ decode_column <- function(node, r) {
   )
 }
 
-# 64-bit integers arrive as bit64::integer64 (their bits in a double vector); as
-# integer when they fit and the user set options(tandem.int64 = "integer"), or as
+# Python's 64-bit integers arrive as integer when they fit, as double when they
+# are exact in a double (Python chose, by their values); options(tandem.int64 =
+# "double") makes them all double, "integer64" all bit64::integer64.
+int64_override <- function(x, node) {
+  option <- getOption("tandem.int64")
+  if (is.null(option) || is.null(node[["dtype"]]) || !grepl("int", node[["dtype"]], ignore.case = TRUE)) {
+    return(x)
+  }
+  if (identical(option, "double")) return(as.double(x))
+  if (identical(option, "integer64") && requireNamespace("bit64", quietly = TRUE)) return(bit64::as.integer64(x))
+  x
+}
+
+# Integers beyond 2^53 arrive as bit64::integer64 (their bits in a double vector);
+# as integer when they fit and the user set options(tandem.int64 = "integer"), or as
 # double with options(tandem.int64 = "double"). Functions that do not know
-# integer64 (lm, for one) read its bits as doubles: users of those choose an option.
+# integer64 (lm, for one) read its bits as doubles: Python said so in the cell.
 decode_int64 <- function(bits, na) {
   if (!is.null(na)) bits[na] <- integer64_na_bits
   x <- structure(bits, class = "integer64")
@@ -393,6 +406,9 @@ encode_values <- function(values, inline = FALSE) {
         "%s (R class %s) cannot cross to Python: %s. Convert it to a type in Tandem's conversion table first",
         name, paste(class(values[[name]]), collapse = "/"), conditionMessage(node))
     } else {
+      # A value Python assigned goes back with the dtypes it came with.
+      origin <- origin_for(values[[name]])
+      if (!is.null(origin)) node$origin <- origin
       nodes[[name]] <- node
     }
   }

@@ -25,6 +25,7 @@ execute_request <- function(request) {
   if (!is.null(request$inputs)) {
     inputs <- decode_values(request$inputs, request$.frames)
     for (name in names(inputs)) assign(name, inputs[[name]], envir = globalenv())
+    remember_origins(request$inputs[["values"]], inputs)
   }
   n <- length(exprs)
   # `capture`: "visible" returns the last value if R would show it, "any" also

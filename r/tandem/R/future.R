@@ -84,6 +84,12 @@ result.TandemFuture <- function(future, ...) {
   if (!is.null(future$result)) return(future$result)
   if (future$state == "created") future <- future::run(future)
   outcome <- broker_take(future$task)
+  # An interrupt of the kernel cancelled the task or stopped its worker: the code
+  # waiting for the future is interrupted too, as one.
+  if (outcome$status == "failed:cancelled" ||
+      (outcome$status == "error" && rawToChar(outcome$frames[[3]]) %in% c("interrupt", "KeyboardInterrupt"))) {
+    signal_interrupt()
+  }
   if (outcome$status != "ok") stop(outcome_error(outcome, future))
   result <- unserialize(outcome$frames[[1]])
   future$result <- result

@@ -464,3 +464,11 @@ SEXP tnd_claim_arena(SEXP directory, SEXP prefix) {
   if (free_seen > 0) UNPROTECT(1);
   return chosen == R_NilValue ? Rf_ScalarString(NA_STRING) : chosen;
 }
+
+/* The address of an R object, as a string: which object a variable holds, to
+ * tell whether it still holds the one Python assigned (R/origins.R). */
+SEXP tnd_address(SEXP x) {
+  char text[32];
+  snprintf(text, sizeof text, "%p", (void *)x);
+  return Rf_mkString(text);
+}

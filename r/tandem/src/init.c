@@ -16,6 +16,7 @@ static const R_CallMethodDef methods[] = {
     {"tnd_mapped_vector", (DL_FUNC)&tnd_mapped_vector, 5},
     {"tnd_json", (DL_FUNC)&tnd_json, 1},
     {"tnd_zmq_send", (DL_FUNC)&tnd_zmq_send, 2},
+    {"tnd_address", (DL_FUNC)&tnd_address, 1},
     {"tnd_zmq_receive", (DL_FUNC)&tnd_zmq_receive, 3},
     {NULL, NULL, 0},
 };

@@ -29,6 +29,7 @@ SEXP tnd_mapped_vector(SEXP handle, SEXP offset, SEXP nbytes, SEXP kind, SEXP n)
 SEXP tnd_json(SEXP x);
 
 /* messages.c: whole ZeroMQ messages on pbdZMQ's sockets. */
+SEXP tnd_address(SEXP x);
 SEXP tnd_zmq_send(SEXP socket, SEXP frames);
 SEXP tnd_zmq_receive(SEXP socket, SEXP timeout, SEXP idle);
 

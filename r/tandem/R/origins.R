@@ -1,0 +1,46 @@
+# Python dtypes that R's types do not keep: Python's int64 arrives as integer (or
+# double) because that is what R computes with correctly. For each variable that
+# Python assigned, R remembers those dtypes (the `dtype` marks of the value's type
+# tree) together with the object assigned; while the variable still holds that
+# very object, it goes back to Python with them (see docs/exchange-format.md).
+
+origins <- new.env(parent = emptyenv())
+
+# Records the dtypes of values Python assigned (`nodes`: their type trees).
+remember_origins <- function(nodes, values) {
+  for (name in names(values)) {
+    origin <- origin_of(nodes[[name]])
+    if (is.null(origin)) {
+      if (exists(name, envir = origins, inherits = FALSE)) rm(list = name, envir = origins)
+    } else {
+      assign(name, list(address = .Call(tnd_address, values[[name]]), origin = origin), envir = origins)
+    }
+  }
+}
+
+# The `dtype` marks of a type tree, pruned to where there are any; NULL for none.
+origin_of <- function(node) {
+  if (!is.null(node[["dtype"]])) return(list(dtype = node[["dtype"]]))
+  for (inner in c("columns", "items")) {
+    if (!is.null(node[[inner]])) {
+      parts <- lapply(node[[inner]], origin_of)
+      if (all(vapply(parts, is.null, TRUE))) return(NULL)
+      return(structure(list(parts), names = inner))
+    }
+  }
+  NULL
+}
+
+# The remembered dtypes of `value`, if a variable Python assigned still holds it.
+origin_for <- function(value) {
+  if (!length(origins)) return(NULL)
+  address <- .Call(tnd_address, value)
+  for (name in ls(origins)) {
+    entry <- get(name, envir = origins, inherits = FALSE)
+    if (identical(entry$address, address) && exists(name, envir = globalenv(), inherits = FALSE) &&
+        identical(.Call(tnd_address, get(name, envir = globalenv())), address)) {
+      return(entry$origin)
+    }
+  }
+  NULL
+}
