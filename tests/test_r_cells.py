@@ -179,12 +179,18 @@ def test_completion_and_inspection_follow_the_cell_language(kernel):
     kc.inspect("%%R\npaste(1)", 6)
     reply = kc.get_shell_msg(timeout=30)["content"]
     assert reply["found"] and "Concatenate" in reply["data"]["text/plain"]
-    kc.is_complete("%%R\nf <- function() {")
+    # A cell magic goes on until a blank line, as IPython (ipykernel) says of every
+    # cell magic: a console must not run `%%R` after its first line.
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    ipython = TransformerManager()
+    for cell in ["%%R", "%%R\nf <- function() {", "%%R\nx <- 1", "%%R\nx <- 1\n", "%%R\nx <- 1\n\n",
+                 "%%R -i df\nsummary(df)\n  \n", "%%R\n\n"]:
+        kc.is_complete(cell)
+        status = kc.get_shell_msg(timeout=30)["content"]["status"]
+        assert status == ipython.check_complete(cell)[0], (cell, status)
+    kc.is_complete("for i in range(3):")  # plain Python code: IPython's own answer
     assert kc.get_shell_msg(timeout=30)["content"]["status"] == "incomplete"
-    kc.is_complete("%%R")  # a magic line alone: the body is still to come
-    assert kc.get_shell_msg(timeout=30)["content"]["status"] == "incomplete"
-    kc.is_complete("%%R\nx <- 1")
-    assert kc.get_shell_msg(timeout=30)["content"]["status"] == "complete"
     code = "import itert"
     kc.complete(code, len(code))
     assert "itertools" in kc.get_shell_msg(timeout=30)["content"]["matches"]

@@ -191,11 +191,14 @@ public final class Kernel: KernelServerHandler, Frontend, @unchecked Sendable {
   {
     let type = request.msgType
     let (language, offset) = CellLanguage.of(code, defaultLanguage: defaultLanguage)
-    // A magic line with nothing under it yet: the cell goes on (as IPython says of %%time).
-    if type == "is_complete_request", offset > 0,
-      code.unicodeScalars.dropFirst(offset).allSatisfy({ $0.properties.isWhitespace })
-    {
-      return ("is_complete_reply", Array(#"{"status":"incomplete","indent":""}"#.utf8))
+    // A cell magic (`%%R`, `%%python`) goes on until a blank line, as IPython says
+    // of every cell magic, so that a console does not run it after its first line.
+    if type == "is_complete_request", offset > 0 {
+      let lines = code.split(separator: "\n", omittingEmptySubsequences: false)
+      let blank = { (line: Substring) in line.allSatisfy(\.isWhitespace) }
+      let complete = lines.count >= 3 && blank(lines[lines.count - 1]) && blank(lines[lines.count - 2])
+      let reply = complete ? #"{"status":"complete"}"# : #"{"status":"incomplete","indent":""}"#
+      return ("is_complete_reply", Array(reply.utf8))
     }
     let body = CellLanguage.strip(content, offset: offset)
     if language == .r, let rEngine, let replyType {
