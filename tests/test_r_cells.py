@@ -235,3 +235,19 @@ def test_r_dies_with_the_kernel_even_on_sigkill():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("reset", ["%reset -f", "%reset -s -f", "get_ipython().reset()"])
+def test_r_and_the_r_magics_survive_reset(kernel, reset):
+    """Quarto's setup cell runs %reset before a document's cells: `r` and the R
+    magics, which the user did not define, must still be there; what the user
+    defined is gone, as IPython says."""
+    km, kc = kernel
+    assert run_cell(kc, "mine = 1\nr.kept = 41")[0]["status"] == "ok"
+    content, outputs = run_cell(kc, reset)
+    assert content["status"] == "ok", outputs
+    content, outputs = run_cell(kc, "v = %R kept + 1L\nprint('mine' in dir(), r.kept + 1, v)\nr.again = 2")
+    assert content["status"] == "ok", outputs
+    assert stdout_of(outputs).split() == ["False", "42", "[42]"]
+    assert stdout_of(run_cell(kc, "%%R\ncat(again)")[1]) == "2"
+    assert "r" not in stdout_of(run_cell(kc, "%who")[1]).split()

@@ -59,7 +59,7 @@ class Kernel:
         if "r_call" in natives:
             self.bridge = Bridge(natives["r_call"], self.shell.user_ns)
             _bridge.install(self.bridge)
-            self.shell.user_ns["r"] = _bridge.R(self.bridge)
+            self.shell.provide({"r": _bridge.R(self.bridge)})
             self.r = RMagics(self.shell, self.bridge, lambda: self.stdin.allowed)
             self.shell.register_magics(self.r)
             if language == "r":

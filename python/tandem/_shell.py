@@ -68,12 +68,26 @@ class ZMQInteractiveShell(InteractiveShell):
         return _ExitAutocall(self)
 
     def __init__(self, **kwargs: Any) -> None:
+        self._provided: dict[str, Any] = {}
         super().__init__(**kwargs)
         self.config.setdefault("IPKernelApp", Config())
         self.last_error: dict[str, Any] | None = None
         self.keepkernel_on_exit = False
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
+
+    def provide(self, names: dict[str, Any]) -> None:
+        """Puts names the kernel provides (``r``) in the user namespace, hidden from
+        ``%who`` and put back after ``%reset``, as IPython does with its own."""
+        self._provided.update(names)
+        self.push(names, interactive=False)
+
+    def init_user_ns(self) -> None:
+        super().init_user_ns()
+        # Also run by %reset, which clears the namespace (Quarto runs it first).
+        provided = getattr(self, "_provided", None)
+        if provided:
+            self.push(dict(provided), interactive=False)
 
     def should_run_async(
         self,
