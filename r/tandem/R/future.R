@@ -20,6 +20,15 @@ workers <- function(expr, envir = parent.frame(), substitute = TRUE, lazy = FALS
 }
 class(workers) <- c("workers", "multiprocess", "future", "function")
 
+# plan(tandem::workers, workers = ...) checks `workers` before the plan changes,
+# so that a bad value leaves the previous plan in force.
+#' @export
+tweak.workers <- function(strategy, ..., penvir = parent.frame()) {
+  args <- list(...)
+  if ("workers" %in% names(args)) pool_size(args$workers)
+  NextMethod()
+}
+
 #' @export
 nbrOfWorkers.workers <- function(evaluator) pool_size(formals(evaluator)$workers)
 
@@ -29,8 +38,19 @@ nbrOfFreeWorkers.workers <- function(evaluator, background = FALSE, ...) {
   max(0L, as.integer(free))
 }
 
+# The pool size `workers` asks for (NULL: TANDEM_WORKERS, else the number of cores),
+# as multisession takes it: a positive whole number, or a function giving one.
 pool_size <- function(workers = NULL) {
-  if (is.numeric(workers)) return(as.integer(workers))
+  if (is.function(workers)) workers <- workers()
+  if (!is.null(workers)) {
+    if (!is.numeric(workers) || length(workers) != 1L || is.na(workers) || workers < 1 ||
+        workers != round(workers)) {
+      stop(sprintf("plan(tandem::workers, workers = %s): workers must be a whole number of at least 1, ",
+                   paste(deparse(workers), collapse = " ")),
+           "or a function that gives one", call. = FALSE)
+    }
+    return(as.integer(workers))
+  }
   size <- suppressWarnings(as.integer(Sys.getenv("TANDEM_WORKERS")))
   if (!is.na(size)) return(size)
   # future asks at every future; detectCores() runs a shell command each time.
@@ -49,9 +69,12 @@ TandemFuture <- function(expr = NULL, envir = parent.frame(), substitute = TRUE,
   future <- future::MultiprocessFuture(expr = gp$expr, envir = envir, substitute = FALSE,
                                        globals = gp$globals, packages = unique(c(packages, gp$packages)),
                                        ...)
-  if (is.numeric(workers) && !identical(broker$size, as.integer(workers))) {
-    broker_resize("r", workers)
-    broker$size <- as.integer(workers)
+  if (!is.null(workers)) {
+    size <- pool_size(workers)
+    if (!identical(broker$size, size)) {
+      broker_resize("r", size)
+      broker$size <- size
+    }
   }
   structure(future, class = c("TandemFuture", "TandemTask", class(future)))
 }

@@ -16,6 +16,20 @@ test_that("the pool size follows workers = n, then TANDEM_WORKERS, then the core
   expect_identical(tandem:::pool_size(), parallel::detectCores())
 })
 
+test_that("plan(tandem::workers, workers =) takes what multisession takes, and a bad value keeps the plan", {
+  library(future)
+  old <- plan(sequential)
+  on.exit(plan(old), add = TRUE)
+  plan(tandem::workers, workers = function() 1L)
+  expect_identical(nbrOfWorkers(), 1L)
+  plan(tandem::workers, workers = 3)
+  for (bad in list(TRUE, NA_character_, 0L, NA_integer_, 2.5, c(1L, 2L), function() 0L)) {
+    expect_error(plan(tandem::workers, workers = bad), "workers must be a whole number of at least 1")
+    expect_identical(nbrOfWorkers(), 3L)
+    expect_s3_class(plan(), "workers")
+  }
+})
+
 test_that("a failed task's outcome becomes a FutureError naming the cause", {
   lost <- list(status = "failed:lost", frames = list(charToRaw("R worker w2 (pid 7) exited with status 3")))
   error <- tandem:::outcome_error(lost, NULL)
