@@ -108,3 +108,17 @@ r.vec = np.array([10, 20], dtype=np.int16)""")
     # A value R changed is R's own: it comes back as R's types say.
     ok(kc, "%%R\nframe$i <- frame$i + 1L\ncount <- count + 1L")
     assert out(kc, "print(r.frame['i'].dtype, type(r.count).__name__)").split() == ["int32", "int"]
+
+
+def test_structured_arrays_are_data_frames_and_come_back(kc):
+    """As rpy2 does, a numpy structured array (IPython's R Magics example has one)
+    is a data.frame in R, a column per field; unchanged, it comes back as itself."""
+    ok(kc, "sa = np.array([(1, 2.5, b'a'), (2, 3.5, b'b')], dtype=[('x', '<i4'), ('y', '<f8'), ('z', 'S1')])\n"
+           "rec = np.rec.array([(1, 2**40), (3, 4)], dtype=[('k', '<i8'), ('v', '<i8')])\n%Rpush sa rec")
+    assert out(kc, "%%R\ncat(class(sa), sapply(sa, class), sa$z, sum(sa$y), nrow(rec), class(rec$v))").split() == [
+        "data.frame", "integer", "numeric", "character", "a", "b", "6", "2", "numeric"]
+    back = out(kc, "b1, b2 = r.sa, r.rec\n"
+                   "print(b1.dtype == sa.dtype, (b1 == sa).all(), type(b2).__name__, (b2 == rec).all())")
+    assert back.split() == ["True", "True", "recarray", "True"]
+    ok(kc, "%%R\nsa$y <- sa$y * 2")
+    assert out(kc, "print(type(r.sa).__name__, r.sa['y'].tolist())").split() == ["DataFrame", "[5.0,", "7.0]"]

@@ -286,6 +286,8 @@ def encode(value: Any, writer: Writer) -> dict:
         return node
     if isinstance(value, (pd.Index, pd.api.extensions.ExtensionArray)):
         return encode_array(value, writer)
+    if isinstance(value, np.ndarray) and value.dtype.names is not None:
+        return _encode_structured(value, writer)
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return encode(value[()], writer)
@@ -539,6 +541,44 @@ def _encode_scalar_time(value: Any, writer: Writer) -> dict:
     return encode_array(np.array([value], dtype="datetime64[D]"), writer)
 
 
+def _encode_structured(value: np.ndarray, writer: Writer) -> dict:
+    """A numpy structured (or record) array is a data.frame, a column a field, as
+    rpy2 makes it; bytes fields become character. Its dtype goes with it, so that
+    R can give it back as it came."""
+    if value.ndim != 1:
+        raise NoMapping(f"a {value.ndim}-d structured array has no R counterpart; use a 1-d one")
+    columns = {}
+    for name in value.dtype.names:
+        field = value[name]
+        if field.ndim != 1 or field.dtype.names is not None:
+            raise NoMapping(f"field {name!r} holds sub-arrays or records, which a data.frame column cannot")
+        if field.dtype.kind == "S":
+            try:
+                field = np.char.decode(field, "utf-8").astype(object)
+            except UnicodeDecodeError as error:
+                raise NoMapping(f"field {name!r} holds bytes that are not UTF-8 ({error.reason})") from None
+        columns[name] = field
+    node = _encode_frame(pd.DataFrame(columns), writer)
+    node["dtype"] = {
+        "descr": [list(field) for field in value.dtype.descr],
+        "record": isinstance(value, np.recarray),
+    }
+    return node
+
+
+def _structured(frame: Any, dtype: dict) -> np.ndarray:
+    """A data.frame that was a structured array, as that array again."""
+    target = np.dtype([tuple(field) for field in dtype["descr"]])
+    array = np.empty(len(frame), dtype=target)
+    for name in target.names:
+        column = frame[name]
+        if target[name].kind == "S":
+            array[name] = [value.encode("utf-8") for value in column]
+        else:
+            array[name] = column.to_numpy()
+    return array.view(np.recarray) if dtype.get("record") else array
+
+
 def _encode_frame(frame: Any, writer: Writer) -> dict:
     if isinstance(frame.columns, pd.MultiIndex):
         raise NoMapping("a DataFrame with MultiIndex columns has no R counterpart; flatten the columns first")
@@ -590,7 +630,8 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
             )
         return dict(zip(names, items))
     if kind == "dataframe":
-        return _decode_frame(node, reader)
+        frame = _decode_frame(node, reader)
+        return _structured(frame, node["dtype"]) if isinstance(node.get("dtype"), dict) else frame
     if node.get("type") == "raw":
         return reader.bytes(node["data"])
     values = decode_array(node, reader)
@@ -637,6 +678,10 @@ def _apply_origin(node: dict, origin: dict | None) -> None:
         return
     if "dtype" in origin and node["kind"] == "vector" and node["type"] in ("logical", "integer", "double", "int64"):
         node["dtype"] = origin["dtype"]
+    if isinstance(origin.get("dtype"), dict) and node["kind"] == "dataframe" and node["names"] == [
+        field[0] for field in origin["dtype"]["descr"]
+    ]:
+        node["dtype"] = origin["dtype"]  # a structured array: rebuilt as one
     for inner in ("columns", "items"):
         if inner in origin and inner in node and len(origin[inner]) == len(node[inner]):
             for child, child_origin in zip(node[inner], origin[inner]):
