@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 import signal
 import struct
@@ -251,3 +252,40 @@ def test_r_and_the_r_magics_survive_reset(kernel, reset):
     assert stdout_of(outputs).split() == ["False", "42", "[42]"]
     assert stdout_of(run_cell(kc, "%%R\ncat(again)")[1]) == "2"
     assert "r" not in stdout_of(run_cell(kc, "%who")[1]).split()
+
+
+def test_a_plot_added_to_is_one_picture_of_its_final_state(kernel):
+    """`plot(x); abline(fit)` shows one PNG, as IRkernel and rpy2 do: the plot with
+    its line. Each new page is still its own picture."""
+    km, kc = kernel
+    code = "%%R\nx <- 1:20; y <- x + sin(x)\nplot(x, y)\nabline(lm(y ~ x), col = 'red', lwd = 4)\n{legend('topleft', 'fit', lty = 1)}"
+    reply, outputs = run_cell(kc, code)
+    images = [c["data"]["image/png"] for t, c in outputs if t == "display_data" and "image/png" in c["data"]]
+    assert len(images) == 1, len(images)
+    # The one picture has the red line (pure red pixels), so it is the final state.
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(base64.b64decode(images[0]))).convert("RGB")
+    assert sum(1 for p in picture.getdata() if p == (255, 0, 0)) > 200
+    reply, outputs = run_cell(kc, "%%R\nplot(1:3)\nplot(3:1)\nlines(1:3)")
+    assert sum(1 for t, c in outputs if t == "display_data" and "image/png" in c["data"]) == 2
+
+
+def test_plot_sizes_default_to_rpy2s_in_r_magics_and_irkernels_in_r_cells(kernel):
+    km, kc = kernel
+    reply, outputs = run_cell(kc, "%%R\nplot(1:10)")
+    images = [c["data"]["image/png"] for t, c in outputs if t == "display_data" and "image/png" in c["data"]]
+    assert png_size(images[0]) == (480, 480)  # rpy2's png() size
+    reply, outputs = run_cell(kc, "%%R -w 600\nplot(1:10)")
+    images = [c["data"]["image/png"] for t, c in outputs if t == "display_data" and "image/png" in c["data"]]
+    assert png_size(images[0]) == (600, 480)
+    from jupyter_client.manager import start_new_kernel
+
+    rkm, rkc = start_new_kernel(kernel_name="tandem-r", startup_timeout=30)
+    try:
+        reply, outputs = run_cell(rkc, "plot(1:10)")
+        images = [c["data"]["image/png"] for t, c in outputs if t == "display_data" and "image/png" in c["data"]]
+        assert png_size(images[0]) == (7 * 120, 7 * 120)  # IRkernel's repr.plot.* defaults
+    finally:
+        rkc.stop_channels()
+        rkm.shutdown_kernel(now=True)

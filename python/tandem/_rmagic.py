@@ -42,6 +42,9 @@ class RMagics(Magics):
         self._bridge = bridge
         self._stdin_allowed = stdin_allowed
         self.device = "png"
+        #: The plot size of cells that say none: rpy2's 480 x 480 pixels for %%R
+        #: cells; the R-first kernel sets none, keeping IRkernel's (repr.plot.*).
+        self.default_plot: dict[str, Any] = {"width": 480, "height": 480, "units": "px", "res": 72}
 
     def run(
         self,
@@ -70,7 +73,11 @@ class RMagics(Magics):
             "execution_count": self.shell.displayhook.prompt_count,
         }
         # PNG is R's default (options(jupyter.plot_mimetypes)), which R code may change.
-        plot = {**({"mimetypes": _DEVICES[self.device]} if self.device != "png" else {}), **(plot or {})}
+        plot = plot or {}
+        if plot.get("units", "px") == "px":  # sizes in other units are all the user's
+            plot = {**self.default_plot, **plot}
+        if self.device != "png":
+            plot["mimetypes"] = _DEVICES[self.device]
         if plot:
             request["plot"] = plot
         frames: list = []

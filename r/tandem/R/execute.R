@@ -39,8 +39,8 @@ execute_request <- function(request) {
   for (i in seq_len(n)) {
     outcome <- evaluate_expression(exprs[[i]])
     report_warnings(outcome$warnings)
-    show_new_plot()
     if (!is.null(outcome$error)) {
+      show_new_plot()
       return(error_reply(outcome$error, outcome$calls))
     }
     if (keep_last && i == n) {
@@ -49,6 +49,10 @@ execute_request <- function(request) {
       show_value(outcome$value, result = isTRUE(request$result) && i == n)
     }
   }
+  # A page is shown when the next one starts and here, once: a plot that later
+  # expressions add to (abline, lines, legend) is one picture, its final state, as
+  # in IRkernel and rpy2.
+  show_new_plot()
   reply <- list(status = "ok", payload = state$payload)
   # `%R expr` returns the expression's visible value; `%%R -o` returns variables.
   outputs <- list()
