@@ -85,3 +85,40 @@ def test_r_that_ignores_an_interrupt_is_ended_after_the_grace_period():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def interrupted_error(km, kc, code: str) -> dict:
+    """The error message of `code` interrupted while it runs."""
+    msg_id = kc.execute(code)
+    time.sleep(1.5)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=20)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        msg = kc.get_iopub_msg(timeout=20)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "error":
+            return msg["content"]
+    raise AssertionError("no error message")
+
+
+@pytest.mark.parametrize("code", ["%%R\nSys.sleep(30)", "x = 1\nv = %R Sys.sleep(30)", "r('Sys.sleep(30)')"])
+def test_an_interrupted_r_call_shows_no_frames_of_tandem(kernel, code):
+    km, kc = kernel
+    error = interrupted_error(km, kc, code)
+    text = "\n".join(error["traceback"])
+    assert error["ename"] == "KeyboardInterrupt"
+    assert "tandem" not in text and "_rmagic" not in text and "_bridge" not in text, text
+
+
+def test_an_interrupted_r_cell_in_tandem_r_reads_as_r():
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="tandem-r", startup_timeout=30)
+    try:
+        error = interrupted_error(km, kc, "Sys.sleep(30)")
+        assert error["traceback"] == [], error  # as IRkernel: no Python traceback
+        assert stdout_of(run_cell(kc, "cat(1 + 1)")[1]) == "2"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

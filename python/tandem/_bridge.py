@@ -121,7 +121,7 @@ class Bridge:
 
         reply, frames = self.call(request)
         if reply.get("status") == "interrupted":
-            raise KeyboardInterrupt
+            raise interrupted()
         if reply.get("status") != "ok":
             if reply.get("ename") == "NameError":
                 raise NameError(reply.get("evalue", ""))
@@ -155,7 +155,7 @@ class Bridge:
         if header["values"]:
             reply, _ = self.call({"type": "assign", "values": header}, frames)
             if reply.get("status") == "interrupted":
-                raise KeyboardInterrupt
+                raise interrupted()
             if reply.get("status") != "ok":
                 from ._rmagic import RError
 
@@ -210,6 +210,17 @@ class Bridge:
 
 
 _installed: Bridge | None = None
+#: In the R-first kernel an interrupted cell reads as R's: no Python traceback.
+r_first = False
+
+
+def interrupted() -> KeyboardInterrupt:
+    """The KeyboardInterrupt of R code that an interrupt stopped: shown as that
+    alone, without Tandem's frames (in the R-first kernel, as IRkernel shows an
+    interrupt: not at all)."""
+    error = KeyboardInterrupt()
+    error._render_traceback_ = lambda: [] if r_first else ["KeyboardInterrupt"]
+    return error
 
 
 def install(bridge: Bridge) -> None:

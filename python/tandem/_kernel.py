@@ -64,6 +64,7 @@ class Kernel:
             self.shell.register_magics(self.r)
             if language == "r":
                 self.r.default_plot = {}  # R cells keep IRkernel's plot size
+                _bridge.r_first = True
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
                 self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
         if "futures_send" in natives:

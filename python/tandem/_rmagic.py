@@ -16,7 +16,7 @@ from typing import Any, Callable
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments, parse_argstring
 
-from ._bridge import Bridge, ConversionError, pack
+from ._bridge import Bridge, ConversionError, interrupted, pack
 from ._streams import flush_streams
 
 _DEVICES = {"png": ["text/plain", "image/png"], "svg": ["text/plain", "image/svg+xml"]}
@@ -97,7 +97,7 @@ class RMagics(Magics):
             self.shell.payload_manager.write_payload(payload)
         status = reply.get("status")
         if status == "interrupted":
-            raise KeyboardInterrupt
+            raise interrupted()
         if status == "error":
             raise RError(reply.get("evalue", ""), reply.get("traceback"))
         if not (outputs or capture):
