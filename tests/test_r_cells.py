@@ -289,3 +289,22 @@ def test_plot_sizes_default_to_rpy2s_in_r_magics_and_irkernels_in_r_cells(kernel
     finally:
         rkc.stop_channels()
         rkm.shutdown_kernel(now=True)
+
+
+def test_quit_in_tandem_r_asks_the_frontend_to_close():
+    """In the R-first kernel quit() and q() ask the frontend to close, as `exit` in
+    a Python cell does (jupyter console then ends), instead of ending R under an
+    open console; in %%R cells quit() still ends R."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="tandem-r", startup_timeout=30)
+    try:
+        assert run_cell(kc, "kept <- 42")[0]["status"] == "ok"
+        for code in ("quit()", "q('no')"):
+            content, outputs = run_cell(kc, code)
+            assert content["status"] == "ok", outputs
+            assert {"source": "ask_exit", "keepkernel": False} in content["payload"], content
+        assert stdout_of(run_cell(kc, "cat(kept)")[1]) == "42"  # R never ended
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments, parse_argstring
 
+from . import _bridge
 from ._bridge import Bridge, ConversionError, interrupted, pack
 from ._streams import flush_streams
 
@@ -67,6 +68,7 @@ class RMagics(Magics):
         """
         request: dict[str, Any] = {
             "type": "execute",
+            "r_first": _bridge.r_first,
             "code": code,
             "allow_stdin": self._stdin_allowed(),
             "result": result,

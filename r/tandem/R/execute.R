@@ -10,6 +10,7 @@ state$allow_stdin <- FALSE
 execute_request <- function(request) {
   state$allow_stdin <- isTRUE(request$allow_stdin)
   state$payload <- list()
+  if (isTRUE(request$r_first)) attach_frontend_exit()
   on.exit(state$allow_stdin <- FALSE, add = TRUE)
   reset_plot_device()
   restore <- apply_plot_options(request$plot)
@@ -161,4 +162,19 @@ report_warnings <- function(warnings) {
   } else {
     cat("Warning messages:\n", paste0(seq_along(text), ": ", text, "\n"), sep = "", file = stderr())
   }
+}
+
+# In the R-first kernel, quit() and q() ask the frontend to close, as `exit` does in
+# a Python cell (the ask_exit payload), instead of ending R under an open console.
+# They sit in an environment on the search path ahead of base.
+attach_frontend_exit <- function() {
+  if ("tandem:frontend" %in% search()) return(invisible())
+  ask_exit <- function(save = "default", status = 0, runLast = TRUE) {
+    state$payload[[length(state$payload) + 1L]] <- list(source = "ask_exit", keepkernel = FALSE)
+    invisible()
+  }
+  exits <- new.env()
+  assign("quit", ask_exit, envir = exits)
+  assign("q", ask_exit, envir = exits)
+  base::attach(exits, name = "tandem:frontend", warn.conflicts = FALSE)
 }
