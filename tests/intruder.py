@@ -2,9 +2,9 @@
 as an unprivileged user): everything it learns comes from /proc and /dev/shm, as a
 real attacker's would.
 
-For `--seconds`, it connects to every endpoint the kernel's process tree shows (TCP
-ports its user listens on, ipc:// and file paths on command lines, tandem folders in
-/dev/shm) and sends what Tandem's private protocols expect: R's `ready`, the broker's
+For `--seconds`, it connects to every endpoint the kernel's process tree shows (the
+kernel's TCP ports that /proc/net/tcp lists, ipc:// and tcp:// endpoints and file
+paths on command lines, tandem folders in /dev/shm) and sends what Tandem's private protocols expect: R's `ready`, the broker's
 `hello`, a worker's `ready` and a `submit` of a task that would create `--marker`.
 With `--subscribe` it also subscribes to every TCP port, to read IOPub. It prints
 one JSON object: what it reached and every byte it received (the heartbeat's echoes
@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--marker", required=True)
     parser.add_argument("--subscribe", action="store_true")
-    parser.add_argument("--ignore-ports", default="", help="ports that listened before the kernel started")
+    parser.add_argument("--ports", default="", help="the TCP ports of the kernel under attack")
     options = parser.parse_args()
 
     uid = os.stat(f"/proc/{options.kernel_pid}").st_uid
@@ -112,8 +112,8 @@ def main() -> None:
     while time.monotonic() < deadline:
         pids = tree(options.kernel_pid)
         endpoints, paths = command_line_endpoints(pids)
-        ignored = {int(p) for p in options.ignore_ports.split(",") if p}
-        endpoints |= {f"tcp://127.0.0.1:{port}" for port in listening_ports(uid) - ignored}
+        targets = {int(p) for p in options.ports.split(",") if p}
+        endpoints |= {f"tcp://127.0.0.1:{port}" for port in listening_ports(uid) & targets}
         for path in paths | shm:
             endpoints |= {f"ipc://{path}/r", f"ipc://{path}/futures"} if os.path.isdir(path) else set()
         seen_paths |= paths | shm

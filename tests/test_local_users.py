@@ -25,7 +25,6 @@ import pytest
 from conftest import PYTHON, run_cell, running_kernel, stdout_of
 
 INTRUDER = "tandem-intruder"
-BASELINE_PORTS = {c.laddr.port for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
 SCRIPT = Path(__file__).with_name("intruder.py")
 
 pytestmark = pytest.mark.skipif(
@@ -42,14 +41,17 @@ def intruder_user():
     return INTRUDER
 
 
-def start_intruder(user: str, kernel_pid: int, seconds: float, marker: str, subscribe: bool = False):
-    command = [shutil.which("runuser"), "-u", user, "--", PYTHON, str(SCRIPT), "--kernel-pid", str(kernel_pid),
+def start_intruder(user: str, km, seconds: float, marker: str, subscribe: bool = False):
+    ports = jupyter_ports(km)
+    command = [shutil.which("runuser"), "-u", user, "--", PYTHON, str(SCRIPT),
+               "--kernel-pid", str(km.provisioner.process.pid),
                "--seconds", str(seconds), "--marker", marker]
     if subscribe:
         command.append("--subscribe")
-    # The machine's own services are not the kernel's: only what listens since
-    # the test began is attacked (as an intruder watching /proc/net/tcp would see).
-    command += ["--ignore-ports", ",".join(map(str, BASELINE_PORTS))]
+    # An intruder watching /proc/net/tcp sees the ports a kernel opens as it starts;
+    # the test names them, so that other kernels and services on the machine are
+    # left alone. Ports on command lines, ipc endpoints and files it finds itself.
+    command += ["--ports", ",".join(map(str, ports))]
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -105,7 +107,7 @@ def test_another_user_cannot_reach_r_or_the_workers(intruder_user):
     with running_kernel("tandem") as (km, kc):
         pid = km.provisioner.process.pid
         # Before R starts: the intruder watches while the first R cell starts R.
-        intruder = start_intruder(intruder_user, pid, 4, marker)
+        intruder = start_intruder(intruder_user, km, 4, marker)
         time.sleep(0.5)
         assert ok(kc, f'%%R\nsecret <- "{secret}"\ncat(nchar(secret))').strip() == str(len(secret))
         assert_nothing_gained(report_of(intruder), marker, [secret])
@@ -113,7 +115,7 @@ def test_another_user_cannot_reach_r_or_the_workers(intruder_user):
         # R and both worker pools running.
         ok(kc, "import tandem\nsquares = tandem.map(lambda i: i * i, range(50), progress=False)")
         ok(kc, "%%R\nlibrary(future); plan(tandem::workers)\nf <- future(sum(1:10)); v <- value(f)")
-        intruder = start_intruder(intruder_user, pid, 4, marker)
+        intruder = start_intruder(intruder_user, km, 4, marker)
         time.sleep(0.5)
         out = ok(kc, f"""secret_py = "{secret}"
 more = tandem.map(lambda s: s.upper(), [secret_py] * 4, progress=False)
@@ -127,7 +129,7 @@ print(sum(squares), more[0] == secret_py.upper(), r_value[0] == secret_py + " 55
 
         # R gone (%R quit()): its socket is still bound, waiting for the next R.
         content, _ = run_cell(kc, "%R quit()")
-        intruder = start_intruder(intruder_user, pid, 3, marker)
+        intruder = start_intruder(intruder_user, km, 3, marker)
         time.sleep(1.5)
         assert ok(kc, '%%R\ncat("fresh", exists("secret"))').split() == ["fresh", "FALSE"]
         assert_nothing_gained(report_of(intruder), marker, [secret])
@@ -175,7 +177,7 @@ def test_encrypted_sockets_give_another_user_no_output(intruder_user):
     secret = f"secret-{uuid.uuid4().hex}"
     km, kc = start_new_kernel(kernel_name="tandem", transport_encryption="required")
     try:
-        intruder = start_intruder(intruder_user, km.provisioner.process.pid, 4, marker, subscribe=True)
+        intruder = start_intruder(intruder_user, km, 4, marker, subscribe=True)
         time.sleep(1.5)
         for _ in range(5):
             assert ok(kc, f'print("{secret}")').strip() == secret
