@@ -27,6 +27,8 @@ CELLS = [
     "%%R\nlibrary(future); plan(tandem::workers)\n"
     "v <- future.apply::future_sapply(1:8, function(i) i^2)",
     "import tandem\n_ = [f.result() for f in [tandem.submit(sum, [i, i]) for i in range(20)]]",
+    # Thousands of futures: concurrent.futures.wait takes each one's lock in turn.
+    "import tandem\n_ = tandem.map(abs, range(3000), chunksize=1, progress=False)",
 ]
 INTERRUPTS = 300
 TIME_LIMIT = 240

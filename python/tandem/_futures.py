@@ -19,11 +19,14 @@ import types
 import weakref
 from typing import Any, Callable, Iterable, Iterator
 
-from . import _natives, _taskcodec
+from . import _interrupts, _natives, _taskcodec
 from ._bridge import ConversionError
-from ._interrupts import import_whole
 from ._jsonutil import dumps
 from ._streams import flush_streams
+
+
+#: How long a wait for a future lasts before it looks for an interrupt again.
+_WAIT_STEP = 0.1
 
 
 class WorkerLost(RuntimeError):
@@ -60,6 +63,30 @@ class Future(concurrent.futures.Future):
         except RuntimeError:  # another thread told them already
             pass
         return True
+
+    def result(self, timeout: float | None = None) -> Any:
+        return self._wait(timeout, super().result)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        return self._wait(timeout, super().exception)
+
+    def _wait(self, timeout: float | None, get: Callable[[float | None], Any]) -> Any:
+        """``get`` (the standard library's result() or exception()), waiting in
+        short steps with interrupts deferred: an interrupt inside it could leave the
+        future's lock taken, and then no outcome could ever complete it."""
+        if self.done():
+            return get(None)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            _interrupts.check()
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            step = _WAIT_STEP if left is None else min(_WAIT_STEP, left)
+            try:
+                with _interrupts.deferred():
+                    return get(step)
+            except concurrent.futures.TimeoutError:
+                if left is not None and left <= step:
+                    raise
 
     def running(self) -> bool:
         if super().running():
@@ -262,7 +289,7 @@ def _by_value(fn: Callable) -> bool:
 
 
 def _cloudpickle(value: Any) -> bytes:
-    cloudpickle = import_whole("cloudpickle")
+    cloudpickle = _interrupts.import_whole("cloudpickle")
     return cloudpickle.dumps(value, _taskcodec.PROTOCOL)
 
 
@@ -420,9 +447,12 @@ def map(
         if chunked and items:
             sizes[futures[-1]] = len(items) - chunksize * (len(futures) - 1)
         while pending:
-            done, pending = concurrent.futures.wait(
-                pending, timeout=0.2 if bar else None, return_when=concurrent.futures.FIRST_COMPLETED
-            )
+            _interrupts.check()
+            # wait() takes every future's lock: cut short, it would keep them.
+            with _interrupts.deferred():
+                done, pending = concurrent.futures.wait(
+                    pending, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED
+                )
             if bar:
                 done_items += sum(sizes[f] for f in done)
                 bar.update(done_items)

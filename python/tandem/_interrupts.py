@@ -63,6 +63,27 @@ def allowed() -> Iterator[None]:
         _state.allowed = previous
 
 
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Interrupts wait until the block ends, and are raised then if they were
+    allowed before it: for code that an exception halfway would leave broken (an
+    import; ``concurrent.futures.wait``, which takes every future's lock one by one
+    and, cut short, keeps them, so that no future completes again)."""
+    previous = _state.allowed
+    _state.allowed = False
+    try:
+        yield
+    finally:
+        _state.allowed = previous
+    check()
+
+
+def check() -> None:
+    """Raises an interrupt that is pending, if interrupts are allowed here."""
+    if _state.allowed and _state.pending:
+        _raise_interrupt()
+
+
 def drop_pending() -> None:
     """Forgets an interrupt recorded since the last request: it was meant for
     code that has ended."""
@@ -75,12 +96,5 @@ def import_whole(name: str) -> ModuleType:
     module = sys.modules.get(name)
     if module is not None:
         return module
-    previous = _state.allowed
-    _state.allowed = False
-    try:
-        module = importlib.import_module(name)
-    finally:
-        _state.allowed = previous
-    if previous and _state.pending:
-        _raise_interrupt()
-    return module
+    with deferred():
+        return importlib.import_module(name)
