@@ -77,9 +77,9 @@ def stdout_of(outputs) -> str:
     return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stdout")
 
 
-def interrupt_running_cell(km, kc, code: str, settle: float) -> float:
-    """Start `code`, interrupt it after `settle` seconds, check it ended with
-    KeyboardInterrupt, and return how long the interrupt took."""
+def interrupt_cell(km, kc, code: str, settle: float):
+    """Start `code`, interrupt it `settle` seconds after it starts running; returns
+    its reply and how long the reply took after the interrupt."""
     import time
 
     msg_id = kc.execute(code)
@@ -91,9 +91,15 @@ def interrupt_running_cell(km, kc, code: str, settle: float) -> float:
     time.sleep(settle)
     started = time.monotonic()
     km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=10)
-    elapsed = time.monotonic() - started
+    reply = kc.get_shell_msg(timeout=30)
     assert reply["parent_header"]["msg_id"] == msg_id
+    return reply, time.monotonic() - started
+
+
+def interrupt_running_cell(km, kc, code: str, settle: float) -> float:
+    """Start `code`, interrupt it after `settle` seconds, check it ended with
+    KeyboardInterrupt, and return how long the interrupt took."""
+    reply, elapsed = interrupt_cell(km, kc, code, settle)
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "KeyboardInterrupt"
     return elapsed

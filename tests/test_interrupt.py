@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import interrupt_running_cell, run_cell, stdout_of
+from conftest import interrupt_cell, interrupt_running_cell, run_cell, stdout_of
 
 LOOPS = {
     "busy": "while True:\n    pass",
@@ -69,13 +69,8 @@ def test_r_that_ignores_an_interrupt_is_ended_after_the_grace_period():
         kc.wait_for_ready(timeout=30)
         assert run_cell(kc, "kept = 'python state'")[0]["status"] == "ok"
         assert run_cell(kc, "%%R\nx <- 1")[0]["status"] == "ok"
-        msg_id = kc.execute("%%R\nsuspendInterrupts({t <- Sys.time(); while (Sys.time() - t < 60) NULL})")
-        time.sleep(1.5)
-        started = time.monotonic()
-        km.interrupt_kernel()
-        reply = kc.get_shell_msg(timeout=30)
-        waited = time.monotonic() - started
-        assert reply["parent_header"]["msg_id"] == msg_id
+        reply, waited = interrupt_cell(
+            km, kc, "%%R\nsuspendInterrupts({t <- Sys.time(); while (Sys.time() - t < 60) NULL})", settle=1.5)
         assert reply["content"]["status"] == "error"
         assert "did not stop within 3 s of the interrupt" in reply["content"]["evalue"], reply["content"]
         assert 2.5 < waited < 15, waited
@@ -89,11 +84,8 @@ def test_r_that_ignores_an_interrupt_is_ended_after_the_grace_period():
 
 def interrupted_error(km, kc, code: str) -> dict:
     """The error message of `code` interrupted while it runs."""
-    msg_id = kc.execute(code)
-    time.sleep(1.5)
-    km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=20)
-    assert reply["parent_header"]["msg_id"] == msg_id
+    reply, _ = interrupt_cell(km, kc, code, settle=1.5)
+    msg_id = reply["parent_header"]["msg_id"]
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         msg = kc.get_iopub_msg(timeout=20)
