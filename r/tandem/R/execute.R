@@ -47,7 +47,10 @@ execute_request <- function(request) {
     if (keep_last && i == n) {
       last <- outcome
     } else if (outcome$visible) {
-      show_value(outcome$value, result = isTRUE(request$result) && i == n)
+      result <- isTRUE(request$result) && i == n
+      # The cell's plot comes before its result, as with rpy2's %%R.
+      if (result) show_new_plot()
+      show_value(outcome$value, result = result)
     }
   }
   # A page is shown when the next one starts and here, once: a plot that later
