@@ -344,21 +344,15 @@ int64_override <- function(x, node) {
   x
 }
 
-# Integers beyond 2^53 arrive as bit64::integer64 (their bits in a double vector);
-# as integer when they fit and the user set options(tandem.int64 = "integer"), or as
-# double with options(tandem.int64 = "double"). Functions that do not know
+# Integers beyond 2^53 arrive as bit64::integer64 (their bits in a double vector),
+# or as double with options(tandem.int64 = "double"). Functions that do not know
 # integer64 (lm, for one) read its bits as doubles: Python said so in the cell.
+# (Python sends integers that fit R's integer or double as those.)
 decode_int64 <- function(bits, na) {
   if (!is.null(na)) bits[na] <- integer64_na_bits
   x <- structure(bits, class = "integer64")
   if (!requireNamespace("bit64", quietly = TRUE)) {
     warning("64-bit integers arrived as integer64 but the bit64 package is not installed")
-    return(x)
-  }
-  if (identical(getOption("tandem.int64"), "integer")) {
-    fits <- all(is.na(x) | (x >= -2147483647L & x <= 2147483647L))
-    if (fits) return(bit64::as.integer.integer64(x))
-    warning("64-bit integers beyond R's integer range stay integer64 (options(tandem.int64 = \"integer\"))")
     return(x)
   }
   if (identical(getOption("tandem.int64"), "double")) {
