@@ -72,7 +72,8 @@ PY_CASES = [
     ("np.array([1.5, np.nan, np.inf])", "is.na(v[2]) && !is.na(v[1])", "TRUE"),
     ("np.array([], dtype=float)", "length(v)", "0"),
     ("np.array([True, False])", "class(v)", "logical"),
-    ("np.array([7], dtype=np.int32)", "dim(v)", "1"),
+    ("np.array([7], dtype=np.int32)", "is.null(dim(v))", "TRUE"),
+    ("np.array([7], dtype=np.uint8)", "class(v)", "integer"),
     ("np.array([1, 2, -3], dtype=np.int32)", "class(v)", "integer"),
     ("np.array([2**62, -5], dtype=np.int64)", "class(v)", "integer64"),
     ("np.arange(24).reshape(2, 3, 4)", "v[2, 3, 4]", "23"),
@@ -366,10 +367,18 @@ def test_percent_r_inputs_outputs_and_renaming(shared):
     ok(kc, "x = np.array([1.0, 2.0, 3.0])\ny = 'label'")
     out = ok(kc, "%%R -i x,y -i z=x -o total,tag=y\ntotal <- sum(x) + sum(z)\ncat(y, total, '\\n')")
     assert out.split() == ["label", "12"]
-    # As rpy2 shapes them: vectors as numpy arrays, also of length one.
-    assert ok(kc, "print(total.tolist(), tag.tolist())").split() == ["[12.0]", "['label']"]
-    assert ok(kc, "s = %R sum(1:10)\nprint(type(s).__name__, s.tolist())").strip() == "ndarray [55]"
+    # Tandem's table: an R scalar is a Python scalar...
+    assert ok(kc, "print(repr(total), repr(tag))").split() == ["12.0", "'label'"]
+    assert ok(kc, "s = %R sum(1:10)\nprint(type(s).__name__, s)").strip() == "int 55"
     assert ok(kc, "v = %R -i x x * 2\nprint(v.tolist())").strip() == "[2.0, 4.0, 6.0]"
+    # ... and in a notebook written for rpy2, vectors are numpy arrays, also of length one.
+    assert ok(kc, "%load_ext rpy2.ipython\n%R -o total,tag=y\nprint(total.tolist(), tag.tolist())").split() == [
+        "[12.0]",
+        "['label']",
+    ]
+    assert ok(kc, "s = %R sum(1:10)\nprint(type(s).__name__, s.tolist())").strip() == "ndarray [55]"
+    ok(kc, "%unload_ext rpy2.ipython")
+    assert ok(kc, "s = %R sum(1:10)\nprint(repr(s))").strip() == "55"
     # A value with no Python counterpart is shown as R shows it, and None returns.
     content, outputs = run_cell(kc, "m = %R lm(dist ~ speed, data = cars)\nprint(m)")
     assert content["status"] == "ok"
@@ -428,7 +437,7 @@ def test_values_that_cannot_cross_are_named_and_nothing_else_is_lost(shared):
 
     content, _ = run_cell(kc, "%%R -o e,n\ne <- new.env()\nn <- 3L")
     assert content["status"] == "error" and "e (R class environment)" in content["evalue"]
-    assert ok(kc, "print(n.tolist())").strip() == "[3]"
+    assert ok(kc, "print(repr(n))").strip() == "3"
     content, _ = run_cell(kc, "%%R\npy$f <- function(x) x")
     assert content["status"] == "error" and "function" in content["evalue"]
     content, _ = run_cell(kc, "%%R\npy$dup <- list(a = 1, a = 2)")
@@ -454,7 +463,7 @@ def test_posixlt_crosses_as_posixct_and_a_factor_with_an_na_level_is_refused(sha
     content, outputs = run_cell(kc, "%%R -o fz,fine\nfz <- data.frame(f = factor(c('a', NA), exclude = NULL))\nfine <- 2L")
     assert content["status"] == "error", outputs
     assert "fz" in content["evalue"] and "NA as a level" in content["evalue"] and "exclude = NA" in content["evalue"]
-    assert ok(kc, "print(fine.tolist())").strip() == "[2]"
+    assert ok(kc, "print(repr(fine))").strip() == "2"
 
 
 def test_named_one_dimensional_arrays_keep_their_names(shared):

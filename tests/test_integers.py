@@ -70,6 +70,7 @@ def test_integers_beyond_two_to_the_53_are_integer64_and_the_cell_says_so(kc):
 
 def test_ipythons_r_magics_example_gives_rs_answers(kc):
     """IPython's `R Magics` example: numpy int arrays pushed, then lm and mean."""
+    ok(kc, "%load_ext rpy2.ipython")
     ok(kc, "X = np.array([0, 1, 2, 3, 4]); Y = np.array([3, 5, 4, 6, 7]); A = np.arange(20)")
     ok(kc, "%Rpush X Y A")
     coef = result_of(ok(kc, "%R lm(Y~X)$coef"))
@@ -79,6 +80,7 @@ def test_ipythons_r_magics_example_gives_rs_answers(kc):
     assert [float(v) for v in expected.split()] == pytest.approx([3.2, 0.9])
     assert result_of(ok(kc, "%R mean(A)")) == "array([9.5])"
     assert out(kc, '%%R\ncat(round(resid(lm(Y~X)), 6))').split() == ["-0.2", "0.9", "-1", "0.1", "0.2"]
+    ok(kc, "%unload_ext rpy2.ipython")
 
 
 def test_a_default_pandas_frame_computes_as_the_same_frame_made_in_r(kc):

@@ -249,7 +249,7 @@ def test_r_and_the_r_magics_survive_reset(kernel, reset):
     assert content["status"] == "ok", outputs
     content, outputs = run_cell(kc, "v = %R kept + 1L\nprint('mine' in dir(), r.kept + 1, v)\nr.again = 2")
     assert content["status"] == "ok", outputs
-    assert stdout_of(outputs).split() == ["False", "42", "[42]"]
+    assert stdout_of(outputs).split() == ["False", "42", "42"]
     assert stdout_of(run_cell(kc, "%%R\ncat(again)")[1]) == "2"
     assert "r" not in stdout_of(run_cell(kc, "%who")[1]).split()
 

@@ -64,7 +64,7 @@ def _say_where_integer64(nodes: dict[str, dict]) -> None:
     found: list[str] = []
 
     def walk(node: dict, label: str) -> None:
-        if node.get("type") == "int64":
+        if node.get("type") == "int64" and node.get("dtype") != "integer64":  # not R's own integer64
             found.append(label)
         for name, column in zip(node.get("names") or [], node.get("columns", [])):
             walk(column, f"{label}${name}")

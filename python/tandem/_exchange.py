@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import mmap
 import os
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,6 +245,46 @@ def release(header: dict) -> None:
             pass
 
 
+# --- R's integer64, which numpy cannot mark -----------------------------------------
+
+#: The arrays and Series that arrived as R's integer64, and the frames with such
+#: columns (by column name), held weakly: they go back to R as integer64 even when
+#: their values would fit R's integer, as R's origins do for Python's dtypes.
+_from_integer64: dict[int, tuple[weakref.ref, frozenset[str] | None]] = {}
+
+
+def _remember_integer64(value: Any, columns: frozenset[str] | None = None) -> None:
+    key = id(value)
+    try:
+        ref = weakref.ref(value, lambda _ref: _from_integer64.pop(key, None))
+    except TypeError:  # scalars: a Python int cannot be marked
+        return
+    _from_integer64[key] = (ref, columns)
+
+
+def _integer64_entry(value: Any) -> tuple[weakref.ref, frozenset[str] | None] | None:
+    entry = _from_integer64.get(id(value))
+    return entry if entry is not None and entry[0]() is value else None
+
+
+def is_integer64(value: Any) -> bool:
+    """Whether ``value`` (an array or Series) arrived from R as integer64."""
+    entry = _integer64_entry(value)
+    return entry is not None and entry[1] is None
+
+
+def _integer64_columns(frame: Any) -> frozenset[str]:
+    entry = _integer64_entry(frame)
+    return entry[1] or frozenset() if entry is not None else frozenset()
+
+
+def keep_integer64(source: Any, result: Any) -> Any:
+    """``result``, a reshaping of ``source``, marked as integer64 if ``source`` is."""
+    if is_integer64(source):
+        _remember_integer64(result)
+    return result
+
+
 # --- encoding -------------------------------------------------------------------
 
 
@@ -280,12 +321,12 @@ def encode(value: Any, writer: Writer) -> dict:
     if isinstance(value, pd.DataFrame):
         return _encode_frame(value, writer)
     if isinstance(value, pd.Series):
-        node = encode_array(value.array, writer)
+        node = encode_array(value.array, writer, int64=is_integer64(value))
         if not _is_default_index(value.index):
             node["names"] = encode_array(value.index.astype(str).to_numpy(dtype=object), writer)
         return node
     if isinstance(value, (pd.Index, pd.api.extensions.ExtensionArray)):
-        return encode_array(value, writer)
+        return encode_array(value, writer, int64=is_integer64(value))
     if isinstance(value, np.ndarray) and value.dtype.names is not None:
         return _encode_structured(value, writer)
     if isinstance(value, np.ndarray):
@@ -296,11 +337,18 @@ def encode(value: Any, writer: Writer) -> dict:
             values = value.filled(value.fill_value if value.dtype.kind != "O" else None)
         else:
             mask, values = None, value
-        node = encode_array(np.ravel(values, order="F"), writer, mask=None if mask is None else np.ravel(mask, "F"))
-        # A 1-d array is an R vector, except that length 1 stays an array so that
-        # it does not come back as a scalar.
-        if value.ndim > 1 or value.shape[0] == 1:
+        node = encode_array(
+            np.ravel(values, order="F"),
+            writer,
+            mask=None if mask is None else np.ravel(mask, "F"),
+            int64=is_integer64(value),
+        )
+        if value.ndim > 1 or (mask is not None and value.shape[0] == 1):
             node["dim"] = list(value.shape)
+        elif value.shape[0] == 1:
+            # A plain R vector, as R code expects; the mark brings it back to
+            # Python as an array, not a scalar.
+            node["array"] = True
         return node
     if isinstance(value, dict):
         keys = list(value)
@@ -343,8 +391,9 @@ def _is_default_index(index: Any) -> bool:
     )
 
 
-def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) -> dict:
-    """One column: a 1-d numpy array, pandas extension array or Index."""
+def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None, *, int64: bool = False) -> dict:
+    """One column: a 1-d numpy array, pandas extension array or Index. ``int64``
+    sends integers as ``int64`` whatever their values (they were R's integer64)."""
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         categorical = pd.Categorical(values)
@@ -366,13 +415,13 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
     if isinstance(values, (pd.Index, pd.Series)):
         values = values.array
     if isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(values, pd.arrays.NumpyExtensionArray):
-        return _encode_extension(values, writer)
+        return _encode_extension(values, writer, int64)
     values = np.asarray(values)
     kind = values.dtype.kind
     if kind == "b":
         return _vector(writer, "logical", values.view(np.uint8), mask)
     if kind in "iu":
-        return _encode_integers(values, writer, mask)
+        return _encode_integers(values, writer, mask, int64)
     if kind == "f":
         return _vector(writer, "double", values.astype(np.float64, copy=False), mask)
     if kind == "c":
@@ -393,15 +442,18 @@ def encode_array(values: Any, writer: Writer, mask: np.ndarray | None = None) ->
     raise NoMapping(f"numpy dtype {values.dtype} has no R counterpart")
 
 
-def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None) -> dict:
+def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None, int64: bool = False) -> dict:
     """Integers as the R type that computes with them correctly: ``integer`` when
     every value fits (R reads -2^31 as NA), else ``double`` when every value is
     exact in a double (|v| <= 2^53), else ``bit64::integer64``, which base R reads
-    wrongly and which only then is used. A node of another dtype than int32 says
-    which (``dtype``), so that the value can come back as it left."""
+    wrongly and which only then is used (or when ``int64``: values that were R's
+    integer64 go back as such). A node of another dtype than int32 says which
+    (``dtype``), so that the value can come back as it left."""
     # Values under the NA mask are placeholders, whatever they hold.
     present = values if mask is None or not mask.any() else values[~mask]
     low, high = (int(present.min()), int(present.max())) if present.size else (0, 0)
+    if int64 and values.dtype == np.int64 and low != _INT64_MIN:
+        return {**_vector(writer, "int64", values, mask), "dtype": "integer64"}
     if low > _INT32_MIN and high < 2**31:
         node = _vector(writer, "integer", values.astype(np.int32, copy=False), mask)
     elif low >= -(2**53) and high <= 2**53:
@@ -417,11 +469,12 @@ def _encode_integers(values: np.ndarray, writer: Writer, mask: np.ndarray | None
     return node
 
 
-def _encode_extension(values: Any, writer: Writer) -> dict:
+def _encode_extension(values: Any, writer: Writer, int64: bool = False) -> dict:
     dtype = values.dtype
     if hasattr(values, "_mask") and hasattr(values, "_data"):  # pandas' nullable arrays
-        node = encode_array(values._data, writer, mask=values._mask)
-        node["dtype"] = dtype.name  # "Int64", "boolean": comes back nullable
+        node = encode_array(values._data, writer, mask=values._mask, int64=int64)
+        if node.get("dtype") != "integer64":
+            node["dtype"] = dtype.name  # "Int64", "boolean": comes back nullable
         return node
     if isinstance(dtype, pd.IntervalDtype | pd.PeriodDtype | pd.SparseDtype):
         raise NoMapping(f"pandas dtype {dtype} has no R counterpart; convert it first (e.g. .astype(str))")
@@ -585,10 +638,11 @@ def _encode_frame(frame: Any, writer: Writer) -> dict:
     if isinstance(frame.index, pd.MultiIndex):
         raise NoMapping("a DataFrame with a MultiIndex has no R counterpart; call .reset_index() first")
     columns = []
+    int64_columns = _integer64_columns(frame)
     for position in range(frame.shape[1]):
         name = frame.columns[position]
         try:
-            columns.append(encode_array(frame.iloc[:, position].array, writer))
+            columns.append(encode_array(frame.iloc[:, position].array, writer, int64=name in int64_columns))
         except NoMapping as error:
             raise NoMapping(f"column {name!r}: {error}") from None
     node = {
@@ -631,18 +685,28 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
         return dict(zip(names, items))
     if kind == "dataframe":
         frame = _decode_frame(node, reader)
-        return _structured(frame, node["dtype"]) if isinstance(node.get("dtype"), dict) else frame
+        if isinstance(node.get("dtype"), dict):
+            return _structured(frame, node["dtype"])
+        integer64 = frozenset(
+            name
+            for name, column in zip(node["names"], node["columns"])
+            if column.get("type") == "int64" and column.get("dtype", "integer64") == "integer64"
+        )
+        if integer64:
+            _remember_integer64(frame, integer64)
+        return frame
     if node.get("type") == "raw":
         return reader.bytes(node["data"])
     values = decode_array(node, reader)
     if "dim" in node:
-        return _shape(values, node["dim"])
-    names = node.get("names")
-    if names is not None:
-            return pd.Series(values, index=_index(names, reader))
-    if column or node["length"] != 1 or node["kind"] == "factor":
-        return values
-    return _scalar(values, node)
+        values = _shape(values, node["dim"])
+    elif node.get("names") is not None:
+        values = pd.Series(values, index=_index(node["names"], reader))
+    elif not (column or node.get("array") or node["length"] != 1 or node["kind"] == "factor"):
+        return _scalar(values, node)
+    if node.get("type") == "int64" and node.get("dtype", "integer64") == "integer64":
+        _remember_integer64(values)
+    return values
 
 
 def _shape(values: Any, dim: list[int]) -> np.ndarray:
@@ -678,6 +742,8 @@ def _apply_origin(node: dict, origin: dict | None) -> None:
         return
     if "dtype" in origin and node["kind"] == "vector" and node["type"] in ("logical", "integer", "double", "int64"):
         node["dtype"] = origin["dtype"]
+    if origin.get("array") and node["kind"] != "dataframe":
+        node["array"] = True
     if isinstance(origin.get("dtype"), dict) and node["kind"] == "dataframe" and node["names"] == [
         field[0] for field in origin["dtype"]["descr"]
     ]:
@@ -695,10 +761,18 @@ def _as_origin_dtype(values: Any, dtype: str) -> Any:
     if (target.kind == "b") != (values.dtype.kind == "b"):
         return values  # R changed its type in place: R's type wins
     extension = isinstance(values, pd.api.extensions.ExtensionArray)
-    if target.kind in "iu" and values.dtype.kind == "f":
-        data = values.to_numpy(na_value=0.0) if extension else values
-        if not np.array_equal(data, np.trunc(data)):
-            return values  # no longer integers
+    if target.kind in "iuf" and len(values):
+        # R may have changed values in place: R's values win over the old dtype.
+        data = values.to_numpy(dtype=np.float64, na_value=0.0) if extension else values
+        numpy_target = getattr(target, "numpy_dtype", target)
+        if target.kind in "iu":
+            limits = np.iinfo(numpy_target)
+            if data.min() < limits.min or data.max() > limits.max or not np.array_equal(data, np.trunc(data)):
+                return values
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                if not np.array_equal(data.astype(numpy_target), data, equal_nan=True):
+                    return values
     if isinstance(target, pd.api.extensions.ExtensionDtype):
         return pd.array(values, dtype=target)
     if extension:  # NA appeared: the nullable counterpart of the numpy dtype
@@ -713,7 +787,7 @@ def decode_array(node: dict, reader: Reader, *, pandas_strings: bool = False) ->
     Strings are an object array (None for NA), or with ``pandas_strings`` (frames,
     indexes) what pandas makes of strings by default."""
     values = _decode_array(node, reader, pandas_strings)
-    if "dtype" in node:
+    if node.get("dtype", "integer64") != "integer64":  # R's integer64 is already int64
         values = _as_origin_dtype(values, node["dtype"])
     return values
 

@@ -4,8 +4,10 @@ as rpy2's IPython extension documents them.
 R runs in a child process driven by the kernel; these magics hand it the code
 and the plot settings, and turn R's outcome into Python's: an R error becomes an
 :class:`RError`, an interrupt a ``KeyboardInterrupt``. Values that come back
-through the magics are shaped as rpy2's numpy/pandas conversion shapes them
-(vectors as numpy arrays, even of length one); ``r.x`` keeps Tandem's own table.
+keep everything Tandem's conversion table keeps (names, time zones, raw vectors,
+scalars); in a notebook that loaded ``rpy2.ipython``, whose code expects rpy2's
+numpy/pandas shapes, the magics return those (vectors as numpy arrays, even of
+length one).
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ class RMagics(Magics):
         #: The plot size of cells that say none: rpy2's 480 x 480 pixels for %%R
         #: cells; the R-first kernel sets none, keeping IRkernel's (repr.plot.*).
         self.default_plot: dict[str, Any] = {"width": 480, "height": 480, "units": "px", "res": 72}
+        #: Whether values return in rpy2's shapes: set by ``%load_ext rpy2.ipython``.
+        self.rpy2_shapes = False
+
+    def _returned(self, value: Any) -> Any:
+        """A value from R as the magics return it."""
+        return as_rpy2_returns(value) if self.rpy2_shapes else value
 
     def run(
         self,
@@ -107,10 +115,10 @@ class RMagics(Magics):
         values, errors = self._bridge.decode_reply(reply, reply_frames)
         for py_name, r_name in (outputs or {}).items():
             if r_name in values:
-                self.shell.user_ns[py_name] = as_rpy2_returns(values[r_name])
+                self.shell.user_ns[py_name] = self._returned(values[r_name])
         if errors:
             raise ConversionError("; ".join(errors))
-        return as_rpy2_returns(values.get(".value"))
+        return self._returned(values.get(".value"))
 
     def _find(self, name: str, local_ns: dict | None, what: str) -> Any:
         """A Python value by name (``a.b.c`` walks attributes): the caller's local
@@ -232,8 +240,7 @@ class RMagics(Magics):
     @argument("outputs", nargs="*", help="R variables: x y.")
     @line_magic
     def Rpull(self, line: str) -> None:
-        """Assign R variables in Python, as numpy arrays and pandas frames:
-        ``%Rpull x y``."""
+        """Assign R variables in Python: ``%Rpull x y``."""
         args = parse_argstring(self.Rpull, line)
         names = [name for spec in args.outputs for name in spec.split(",") if name]
         if names:
@@ -246,7 +253,7 @@ class RMagics(Magics):
         """The value of an R variable, as ``%Rpull`` would assign it: ``%Rget x``."""
         args = parse_argstring(self.Rget, line)
         name = args.output[0]
-        return as_rpy2_returns(self._bridge.request_values({"type": "get", "name": name})[name])
+        return self._returned(self._bridge.request_values({"type": "get", "name": name})[name])
 
     @line_magic
     def Rdevice(self, line: str) -> None:
@@ -277,6 +284,8 @@ def as_rpy2_returns(value: Any) -> Any:
     nullable arrays, which keep the NA that rpy2 would turn into numbers."""
     import numpy as np
 
+    from ._exchange import keep_integer64
+
     if value is None or isinstance(value, (dict, list, np.ndarray)):
         return value
     if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
@@ -286,7 +295,8 @@ def as_rpy2_returns(value: Any) -> Any:
     except ImportError:
         return value
     if isinstance(value, pd.Series):
-        return value.array if isinstance(value.dtype, pd.api.extensions.ExtensionDtype) else value.to_numpy()
+        values = value.array if isinstance(value.dtype, pd.api.extensions.ExtensionDtype) else value.to_numpy()
+        return keep_integer64(value, values)
     if isinstance(value, (pd.Timestamp, pd.Timedelta)):
         return np.array([value.to_datetime64() if isinstance(value, pd.Timestamp) else value.to_timedelta64()])
     return value

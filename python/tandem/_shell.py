@@ -26,7 +26,8 @@ class _ExitAutocall(ExitAutocall):
 
 
 # Notebooks written for rpy2 load its extension first; Tandem serves its magics
-# itself (R stays in the kernel's child process), so loading it does nothing.
+# itself (R stays in the kernel's child process). Loading it makes the magics
+# return rpy2's shapes, which such notebooks' code expects.
 _SERVED_EXTENSIONS = {"rpy2.ipython", "rpy2.ipython.rmagic"}
 
 
@@ -35,17 +36,25 @@ class _ExtensionManager(ExtensionManager):
 
     def load_extension(self, module_str: str) -> Any:
         if module_str in _SERVED_EXTENSIONS:
-            return None
+            return self._rpy2_shapes(True)
         return super().load_extension(module_str)
 
     def reload_extension(self, module_str: str) -> None:
-        if module_str not in _SERVED_EXTENSIONS:
+        if module_str in _SERVED_EXTENSIONS:
+            self._rpy2_shapes(True)
+        else:
             super().reload_extension(module_str)
 
     def unload_extension(self, module_str: str) -> Any:
         if module_str in _SERVED_EXTENSIONS:
-            return None
+            return self._rpy2_shapes(False)
         return super().unload_extension(module_str)
+
+    def _rpy2_shapes(self, on: bool) -> None:
+        magics = self.shell.magics_manager.registry.get("RMagics")
+        if magics is None:
+            raise ImportError("R cells are not available in this kernel, so rpy2.ipython cannot be served")
+        magics.rpy2_shapes = on
 
 
 class ZMQInteractiveShell(InteractiveShell):

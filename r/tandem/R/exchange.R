@@ -324,7 +324,7 @@ decode_column <- function(node, r) {
       complex = set_na(read_buffer(r, node[["data"]], "complex", n)),
       string = read_strings(r, node[["data"]], n, na),
       raw = read_buffer(r, node[["data"]], "raw", n),
-      int64 = decode_int64(read_buffer(r, node[["data"]], "double", n), na),
+      int64 = decode_int64(read_buffer(r, node[["data"]], "double", n), na, node),
       stop(sprintf("unknown vector type %s", node[["type"]]))
     ),
     stop(sprintf("unknown kind %s", node[["kind"]]))
@@ -347,15 +347,16 @@ int64_override <- function(x, node) {
 # Integers beyond 2^53 arrive as bit64::integer64 (their bits in a double vector),
 # or as double with options(tandem.int64 = "double"). Functions that do not know
 # integer64 (lm, for one) read its bits as doubles: Python said so in the cell.
-# (Python sends integers that fit R's integer or double as those.)
-decode_int64 <- function(bits, na) {
+# (Python sends integers that fit R's integer or double as those.) R's own
+# integer64 going back (`dtype` "integer64") stays integer64 whatever the option.
+decode_int64 <- function(bits, na, node) {
   if (!is.null(na)) bits[na] <- integer64_na_bits
   x <- structure(bits, class = "integer64")
   if (!requireNamespace("bit64", quietly = TRUE)) {
     warning("64-bit integers arrived as integer64 but the bit64 package is not installed")
     return(x)
   }
-  if (identical(getOption("tandem.int64"), "double")) {
+  if (identical(getOption("tandem.int64"), "double") && !identical(node[["dtype"]], "integer64")) {
     d <- bit64::as.double.integer64(x)
     if (any(abs(d) > 2^53, na.rm = TRUE)) {
       warning("64-bit integers beyond 2^53 lost precision as double (options(tandem.int64 = \"double\"))")

@@ -18,9 +18,11 @@ remember_origins <- function(nodes, values) {
   }
 }
 
-# The `dtype` marks of a type tree, pruned to where there are any; NULL for none.
+# The marks of a type tree (`dtype`, and `array` for a numpy array of length 1),
+# pruned to where there are any; NULL for none.
 origin_of <- function(node) {
-  if (!is.null(node[["dtype"]])) return(list(dtype = node[["dtype"]]))
+  marks <- node[intersect(c("dtype", "array"), names(node))]
+  if (length(marks)) return(marks)
   for (inner in c("columns", "items")) {
     if (!is.null(node[[inner]])) {
       parts <- lapply(node[[inner]], origin_of)
