@@ -93,10 +93,12 @@ unit: .build/apt.stamp .build/libpython3.11.o rlib
 	swift test
 	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 
-integration: build venv
-	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) TANDEM_PUBLIC_NOTEBOOKS=$(PUBLIC_NOTEBOOKS) $(PY) -m pytest tests -q
+# bench-venv: tests/test_rpy2_differential.py runs notebooks under ipykernel + rpy2 there.
+integration: build venv bench-venv
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) TANDEM_PUBLIC_NOTEBOOKS=$(PUBLIC_NOTEBOOKS) \
+	  TANDEM_ANCHOR_PYTHON=$(BENCH_VENV)/bin/python $(PY) -m pytest tests -q
 
-# The anchors of bench/transfer.py (rpy2, reticulate) need pandas 2: their own venv.
+# The anchors (rpy2, reticulate, ipykernel + rpy2) need pandas 2: their own venv.
 bench-venv: $(BENCH_VENV)/.stamp
 $(BENCH_VENV)/.stamp: bench/requirements.txt python/pyproject.toml .build/apt.stamp
 	[ -x $(BENCH_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(BENCH_VENV)

@@ -8,6 +8,7 @@ points at before any client starts.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,10 +25,11 @@ PYTHON = os.environ.get("TANDEM_PYTHON") or sys.executable
 _prefix = Path(tempfile.mkdtemp(prefix="tandem-specs-"))
 
 
-def _install(name: str, mode: str, language: str = "python") -> None:
+def _install(name: str, mode: str, language: str = "python", python: str = PYTHON) -> None:
     subprocess.run(
         [TANDEM, "install", "--prefix", str(_prefix), "--name", name,
-         "--python", PYTHON, "--interrupt-mode", mode, "--language", language],
+         "--python", python, "--interrupt-mode", mode, "--language", language,
+         "--r-library", str(Path(PYTHON).parent.parent / "R-library")],
         check=True, capture_output=True,
     )
 
@@ -37,6 +39,21 @@ _install("tandem-message", "message")
 _install("tandem-r", "signal", "r")
 _install("tandem-r-message", "message", "r")
 os.environ["JUPYTER_PATH"] = str(_prefix / "share" / "jupyter")
+
+
+def install_anchor_kernels(python: str) -> tuple[str, str]:
+    """Kernelspecs for a side-by-side run in one Python environment: ipykernel
+    (with rpy2 there) and Tandem embedding that environment. Returns their names."""
+    _install("tandem-anchor-env", "signal", python=python)
+    spec = _prefix / "share" / "jupyter" / "kernels" / "ipykernel-anchor"
+    spec.mkdir(parents=True, exist_ok=True)
+    # Without TZ, R asks timedatectl, which fails in a container.
+    env = {"TZ": os.environ.get("TZ", "UTC")}
+    argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "ipykernel (anchor)", "language": "python", "env": env})
+    )
+    return "ipykernel-anchor", "tandem-anchor-env"
 # Keep IPython's history and config of the test run away from the user's own.
 os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="tandem-ipython-"))
 

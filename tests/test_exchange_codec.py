@@ -113,3 +113,48 @@ def test_strings_with_na_and_non_ascii():
     header, frames = writer.finish({"values": {"s": node}}, None)
     back = ex.decode(node, ex.Reader(header, frames))
     assert back.tolist() == ["é", None, "", "日本", None]
+
+
+def test_rpy2_shapes_are_arrays_in_r_types_and_go_back_as_they_came():
+    values = {
+        "i": np.int32(3),
+        "named": pd.Series([1.0, 2.0], index=["p", "q"]),
+        "frame": pd.DataFrame({"a": [1, 2]}),
+        "t": pd.Timestamp("2024-01-01 12:00", tz="Asia/Tokyo"),
+    }
+    header, frames, errors = pack(values, inline=True)
+    assert not errors
+    shaped, errors = unpack(header, frames, rpy2=True)
+    assert not errors
+    assert isinstance(shaped["i"], np.ndarray) and shaped["i"].dtype == np.int32 and shaped["i"].tolist() == [3]
+    assert isinstance(shaped["named"], np.ndarray) and shaped["named"].tolist() == [1.0, 2.0]
+    assert list(shaped["frame"].index) == ["1", "2"]
+    assert isinstance(shaped["t"], pd.DatetimeIndex) and str(shaped["t"].tz) == "Asia/Tokyo"
+    # The "1", "2" that R's automatic row names became go back as automatic row
+    # names; an index the user set does not.
+    back, _, _ = pack({"frame": shaped["frame"]}, inline=True)
+    assert "rownames" not in back["values"]["frame"]
+    mine = pd.DataFrame({"a": [1, 2]}, index=["1", "2"])
+    assert "rownames" in pack({"mine": mine}, inline=True)[0]["values"]["mine"]
+    shaped["frame"].index = ["1", "x"]
+    assert "rownames" in pack({"frame": shaped["frame"]}, inline=True)[0]["values"]["frame"]
+
+
+def test_r_integer64_goes_back_as_integer64_while_python_ints_take_rs_integer():
+    bits = np.array([1, 2, 3], dtype=np.int64)
+    node = {"kind": "vector", "type": "int64", "length": 3, "data": 0}
+    header = {"exchange": ex.VERSION, "values": {"b": node}, "buffers": [[0, 24]], "size": 24}
+    from_r = unpack(header, [bits.tobytes()])[0]["b"]
+    assert from_r.dtype == np.int64 and from_r.tolist() == [1, 2, 3]
+    assert pack({"b": from_r}, inline=True)[0]["values"]["b"]["type"] == "int64"
+    assert pack({"b": from_r.copy()}, inline=True)[0]["values"]["b"]["type"] == "integer"
+    series = pd.Series(from_r, index=list("xyz"))
+    assert pack({"s": series}, inline=True)[0]["values"]["s"]["type"] == "integer"
+
+
+def test_a_length_one_array_is_a_plain_vector_marked_to_come_back_an_array():
+    header, frames, _ = pack({"a": np.array([7], dtype=np.int64)}, inline=True)
+    node = header["values"]["a"]
+    assert "dim" not in node and node["array"] is True and node["dtype"] == "int64"
+    back = unpack(header, frames)[0]["a"]
+    assert isinstance(back, np.ndarray) and back.dtype == np.int64 and back.tolist() == [7]

@@ -83,9 +83,11 @@ def _say_where_integer64(nodes: dict[str, dict]) -> None:
         )
 
 
-def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, Any], list[str]]:
+def unpack(
+    header: dict, frames: list, *, source: str = "R", rpy2: bool = False
+) -> tuple[dict[str, Any], list[str]]:
     """The named values of one message, and an error line for each that has no
-    Python counterpart."""
+    Python counterpart; with ``rpy2``, in the shapes rpy2's conversion gives."""
     _exchange = import_whole("tandem._exchange")
 
     reader = _exchange.Reader(header, frames)
@@ -93,7 +95,7 @@ def unpack(header: dict, frames: list, *, source: str = "R") -> tuple[dict[str, 
     errors = []
     for name, node in header.get("values", {}).items():
         try:
-            values[name] = _exchange.decode(node, reader)
+            values[name] = _exchange.decode(node, reader, rpy2=rpy2)
         except (_exchange.NoMapping, ValueError, TypeError, KeyError) as error:
             errors.append(f"{name} cannot cross from {source}: {error}")
     return values, errors
@@ -114,9 +116,9 @@ class Bridge:
         reply, reply_frames = self._r_call(json.dumps(request).encode(), frames or [])
         return json.loads(reply), reply_frames
 
-    def request_values(self, request: dict) -> dict[str, Any]:
-        """Sends a request whose reply carries values; raises R's error or a
-        :class:`ConversionError`."""
+    def request_values(self, request: dict, *, rpy2: bool = False) -> dict[str, Any]:
+        """Sends a request whose reply carries values (in rpy2's shapes with
+        ``rpy2``); raises R's error or a :class:`ConversionError`."""
         from ._rmagic import RError
 
         reply, frames = self.call(request)
@@ -126,22 +128,17 @@ class Bridge:
             if reply.get("ename") == "NameError":
                 raise NameError(reply.get("evalue", ""))
             raise RError(reply.get("evalue", ""), reply.get("traceback"))
-        return self.values_of(reply, frames)
-
-    def values_of(self, reply: dict, frames: list) -> dict[str, Any]:
-        """The values a reply carries; raises :class:`ConversionError` naming
-        those that could not cross."""
-        values, errors = self.decode_reply(reply, frames)
+        values, errors = self.decode_reply(reply, frames, rpy2=rpy2)
         if errors:
             raise ConversionError("; ".join(errors))
         return values
 
-    def decode_reply(self, reply: dict, frames: list) -> tuple[dict[str, Any], list[str]]:
+    def decode_reply(self, reply: dict, frames: list, *, rpy2: bool = False) -> tuple[dict[str, Any], list[str]]:
         """The values a reply carries, and an error line for each that could not cross."""
         errors = list(reply.get("errors", {}).values())
         values: dict[str, Any] = {}
         if "values" in reply:
-            values, decode_errors = unpack(reply["values"], frames)
+            values, decode_errors = unpack(reply["values"], frames, rpy2=rpy2)
             errors += decode_errors
         return values, errors
 

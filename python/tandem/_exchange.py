@@ -245,44 +245,42 @@ def release(header: dict) -> None:
             pass
 
 
-# --- R's integer64, which numpy cannot mark -----------------------------------------
+# --- what Python's objects cannot say of R's types ---------------------------------
 
-#: The arrays and Series that arrived as R's integer64, and the frames with such
-#: columns (by column name), held weakly: they go back to R as integer64 even when
-#: their values would fit R's integer, as R's origins do for Python's dtypes.
-_from_integer64: dict[int, tuple[weakref.ref, frozenset[str] | None]] = {}
+#: Objects that came from R with something their Python type does not say, held
+#: weakly with what it was: ``integer64`` (an array or Series that was R's
+#: integer64, or a frame's names of such columns) and ``rownames`` (a frame whose
+#: index of "1", "2", ... was R's automatic row names). They go back to R as they
+#: came, as R's origins do for Python's dtypes.
+_r_marks: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
 
 
-def _remember_integer64(value: Any, columns: frozenset[str] | None = None) -> None:
+def _mark(value: Any, **marks: Any) -> None:
     key = id(value)
+    entry = _r_marks.get(key)
+    if entry is not None and entry[0]() is value:
+        entry[1].update(marks)
+        return
     try:
-        ref = weakref.ref(value, lambda _ref: _from_integer64.pop(key, None))
+        ref = weakref.ref(value, lambda _ref: _r_marks.pop(key, None))
     except TypeError:  # scalars: a Python int cannot be marked
         return
-    _from_integer64[key] = (ref, columns)
+    _r_marks[key] = (ref, marks)
 
 
-def _integer64_entry(value: Any) -> tuple[weakref.ref, frozenset[str] | None] | None:
-    entry = _from_integer64.get(id(value))
-    return entry if entry is not None and entry[0]() is value else None
+def _marks(value: Any) -> dict[str, Any]:
+    entry = _r_marks.get(id(value))
+    return entry[1] if entry is not None and entry[0]() is value else {}
 
 
 def is_integer64(value: Any) -> bool:
     """Whether ``value`` (an array or Series) arrived from R as integer64."""
-    entry = _integer64_entry(value)
-    return entry is not None and entry[1] is None
+    return _marks(value).get("integer64") is True
 
 
 def _integer64_columns(frame: Any) -> frozenset[str]:
-    entry = _integer64_entry(frame)
-    return entry[1] or frozenset() if entry is not None else frozenset()
-
-
-def keep_integer64(source: Any, result: Any) -> Any:
-    """``result``, a reshaping of ``source``, marked as integer64 if ``source`` is."""
-    if is_integer64(source):
-        _remember_integer64(result)
-    return result
+    columns = _marks(frame).get("integer64")
+    return columns if isinstance(columns, frozenset) else frozenset()
 
 
 # --- encoding -------------------------------------------------------------------
@@ -632,6 +630,15 @@ def _structured(frame: Any, dtype: dict) -> np.ndarray:
     return array.view(np.recarray) if dtype.get("record") else array
 
 
+def _is_automatic_rownames(frame: Any) -> bool:
+    """Whether a frame's index is the "1", "2", ... that R's automatic row names
+    became in rpy2's shapes, unchanged."""
+    if not _marks(frame).get("rownames"):
+        return False
+    n = len(frame.index)
+    return frame.index.name is None and list(frame.index) == [str(i) for i in range(1, n + 1)]
+
+
 def _encode_frame(frame: Any, writer: Writer) -> dict:
     if isinstance(frame.columns, pd.MultiIndex):
         raise NoMapping("a DataFrame with MultiIndex columns has no R counterpart; flatten the columns first")
@@ -652,7 +659,7 @@ def _encode_frame(frame: Any, writer: Writer) -> dict:
         "names": [str(c) for c in frame.columns],
     }
     index = frame.index
-    if not _is_default_index(index):
+    if not (_is_default_index(index) or _is_automatic_rownames(frame)):
         if index.dtype.kind in "iu" and index.size and index.min() > _INT32_MIN and index.max() < 2**31:
             node["rownames"] = _vector(writer, "integer", index.to_numpy().astype(np.int32))
         else:
@@ -665,15 +672,19 @@ def _encode_frame(frame: Any, writer: Writer) -> dict:
 # --- decoding -------------------------------------------------------------------
 
 
-def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
-    """The Python value of one type tree. ``column`` keeps length-1 vectors as arrays."""
+def decode(node: dict, reader: Reader, *, column: bool = False, rpy2: bool = False) -> Any:
+    """The Python value of one type tree. ``column`` keeps length-1 vectors as
+    arrays. ``rpy2`` gives the shapes rpy2's numpy/pandas conversion gives, which
+    code written for rpy2 expects: every vector an array in its R type's dtype
+    (also of length one, names dropped), a data.frame's automatic row names as
+    the strings "1", "2", ..., a structured array back as the data.frame it became."""
     if "origin" in node:
         _apply_origin(node, node.pop("origin"))
     kind = node["kind"]
     if kind == "null":
         return None
     if kind == "list":
-        items = [decode(item, reader) for item in node["items"]]
+        items = [decode(item, reader, rpy2=rpy2) for item in node["items"]]
         names = node.get("names")
         if names is None:
             return items
@@ -685,7 +696,10 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
         return dict(zip(names, items))
     if kind == "dataframe":
         frame = _decode_frame(node, reader)
-        if isinstance(node.get("dtype"), dict):
+        if rpy2 and "rownames" not in node:
+            frame.index = pd.Index([str(i) for i in range(1, len(frame) + 1)], dtype=object)
+            _mark(frame, rownames=True)
+        elif isinstance(node.get("dtype"), dict):
             return _structured(frame, node["dtype"])
         integer64 = frozenset(
             name
@@ -693,19 +707,22 @@ def decode(node: dict, reader: Reader, *, column: bool = False) -> Any:
             if column.get("type") == "int64" and column.get("dtype", "integer64") == "integer64"
         )
         if integer64:
-            _remember_integer64(frame, integer64)
+            _mark(frame, integer64=integer64)
         return frame
     if node.get("type") == "raw":
         return reader.bytes(node["data"])
     values = decode_array(node, reader)
     if "dim" in node:
         values = _shape(values, node["dim"])
+    elif rpy2:
+        if node["kind"] == "datetime" and node.get("tz"):
+            values = pd.DatetimeIndex(values)
     elif node.get("names") is not None:
         values = pd.Series(values, index=_index(node["names"], reader))
     elif not (column or node.get("array") or node["length"] != 1 or node["kind"] == "factor"):
         return _scalar(values, node)
     if node.get("type") == "int64" and node.get("dtype", "integer64") == "integer64":
-        _remember_integer64(values)
+        _mark(values, integer64=True)
     return values
 
 

@@ -51,10 +51,6 @@ class RMagics(Magics):
         #: Whether values return in rpy2's shapes: set by ``%load_ext rpy2.ipython``.
         self.rpy2_shapes = False
 
-    def _returned(self, value: Any) -> Any:
-        """A value from R as the magics return it."""
-        return as_rpy2_returns(value) if self.rpy2_shapes else value
-
     def run(
         self,
         code: str,
@@ -65,6 +61,7 @@ class RMagics(Magics):
         outputs: dict[str, str] | None = None,
         capture: bool | str = False,
         local_ns: dict | None = None,
+        line: bool = False,
     ) -> Any:
         """Run R code; with ``result`` its last visible value is the cell's result.
 
@@ -72,7 +69,8 @@ class RMagics(Magics):
         in ``local_ns`` first, dotted paths allowed), ``outputs`` Python names to
         the R variables they receive afterwards. ``capture`` returns the code's
         last value to Python: True (or "visible") when R would show it, "any"
-        always, "none" never (and R does not show it either).
+        always, "none" never (and R does not show it either). A ``line`` (``%R``)
+        shows no values, only plots and what the code prints.
         """
         request: dict[str, Any] = {
             "type": "execute",
@@ -82,6 +80,8 @@ class RMagics(Magics):
             "result": result,
             "execution_count": self.shell.displayhook.prompt_count,
         }
+        if line:
+            request["line"] = True
         # PNG is R's default (options(jupyter.plot_mimetypes)), which R code may change.
         plot = plot or {}
         if plot.get("units", "px") == "px":  # sizes in other units are all the user's
@@ -112,13 +112,13 @@ class RMagics(Magics):
             raise RError(reply.get("evalue", ""), reply.get("traceback"))
         if not (outputs or capture):
             return None
-        values, errors = self._bridge.decode_reply(reply, reply_frames)
+        values, errors = self._bridge.decode_reply(reply, reply_frames, rpy2=self.rpy2_shapes)
         for py_name, r_name in (outputs or {}).items():
             if r_name in values:
-                self.shell.user_ns[py_name] = self._returned(values[r_name])
+                self.shell.user_ns[py_name] = values[r_name]
         if errors:
             raise ConversionError("; ".join(errors))
-        return self._returned(values.get(".value"))
+        return values.get(".value")
 
     def _find(self, name: str, local_ns: dict | None, what: str) -> Any:
         """A Python value by name (``a.b.c`` walks attributes): the caller's local
@@ -218,6 +218,7 @@ class RMagics(Magics):
             outputs=outputs,
             capture=capture,
             local_ns=local_ns,
+            line=cell is None,
         )
         if display is not None:
             if value is not None:
@@ -253,7 +254,7 @@ class RMagics(Magics):
         """The value of an R variable, as ``%Rpull`` would assign it: ``%Rget x``."""
         args = parse_argstring(self.Rget, line)
         name = args.output[0]
-        return self._returned(self._bridge.request_values({"type": "get", "name": name})[name])
+        return self._bridge.request_values({"type": "get", "name": name}, rpy2=self.rpy2_shapes)[name]
 
     @line_magic
     def Rdevice(self, line: str) -> None:
@@ -275,31 +276,6 @@ def _split_options(line: str) -> tuple[str, str]:
     while match := _FLAG.match(line, position) or _OPTION.match(line, position):
         position = match.end()
     return line[:position], line[position:].strip()
-
-
-def as_rpy2_returns(value: Any) -> Any:
-    """A value from R shaped as rpy2's numpy/pandas conversion returns it: a
-    vector is a numpy array even of length one (Tandem's table makes that a
-    scalar), a named vector drops its names. Vectors with NA stay pandas
-    nullable arrays, which keep the NA that rpy2 would turn into numbers."""
-    import numpy as np
-
-    from ._exchange import keep_integer64
-
-    if value is None or isinstance(value, (dict, list, np.ndarray)):
-        return value
-    if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
-        return np.array([value])
-    try:
-        import pandas as pd
-    except ImportError:
-        return value
-    if isinstance(value, pd.Series):
-        values = value.array if isinstance(value.dtype, pd.api.extensions.ExtensionDtype) else value.to_numpy()
-        return keep_integer64(value, values)
-    if isinstance(value, (pd.Timestamp, pd.Timedelta)):
-        return np.array([value.to_datetime64() if isinstance(value, pd.Timestamp) else value.to_timedelta64()])
-    return value
 
 
 def _name_pairs(specs: list[str]) -> dict[str, str]:

@@ -64,28 +64,41 @@ publish_clear_output <- function(wait = TRUE) {
 
 open_plot_device <- function() {
   start_recording()
-  # Every new page passes here: it marks that something was drawn, and shows the
-  # previous page before it is lost.
+  # Every new plot passes here: it marks that something was drawn, and when it
+  # starts a new page, shows the previous page before it is lost. (Panels of
+  # par(mfrow) or layout() share a page: one picture, as in IRkernel and rpy2.)
+  new_plot <- function() {
+    if (graphics::par("page")) show_new_plot()
+    state$drawn <- TRUE
+  }
   new_page <- function() {
     show_new_plot()
     state$drawn <- TRUE
   }
-  setHook("before.plot.new", new_page)
+  setHook("before.plot.new", new_plot)
   setHook("before.grid.newpage", new_page)
 }
 
 # Each cell draws on a blank page, so a plot equal to the last cell's is still shown.
 reset_plot_device <- function() {
-  if (!isTRUE(state$drawn) && identical(grDevices::dev.cur(), state$device)) return(invisible())
+  if (!isTRUE(state$drawn) && identical(grDevices::dev.cur(), state$device) &&
+      identical(state$bg, plot_background())) {
+    return(invisible())
+  }
   if (!is.null(state$device) && state$device %in% grDevices::dev.list()) {
     grDevices::dev.off(state$device)
   }
   start_recording()
 }
 
+# The background of the cell's plots; the recording device paints it, since a
+# replayed page paints over the background of the device it is replayed on.
+plot_background <- function() getOption("repr.plot.bg", "white")
+
 # A null PDF device that records what is drawn, so plots can be replayed as images.
 start_recording <- function() {
-  grDevices::pdf(NULL)
+  state$bg <- plot_background()
+  grDevices::pdf(NULL, bg = state$bg)
   grDevices::dev.control(displaylist = "enable")
   state$device <- grDevices::dev.cur()
   state$last_plot <- NULL
@@ -109,7 +122,7 @@ render_plot <- function(plot) {
   res <- getOption("repr.plot.res", 120)
   units <- getOption("tandem.plot.units", "in")
   pointsize <- getOption("repr.plot.pointsize", 12)
-  bg <- getOption("repr.plot.bg", "white")
+  bg <- plot_background()
   inches <- function(x) switch(units, px = x / 72, cm = x / 2.54, mm = x / 25.4, x)
   if (units == "px") res <- NA  # the size is in pixels already
   data <- list()

@@ -12,9 +12,9 @@ execute_request <- function(request) {
   state$payload <- list()
   if (isTRUE(request$r_first)) attach_frontend_exit()
   on.exit(state$allow_stdin <- FALSE, add = TRUE)
-  reset_plot_device()
   restore <- apply_plot_options(request$plot)
   on.exit(restore(), add = TRUE)
+  reset_plot_device()
 
   exprs <- tryCatch(parse(text = request$code, keep.source = FALSE), error = identity)
   if (inherits(exprs, "error")) {
@@ -46,7 +46,8 @@ execute_request <- function(request) {
     }
     if (keep_last && i == n) {
       last <- outcome
-    } else if (outcome$visible) {
+    } else if (outcome$visible && !isTRUE(request$line)) {
+      # (A `%R` line shows nothing but its plots: its value is returned, as in rpy2.)
       result <- isTRUE(request$result) && i == n
       # The cell's plot comes before its result, as with rpy2's %%R.
       if (result) show_new_plot()
