@@ -90,7 +90,9 @@ release_values <- function(header) {
 
 python_value <- function(reply) {
   if (!is.null(reply[["errors"]])) stop(paste(unlist(reply[["errors"]]), collapse = "; "), call. = FALSE)
-  decode_values(reply[["values"]], reply$.frames)[[1L]]
+  value <- decode_values(reply[["values"]], reply$.frames)[[1L]]
+  remember_held(reply[["values"]][["values"]][[1L]], value)
+  value
 }
 
 #' Evaluates a Python expression in the kernel's Python and returns its value.

@@ -33,10 +33,37 @@ origin_of <- function(node) {
   NULL
 }
 
-# The remembered dtypes of `value`, if a variable Python assigned still holds it.
+# Values R read from Python that no assignment from Python names (`x <- py$v`,
+# a worker's inputs), with their marks, held while R code still refers to them.
+# Holding a value makes R copy it before any change, so a held value is one
+# Python sent, unchanged.
+held <- new.env(parent = emptyenv())
+held$entries <- list()
+
+remember_held <- function(node, value) {
+  prune_held()
+  origin <- origin_of(node)
+  if (!is.null(origin)) held$entries[[length(held$entries) + 1L]] <- list(value = value, origin = origin)
+}
+
+# Drops the values nothing but this list refers to any more.
+prune_held <- function() {
+  if (length(held$entries)) {
+    held$entries <- held$entries[vapply(held$entries, function(entry) .Call(tnd_refcount, entry$value) > 1L, TRUE)]
+  }
+}
+
+forget_held <- function() held$entries <- list()
+
+# The remembered dtypes of `value`, if a variable Python assigned still holds it,
+# or R holds it as read from Python.
 origin_for <- function(value) {
-  if (!length(origins)) return(NULL)
   address <- .Call(tnd_address, value)
+  prune_held()
+  for (entry in held$entries) {
+    if (identical(.Call(tnd_address, entry$value), address)) return(entry$origin)
+  }
+  if (!length(origins)) return(NULL)
   for (name in ls(origins)) {
     entry <- get(name, envir = origins, inherits = FALSE)
     if (identical(entry$address, address) && exists(name, envir = globalenv(), inherits = FALSE) &&

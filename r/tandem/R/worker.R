@@ -77,6 +77,9 @@ run_future <- function(frames, relay) {
 run_expression <- function(frames) {
   header <- jsonlite::fromJSON(rawToChar(frames[[1]]), simplifyVector = FALSE)
   inputs <- decode_values(header[["values"]], frames[-1])
+  # An input the code returns unchanged goes back with its Python dtypes.
+  for (name in names(inputs)) remember_held(header[["values"]][["values"]][[name]], inputs[[name]])
+  on.exit(forget_held(), add = TRUE)
   env <- new.env(parent = globalenv())
   for (name in names(inputs)) assign(name, inputs[[name]], envir = env)
   exprs <- parse(text = header[["code"]], keep.source = FALSE)

@@ -472,3 +472,6 @@ SEXP tnd_address(SEXP x) {
   snprintf(text, sizeof text, "%p", (void *)x);
   return Rf_mkString(text);
 }
+
+/* How many references R counts to x: 1 when only the caller's list holds it. */
+SEXP tnd_refcount(SEXP x) { return Rf_ScalarInteger(REFCNT(x)); }

@@ -17,6 +17,7 @@ static const R_CallMethodDef methods[] = {
     {"tnd_json", (DL_FUNC)&tnd_json, 1},
     {"tnd_zmq_send", (DL_FUNC)&tnd_zmq_send, 2},
     {"tnd_address", (DL_FUNC)&tnd_address, 1},
+    {"tnd_refcount", (DL_FUNC)&tnd_refcount, 1},
     {"tnd_zmq_receive", (DL_FUNC)&tnd_zmq_receive, 3},
     {NULL, NULL, 0},
 };

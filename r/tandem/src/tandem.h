@@ -30,6 +30,7 @@ SEXP tnd_json(SEXP x);
 
 /* messages.c: whole ZeroMQ messages on pbdZMQ's sockets. */
 SEXP tnd_address(SEXP x);
+SEXP tnd_refcount(SEXP x);
 SEXP tnd_zmq_send(SEXP socket, SEXP frames);
 SEXP tnd_zmq_receive(SEXP socket, SEXP timeout, SEXP idle);
 

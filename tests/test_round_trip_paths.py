@@ -1,0 +1,84 @@
+"""The round-trip matrix of tests/test_exchange.py on every path a value can take
+between Python and R, in Tandem's shapes: a Python value comes back equal, dtype
+and all; an R value comes back `identical()`.
+
+Each test runs every case of one path in one kernel and reports all the cases
+that did not survive, so that one failing case does not hide the others.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cell, running_kernel, stdout_of
+from test_exchange import HELPERS, PY_CASES, R_CASES
+
+# Python -> R -> Python: code that sets `back` from `original`.
+PY_PATHS = {
+    "r.x": "r.v = original\nback = r.v",
+    "r(...)": "r.v = original\nback = r('v')",
+    "%%R -i/-o": "get_ipython().run_cell_magic('R', '-i v=original -o back', 'back <- v')",
+    "%Rpush/%Rget": "v = original\nget_ipython().run_line_magic('Rpush', 'v')\nback = get_ipython().run_line_magic('Rget', 'v')",
+    "%R -i": "v = original\nback = get_ipython().run_line_magic('R', '-i v v')",
+    "py$": "get_ipython().run_cell_magic('R', '', 'x <- py$original\\npy$back <- x')",
+    "submit_r": "back = tandem.submit_r('v', v=original).result(timeout=60)",
+}
+
+# R -> Python -> R: R code that sets `back` from `original`.
+R_PATHS = {
+    "py$": "py$v <- original\nback <- py$v",
+    "%%R -o/-i": None,  # two cells: -o to Python, then -i back
+    "r.x": None,  # Python reads r.original, assigns it as r.back
+    "py_future": "back <- future::value(py_future('v', v = original))",
+}
+
+
+def _python_path_failures(kc, path: str) -> list[str]:
+    failures = []
+    for expr, _, _ in PY_CASES:
+        code = f"original = {expr}\n{PY_PATHS[path]}\nsame(original, back)"
+        content, outputs = run_cell(kc, code, timeout=60)
+        if content["status"] != "ok":
+            failures.append(f"{expr}: {content.get('ename')}: {content.get('evalue', '')[:200]}")
+    return failures
+
+
+def _r_path_failures(kc, path: str) -> list[str]:
+    failures = []
+    check = "\nif (!identical(back, original)) stop('not identical: ', paste(deparse(back), collapse = ''))"
+    for expr in R_CASES:
+        cells = [f"%%R\noriginal <- {expr}"]
+        if path == "%%R -o/-i":
+            cells += ["%%R -o v\nv <- original", f"%%R -i v\nback <- v{check}"]
+        elif path == "r.x":
+            cells += ["r.back = r.original", f"%%R\n{check}"]
+        else:
+            cells[0] += f"\n{R_PATHS[path]}{check}"
+        for code in cells:
+            content, outputs = run_cell(kc, code, timeout=60)
+            if content["status"] != "ok":
+                failures.append(f"{expr}: {content.get('evalue', '')[:200]}")
+                break
+    return failures
+
+
+@pytest.fixture(scope="module")
+def shared():
+    with running_kernel(setup=HELPERS + "\nimport tandem") as started:
+        yield started
+
+
+@pytest.mark.parametrize("path", list(PY_PATHS))
+def test_python_values_come_back_equal(shared, path):
+    _, kc = shared
+    failures = _python_path_failures(kc, path)
+    assert not failures, json.dumps(failures, indent=1)
+
+
+@pytest.mark.parametrize("path", list(R_PATHS))
+def test_r_values_come_back_identical(shared, path):
+    _, kc = shared
+    failures = _r_path_failures(kc, path)
+    assert not failures, json.dumps(failures, indent=1)
