@@ -82,3 +82,35 @@ def test_r_values_come_back_identical(shared, path):
     _, kc = shared
     failures = _r_path_failures(kc, path)
     assert not failures, json.dumps(failures, indent=1)
+
+
+# In a notebook that loaded rpy2.ipython the magics give rpy2's shapes; a value
+# must then survive wherever rpy2 itself keeps it (run side by side with rpy2).
+RPY2_PY_PATHS = ["%%R -i/-o", "%Rpush/%Rget"]
+RPY2_R_PATHS = ["%%R -o/-i"]
+
+
+def _kept(kc, python_paths: list[str], r_paths: list[str]) -> set[tuple[str, str]]:
+    kept = set()
+    for path in python_paths:
+        failed = {f.split(": ", 1)[0] for f in _python_path_failures(kc, path)}
+        kept |= {(path, expr) for expr, _, _ in PY_CASES if expr not in failed}
+    for path in r_paths:
+        failed = {f.split(": ", 1)[0] for f in _r_path_failures(kc, path)}
+        kept |= {(path, expr) for expr in R_CASES if expr not in failed}
+    return kept
+
+
+def test_rpy2_mode_keeps_every_value_rpy2_keeps():
+    from test_rpy2_differential import ANCHOR_PYTHON
+
+    from conftest import install_anchor_kernels
+
+    anchor, tandem = install_anchor_kernels(ANCHOR_PYTHON)
+    setup = HELPERS + "\n%load_ext rpy2.ipython"
+    with running_kernel(anchor, setup=setup) as (_, kc):
+        by_rpy2 = _kept(kc, RPY2_PY_PATHS, RPY2_R_PATHS)
+    with running_kernel(tandem, setup=setup) as (_, kc):
+        by_tandem = _kept(kc, RPY2_PY_PATHS, RPY2_R_PATHS)
+    assert len(by_rpy2) >= 10  # rpy2 itself keeps a good part of the matrix
+    assert not by_rpy2 - by_tandem, sorted(by_rpy2 - by_tandem)

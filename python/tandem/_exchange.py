@@ -528,8 +528,9 @@ def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
             return _encode_strings(values, writer)
         except NoMapping:
             pass  # not all strings: inference below says what they are
-    inferred = pd.api.types.infer_dtype(values, skipna=True)
     na = pd.isna(values)
+    # pandas before 3 infers "mixed" for complex numbers with None among them.
+    inferred = pd.api.types.infer_dtype(values[~na], skipna=True) if na.any() else pd.api.types.infer_dtype(values)
     if inferred in ("string", "empty") and not (inferred == "empty" and not na.all()):
         if inferred == "empty" and values.size:
             return _vector(writer, "logical", np.zeros(len(values), np.uint8), na)
