@@ -120,7 +120,7 @@ def test_another_user_cannot_reach_r_or_the_workers(intruder_user):
         out = ok(kc, f"""secret_py = "{secret}"
 more = tandem.map(lambda s: s.upper(), [secret_py] * 4, progress=False)
 r_value = %R paste(secret, v)
-print(sum(squares), more[0] == secret_py.upper(), r_value[0] == secret_py + " 55")""")
+print(sum(squares), more[0] == secret_py.upper(), r_value == secret_py + " 55")""")
         assert out.split() == [str(sum(i * i for i in range(50))), "True", "True"], out
         report = report_of(intruder)
         assert_nothing_gained(report, marker, [secret, secret.upper()])
