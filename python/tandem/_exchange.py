@@ -249,9 +249,9 @@ def release(header: dict) -> None:
 
 #: Objects that came from R with something their Python type does not say, held
 #: weakly with what it was: ``integer64`` (an array or Series that was R's
-#: integer64, or a frame's names of such columns) and ``rownames`` (a frame whose
-#: index of "1", "2", ... was R's automatic row names). They go back to R as they
-#: came, as R's origins do for Python's dtypes.
+#: integer64), ``integer64_columns`` (a frame's names of such columns) and
+#: ``rownames`` (a frame whose index of "1", "2", ... was R's automatic row
+#: names). They go back to R as they came, as R's origins do for Python's dtypes.
 _r_marks: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
 
 
@@ -273,14 +273,15 @@ def _marks(value: Any) -> dict[str, Any]:
     return entry[1] if entry is not None and entry[0]() is value else {}
 
 
-def is_integer64(value: Any) -> bool:
+def _is_integer64(value: Any) -> bool:
     """Whether ``value`` (an array or Series) arrived from R as integer64."""
-    return _marks(value).get("integer64") is True
+    return _marks(value).get("integer64", False)
 
 
-def _integer64_columns(frame: Any) -> frozenset[str]:
-    columns = _marks(frame).get("integer64")
-    return columns if isinstance(columns, frozenset) else frozenset()
+def _from_r_integer64(node: dict) -> bool:
+    """Whether a node holds R's integer64: an ``int64`` vector that is not a
+    Python dtype R kept (those carry their Python dtype instead)."""
+    return node.get("type") == "int64" and node.get("dtype", "integer64") == "integer64"
 
 
 # --- encoding -------------------------------------------------------------------
@@ -319,12 +320,12 @@ def encode(value: Any, writer: Writer) -> dict:
     if isinstance(value, pd.DataFrame):
         return _encode_frame(value, writer)
     if isinstance(value, pd.Series):
-        node = encode_array(value.array, writer, int64=is_integer64(value))
+        node = encode_array(value.array, writer, int64=_is_integer64(value))
         if not _is_default_index(value.index):
             node["names"] = encode_array(value.index.astype(str).to_numpy(dtype=object), writer)
         return node
     if isinstance(value, (pd.Index, pd.api.extensions.ExtensionArray)):
-        return encode_array(value, writer, int64=is_integer64(value))
+        return encode_array(value, writer, int64=_is_integer64(value))
     if isinstance(value, np.ndarray) and value.dtype.names is not None:
         return _encode_structured(value, writer)
     if isinstance(value, np.ndarray):
@@ -339,7 +340,7 @@ def encode(value: Any, writer: Writer) -> dict:
             np.ravel(values, order="F"),
             writer,
             mask=None if mask is None else np.ravel(mask, "F"),
-            int64=is_integer64(value),
+            int64=_is_integer64(value),
         )
         if value.ndim > 1 or (mask is not None and value.shape[0] == 1):
             node["dim"] = list(value.shape)
@@ -529,8 +530,8 @@ def _encode_objects(values: np.ndarray, writer: Writer) -> dict:
         except NoMapping:
             pass  # not all strings: inference below says what they are
     na = pd.isna(values)
-    # pandas before 3 infers "mixed" for complex numbers with None among them.
-    inferred = pd.api.types.infer_dtype(values[~na], skipna=True) if na.any() else pd.api.types.infer_dtype(values)
+    # Without the NA: pandas before 3 infers "mixed" for complex numbers with None.
+    inferred = pd.api.types.infer_dtype(values[~na] if na.any() else values, skipna=True)
     if inferred in ("string", "empty") and not (inferred == "empty" and not na.all()):
         if inferred == "empty" and values.size:
             return _vector(writer, "logical", np.zeros(len(values), np.uint8), na)
@@ -646,7 +647,7 @@ def _encode_frame(frame: Any, writer: Writer) -> dict:
     if isinstance(frame.index, pd.MultiIndex):
         raise NoMapping("a DataFrame with a MultiIndex has no R counterpart; call .reset_index() first")
     columns = []
-    int64_columns = _integer64_columns(frame)
+    int64_columns = _marks(frame).get("integer64_columns", frozenset())
     for position in range(frame.shape[1]):
         name = frame.columns[position]
         try:
@@ -702,13 +703,9 @@ def decode(node: dict, reader: Reader, *, column: bool = False, rpy2: bool = Fal
             _mark(frame, rownames=True)
         elif isinstance(node.get("dtype"), dict):
             return _structured(frame, node["dtype"])
-        integer64 = frozenset(
-            name
-            for name, column in zip(node["names"], node["columns"])
-            if column.get("type") == "int64" and column.get("dtype", "integer64") == "integer64"
-        )
+        integer64 = frozenset(name for name, column in zip(node["names"], node["columns"]) if _from_r_integer64(column))
         if integer64:
-            _mark(frame, integer64=integer64)
+            _mark(frame, integer64_columns=integer64)
         return frame
     if node.get("type") == "raw":
         return reader.bytes(node["data"])
@@ -722,7 +719,7 @@ def decode(node: dict, reader: Reader, *, column: bool = False, rpy2: bool = Fal
         values = pd.Series(values, index=_index(node["names"], reader))
     elif not (column or node.get("array") or node["length"] != 1 or node["kind"] == "factor"):
         return _scalar(values, node)
-    if node.get("type") == "int64" and node.get("dtype", "integer64") == "integer64":
+    if _from_r_integer64(node):
         _mark(values, integer64=True)
     return values
 
@@ -779,10 +776,12 @@ def _as_origin_dtype(values: Any, dtype: str) -> Any:
     if (target.kind == "b") != (values.dtype.kind == "b"):
         return values  # R changed its type in place: R's type wins
     extension = isinstance(values, pd.api.extensions.ExtensionArray)
-    if target.kind in "iuf" and len(values):
-        # R may have changed values in place: R's values win over the old dtype.
+    numpy_target = getattr(target, "numpy_dtype", target)
+    source = getattr(values.dtype, "numpy_dtype", values.dtype)
+    # R may have changed values in place: R's values win over a dtype that cannot
+    # hold them. (Nothing to check when every value of R's type fits the dtype.)
+    if target.kind in "iuf" and len(values) and not np.can_cast(source, numpy_target, casting="safe"):
         data = values.to_numpy(dtype=np.float64, na_value=0.0) if extension else values
-        numpy_target = getattr(target, "numpy_dtype", target)
         if target.kind in "iu":
             limits = np.iinfo(numpy_target)
             if data.min() < limits.min or data.max() > limits.max or not np.array_equal(data, np.trunc(data)):
@@ -805,8 +804,9 @@ def decode_array(node: dict, reader: Reader, *, pandas_strings: bool = False) ->
     Strings are an object array (None for NA), or with ``pandas_strings`` (frames,
     indexes) what pandas makes of strings by default."""
     values = _decode_array(node, reader, pandas_strings)
-    if node.get("dtype", "integer64") != "integer64":  # R's integer64 is already int64
-        values = _as_origin_dtype(values, node["dtype"])
+    dtype = node.get("dtype")
+    if dtype is not None and dtype != "integer64":  # R's integer64 is already int64
+        values = _as_origin_dtype(values, dtype)
     return values
 
 
