@@ -35,18 +35,20 @@ R_PATHS = {
 }
 
 
-def _python_path_failures(kc, path: str) -> list[str]:
-    failures = []
+def _python_path_failures(kc, path: str) -> dict[str, str]:
+    """The cases that did not survive, each with why."""
+    failures = {}
     for expr, _, _ in PY_CASES:
         code = f"original = {expr}\n{PY_PATHS[path]}\nsame(original, back)"
         content, outputs = run_cell(kc, code, timeout=60)
         if content["status"] != "ok":
-            failures.append(f"{expr}: {content.get('ename')}: {content.get('evalue', '')[:200]}")
+            failures[expr] = f"{content.get('ename')}: {content.get('evalue', '')[:200]}"
     return failures
 
 
-def _r_path_failures(kc, path: str) -> list[str]:
-    failures = []
+def _r_path_failures(kc, path: str) -> dict[str, str]:
+    """The cases that did not survive, each with why."""
+    failures = {}
     check = "\nif (!identical(back, original)) stop('not identical: ', paste(deparse(back), collapse = ''))"
     for expr in R_CASES:
         cells = [f"%%R\noriginal <- {expr}"]
@@ -59,7 +61,7 @@ def _r_path_failures(kc, path: str) -> list[str]:
         for code in cells:
             content, outputs = run_cell(kc, code, timeout=60)
             if content["status"] != "ok":
-                failures.append(f"{expr}: {content.get('evalue', '')[:200]}")
+                failures[expr] = content.get("evalue", "")[:200]
                 break
     return failures
 
@@ -102,10 +104,10 @@ RPY2_R_PATHS = ["%%R -o/-i"]
 def _kept(kc, python_paths: list[str], r_paths: list[str]) -> set[tuple[str, str]]:
     kept = set()
     for path in python_paths:
-        failed = {f.split(": ", 1)[0] for f in _python_path_failures(kc, path)}
+        failed = _python_path_failures(kc, path)
         kept |= {(path, expr) for expr, _, _ in PY_CASES if expr not in failed}
     for path in r_paths:
-        failed = {f.split(": ", 1)[0] for f in _r_path_failures(kc, path)}
+        failed = _r_path_failures(kc, path)
         kept |= {(path, expr) for expr in R_CASES if expr not in failed}
     return kept
 
