@@ -68,6 +68,10 @@ def test_interrupt_storm_leaves_every_cell_answered(kernel):
     assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
     assert statuses.get("KeyboardInterrupt", 0) >= 20, statuses
 
+    # In message mode the last interrupt_request may still be on its way when its
+    # cell has already answered; sent together with the next cell, it interrupts
+    # that one (as with any kernel). The kernel is left idle until it has arrived.
+    time.sleep(1)
     reply, outputs = run_cell(kc, "print(kept_py, 6 * 7)")
     assert stdout_of(outputs) == "py state 42\n", outputs
     reply, outputs = run_cell(kc, "%%R\ncat(kept_r, 6 * 7)")
