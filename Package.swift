@@ -1,20 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// CPython is linked in statically, from Debian's libpython3.11.a turned into one
-// relocatable object by `make build` (python code runs a fifth to a quarter faster
-// than through the position-independent libpython3.11.so, as in Debian's own
-// `python3`). Its symbols are exported so that extension modules find them.
-let packageRoot = String(#filePath.dropLast("/Package.swift".count))
-let pythonInclude = ["-Xcc", "-I/usr/include/python3.11"]
-let pythonLink: [String] = [
-  "-Xclang-linker", "-no-pie", "-Xlinker", "--export-dynamic",
-  "\(packageRoot)/.build/libpython3.11.o", "-ldl", "-lm", "-lz", "-lexpat",
-]
-
 let package = Package(
   name: "Tandem",
-  platforms: [.macOS(.v13)],
   products: [
     .executable(name: "tandem", targets: ["tandem"])
   ],
@@ -26,7 +14,9 @@ let package = Package(
     // System libraries and the C macros Swift cannot import.
     .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
     .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto"),
-    .systemLibrary(name: "CPython", path: "Sources/CPython"),
+    // CPython's C API as a table of functions loaded from the libpython of the
+    // environment a kernel embeds; no Python headers needed to build.
+    .target(name: "CPython", linkerSettings: [.linkedLibrary("dl")]),
 
     // JSON values and their codec, shared by every protocol Tandem speaks.
     .target(name: "JSON"),
@@ -59,8 +49,8 @@ let package = Package(
     // so it uses language mode 5.
     .target(
       name: "PythonEngine",
-      dependencies: ["CPython", .product(name: "Logging", package: "swift-log")],
-      swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(pythonInclude)]
+      dependencies: ["CPython", "JSON", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     // Request routing, execution queue, output routing.
     .target(
@@ -69,7 +59,7 @@ let package = Package(
         "JSON", "JupyterWire", "PythonEngine", "RSession", "Futures",
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(pythonInclude)]
+      swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     .executableTarget(
       name: "tandem",
@@ -78,8 +68,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(pythonInclude)],
-      linkerSettings: [.unsafeFlags(pythonLink)]
+      swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),

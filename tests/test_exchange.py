@@ -238,51 +238,8 @@ def test_large_frame_both_ways(shared):
     assert out.split() == ["1000000", "factor", "TRUE"]
 
 
-def test_string_buffers_are_made_and_read_in_c_as_python_would(shared):
+def test_r_strings_of_every_encoding_and_na_arrive_as_str(shared):
     _, kc = shared
-    ok(
-        kc,
-        textwrap.dedent(
-            """
-            from tandem import _natives
-            fill = _natives.fill_strings
-            texts = ["", "a", "é", "日本語", "🙂 x", "z" * 5000, "\\u00ff"] * 300
-            packed = _natives.pack_strings(np.array(texts, dtype=object))
-            assert packed == ("\\0".join(texts) + "\\0").encode()
-            column = np.array(["old"] * len(texts), dtype=object)
-            fill(packed, column)
-            assert list(column) == texts and all(type(t) is str for t in column)
-            for items, error, words in [
-                (["a", None], TypeError, "item 1 is NoneType"),
-                (["a", "b\\0c"], ValueError, "item 1 holds a NUL"),
-                (["\\ud800"], UnicodeEncodeError, "surrogate"),
-            ]:
-                try:
-                    _natives.pack_strings(np.array(items, dtype=object))
-                except error as caught:
-                    assert words in str(caught), caught
-                else:
-                    raise AssertionError(items)
-            for source, error, words in [
-                (b"a\\0b\\0", ValueError, "holds 2 strings, expected 3"),
-                (b"a\\0b\\0c\\0d\\0", ValueError, "more than the 3 strings"),
-                (b"a\\0\\xff\\0c\\0", UnicodeDecodeError, "utf-8"),
-            ]:
-                try:
-                    fill(source, np.empty(3, dtype=object))
-                except error as caught:
-                    assert words in str(caught), caught
-                else:
-                    raise AssertionError(source)
-            try:
-                fill(b"a\\0", np.empty(1, dtype=np.int64))
-            except TypeError as caught:
-                assert "object array" in str(caught)
-            else:
-                raise AssertionError("an int64 column was filled")
-            """
-        ),
-    )
     out = ok(
         kc,
         "%%R\nlatin <- iconv('caf\\u00e9', 'UTF-8', 'latin1')\n"

@@ -13,11 +13,11 @@ public final class PyRef {
 
   /// Adds a reference to a borrowed pointer.
   public init(borrowed pointer: UnsafeMutablePointer<PyObject>) {
-    tandem_Py_IncRef(pointer)
+    Py_IncRef(pointer)
     self.pointer = pointer
   }
 
-  deinit { tandem_Py_DecRef(pointer) }
+  deinit { Py_DecRef(pointer) }
 
   /// Takes a new reference or throws the pending Python exception.
   static func check(_ pointer: UnsafeMutablePointer<PyObject>?) throws -> PyRef {
@@ -48,7 +48,7 @@ public final class PyRef {
   public convenience init(list items: [PyRef]) {
     self.init(owned: PyList_New(items.count))!
     for (i, item) in items.enumerated() {
-      tandem_Py_IncRef(item.pointer)  // PyList_SetItem steals a reference
+      Py_IncRef(item.pointer)  // PyList_SetItem steals a reference
       PyList_SetItem(pointer, i, item.pointer)
     }
   }
@@ -74,11 +74,12 @@ public final class PyRef {
   /// `self(*args)`.
   @discardableResult
   public func call(_ args: [PyRef]) throws -> PyRef {
-    var pointers: [UnsafeMutablePointer<PyObject>?] = args.map { $0.pointer }
-    let result = pointers.withUnsafeMutableBufferPointer {
-      PyObject_Vectorcall(pointer, $0.baseAddress, args.count, nil)
+    let tuple = try PyRef.check(PyTuple_New(args.count))
+    for (i, item) in args.enumerated() {
+      Py_IncRef(item.pointer)  // PyTuple_SetItem steals a reference
+      PyTuple_SetItem(tuple.pointer, i, item.pointer)
     }
-    return try PyRef.check(result)
+    return try PyRef.check(PyObject_CallObject(pointer, tuple.pointer))
   }
 
   /// `self.name(*args)`.

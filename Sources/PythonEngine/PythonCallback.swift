@@ -42,7 +42,7 @@ public enum PythonCallback {
     let arguments = args.map { PyRef(borrowed: $0).sequenceItems } ?? []
     do {
       let result = try box.body(arguments)
-      tandem_Py_IncRef(result.pointer)
+      Py_IncRef(result.pointer)
       return result.pointer
     } catch let error as PythonError {
       if PyErr_Occurred() == nil { PythonCallback.raise(error) }

@@ -20,7 +20,7 @@ public struct PythonError: Error, CustomStringConvertible, Sendable {
     var traceback: UnsafeMutablePointer<PyObject>?
     PyErr_Fetch(&type, &value, &traceback)
     defer {
-      for p in [type, value, traceback] { if let p { tandem_Py_DecRef(p) } }
+      for p in [type, value, traceback] { if let p { Py_DecRef(p) } }
     }
     guard let type else { return PythonError(typeName: "SystemError", message: "no exception set") }
     let name = PyRef(borrowed: type).attribute("__name__").flatMap { $0.stringValue } ?? "Exception"

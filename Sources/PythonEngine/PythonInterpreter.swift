@@ -9,22 +9,34 @@ import Logging
 /// (the host blocks it everywhere else), so both a process-wide SIGINT and
 /// `interrupt()` raise KeyboardInterrupt in the running Python code.
 public final class PythonInterpreter: @unchecked Sendable {
-  /// The `python` of the environment to use (a virtualenv's `bin/python`): it sets
-  /// `sys.executable`, `sys.prefix` and so which site-packages are found.
-  public let executable: String
+  /// The environment to embed: its `python` (a virtualenv's `bin/python`) sets
+  /// `sys.executable`, `sys.prefix` and so which site-packages are found; its
+  /// libpython is loaded at start.
+  public let environment: PythonEnvironment
+  public var executable: String { environment.executable }
   private let logger: Logger
   private let condition = NSCondition()
   private var queue: [() -> Void] = []
   private var pythonThread = pthread_t()
   private var startResult: Result<Void, PythonError>?
 
-  public init(executable: String, logger: Logger) {
-    self.executable = executable
+  public init(environment: PythonEnvironment, logger: Logger) {
+    self.environment = environment
     self.logger = logger
   }
 
-  /// Starts the Python thread and initialises CPython on it.
+  /// Loads the environment's libpython, starts the Python thread and initialises
+  /// CPython on it.
   public func start() throws {
+    if let problem = environment.problem {
+      throw PythonError(typeName: "PythonLoadError", message: problem)
+    }
+    var error = [CChar](repeating: 0, count: 1024)
+    guard tandem_python_load(environment.library!, &error, error.count) == 0 else {
+      let reason = String(cString: error)
+      throw PythonError(
+        typeName: "PythonLoadError", message: "cannot load \(environment.library!): \(reason)")
+    }
     let thread = Thread { [self] in main() }
     thread.name = "tandem-python"
     thread.stackSize = 16 << 20
@@ -120,54 +132,33 @@ public final class PythonInterpreter: @unchecked Sendable {
   }
 
   private func initialize() -> Result<Void, PythonError> {
-    let config = UnsafeMutablePointer<PyConfig>.allocate(capacity: 1)
-    defer {
-      PyConfig_Clear(config)
-      config.deallocate()
+    // The program name locates the environment, as for its own `python`: a venv's
+    // pyvenv.cfg beside it, its site-packages. (PyConfig would say the same, but its
+    // layout differs between versions; this call is in every one of 3.10-3.13.)
+    guard let name = Py_DecodeLocale(executable, nil) else {
+      return .failure(PythonError(typeName: "PythonInitError", message: "cannot decode \(executable)"))
     }
-    PyConfig_InitPythonConfig(config)
-    config.pointee.install_signal_handlers = 1
-    config.pointee.parse_argv = 0
-    var status = PyConfig_SetBytesString(config, &config.pointee.executable, executable)
-    if PyStatus_Exception(status) == 0 {
-      var argv: [UnsafeMutablePointer<CChar>?] = [strdup("")]
-      defer { for pointer in argv { free(pointer) } }
-      status = PyConfig_SetBytesArgv(config, 1, &argv)
-    }
-    if PyStatus_Exception(status) == 0 {
-      status = Py_InitializeFromConfig(config)
-    }
-    if PyStatus_Exception(status) != 0 {
-      let reason = status.err_msg.map { String(cString: $0) } ?? "unknown error"
-      return .failure(PythonError(typeName: "PythonInitError", message: reason))
-    }
-    logger.debug("Python initialised from \(executable)")
+    Py_SetProgramName(name)  // kept: Python reads it for as long as it runs
+    Py_InitializeEx(1)  // Python's own SIGINT handler raises KeyboardInterrupt
+    // As `python -c` has it, without the kernel's own arguments.
+    let argv = PyRef(list: [PyRef("")])
+    PySys_SetObject("argv", argv.pointer)
+    logger.debug("Python \(environment.version) initialised from \(executable)")
     return .success(())
   }
 }
 
 extension PythonInterpreter {
-  /// The version of the linked libpython, as `sys.version` shows it.
-  public static var libraryVersion: String { String(cString: Py_GetVersion()) }
-
-  /// The file the linked libpython was loaded from, or that it is linked in.
-  public static var libraryPath: String {
-    // procfs files report size 0, so read to the end rather than by size.
-    let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
-    let maps = String(decoding: data, as: UTF8.self)
-    for line in maps.split(separator: "\n") {
-      if let path = line.split(separator: " ").last, path.contains("libpython") { return String(path) }
-    }
-    let version = libraryVersion.split(separator: " ").first?.split(separator: ".").prefix(2).joined(
-      separator: ".")
-    return "libpython\(version ?? "3").a, linked in"
-  }
-
   /// Imports a module on the Python thread and returns its `__version__` (or "").
   public func moduleVersion(_ name: String) throws -> String {
     try sync {
       let module = try PyRef.importModule(name)
       return module.attribute("__version__")?.text ?? ""
     }
+  }
+
+  /// `sys.version` of the embedded interpreter.
+  public func version() throws -> String {
+    try sync { String(cString: Py_GetVersion()) }
   }
 }

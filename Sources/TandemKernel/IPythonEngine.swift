@@ -44,10 +44,10 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
   /// cells (`%%R`, `%R`) when given; `broker` runs the session's futures (Python
   /// reaches it in-process).
   public init(
-    pythonExecutable: String, rEngine: REngine? = nil, language: String = "python", logger: Logger,
+    python: PythonEnvironment, rEngine: REngine? = nil, language: String = "python", logger: Logger,
     broker: Broker? = nil
   ) {
-    self.interpreter = PythonInterpreter(executable: pythonExecutable, logger: logger)
+    self.interpreter = PythonInterpreter(environment: python, logger: logger)
     self.rEngine = rEngine
     self.language = language
     self.logger = logger
@@ -66,14 +66,14 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
       // IPython first, so that an environment without it is named as such.
       for (name, fix) in [
         ("IPython", "install it with `\(python) -m pip install ipython`"),
-        ("tandem._kernel", "install Tandem's Python half with `\(python) -m pip install -e python/`"),
+        ("tandem._kernel", "install Tandem's Python half with `tandem install --python \(python)`"),
       ] {
         do {
           _ = try PyRef.importModule(name)
         } catch {
           throw StartError(
             description: "the Python environment of \(python) cannot import \(name.split(separator: ".")[0]) "
-              + "(\(error)): \(fix), or run `make setup`")
+              + "(\(error)): \(fix)")
         }
       }
       let module = try PyRef.importModule("tandem._kernel")
@@ -93,7 +93,7 @@ public final class IPythonEngine: LanguageEngine, EngineWaiting {
         }
         return PyRef(try self?.readInput(prompt: prompt, password: args[1].boolValue) ?? "")
       }
-      var natives = try exchangeNatives()
+      var natives: [(String, PyRef)] = []
       if let rEngine {
         rEngine.attach(to: self) { [weak self] message in
           self?.serveR(message)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSON
 import JupyterWire
+import PythonEngine
 import TandemKernel
 import ZeroMQ
 
@@ -13,7 +14,10 @@ struct InstallCommand: ParsableCommand {
     discussion: """
       Without a location option the spec goes to the system folder
       (/usr/local/share/jupyter/kernels). The spec names this binary and the Python
-      environment to embed, as reticulate's use_python does.
+      environment to embed, as reticulate's use_python does: any CPython 3.10-3.13
+      environment with a shared libpython. Tandem's Python half is installed into
+      that environment with pip when it is missing there (from the wheel that
+      `make install` put beside this binary, or the source tree's python/).
       """
   )
 
@@ -45,7 +49,9 @@ struct InstallCommand: ParsableCommand {
   @Option(help: "How Jupyter interrupts the kernel: signal or message.")
   var interruptMode = "signal"
 
-  @Option(help: "The folder holding the logo files (default: kernelspec/ of the source tree).")
+  @Option(
+    help:
+      "The folder holding the logo files (default: the installed ones, or kernelspec/ of the source tree).")
   var resources: String?
 
   func validate() throws {
@@ -65,25 +71,28 @@ struct InstallCommand: ParsableCommand {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       throw ValidationError("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
     }
+    let environment = try checkedEnvironment(python)
     let rFirst = language == .r
     let name = self.name ?? (rFirst ? "tandem-r" : "tandem")
-    let folder = try kernelsFolder(python: python) + "/" + name
+    let folder = try kernelsFolder(environment) + "/" + name
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var argv: [JSONValue] = [
-      .string(Self.executablePath), "kernel", "-f", "{connection_file}", "--python", .string(python),
+      .string(InstalledFiles.executable), "kernel", "-f", "{connection_file}", "--python", .string(python),
     ]
     if rFirst { argv += ["--language", "r"] }
     if let rLibrary { argv += ["--r-library", .string(PythonLocation.absolute(rLibrary))] }
+    let embedded = "Python \(environment.shortVersion), \(environment.name)"
     let spec: JSONValue = [
       "argv": .array(argv),
-      "display_name": .string(displayName ?? (rFirst ? "Tandem (R + Python)" : "Tandem (Python + R)")),
+      "display_name": .string(
+        displayName ?? (rFirst ? "Tandem (R + \(embedded))" : "Tandem (\(embedded) + R)")),
       "language": rFirst ? "R" : "python",
       "interrupt_mode": .string(interruptMode),
       // jupyter_client provisions CurveZMQ keys for kernels that say they take them.
       "metadata": ["debugger": false, "supported_encryption": ZMQContext.has("curve") ? ["curve"] : []],
     ]
     try Data(spec.serialized).write(to: URL(fileURLWithPath: folder + "/kernel.json"))
-    if let logos = resources ?? Self.sourceKernelspecFolder() {
+    if let logos = resources ?? InstalledFiles.logos {
       for file in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
         let source = logos + "/" + file
         let target = folder + "/" + file
@@ -92,13 +101,52 @@ struct InstallCommand: ParsableCommand {
         try FileManager.default.copyItem(atPath: source, toPath: target)
       }
     }
-    print("Installed kernelspec \(name) in \(folder)")
+    print("Installed kernelspec \(name) (\(embedded)) in \(folder)")
   }
 
-  private func kernelsFolder(python: String) throws -> String {
+  /// The environment at `python`, once it can be embedded and has what the kernel
+  /// imports; Tandem's Python half is installed into it when missing or older.
+  private func checkedEnvironment(_ python: String) throws -> PythonEnvironment {
+    let modules = DoctorCommand.pythonModules.map(\.0)
+    var environment = try PythonEnvironment.probe(python, modules: modules)
+    if let problem = environment.problem { throw ValidationError(problem) }
+    let wanted = Tandem.configuration.version
+    if environment.modules["tandem"] != .some(.some(wanted)) {
+      guard let source = InstalledFiles.pythonHalf else {
+        throw ValidationError(
+          "Tandem's Python half \(wanted) is not in \(environment.prefix), and no wheel of it is installed "
+            + "beside this binary: run `make install`")
+      }
+      let command = [python, "-m", "pip", "install", "--disable-pip-version-check", source]
+      print("Installing Tandem's Python half into \(environment.prefix): \(command.joined(separator: " "))")
+      let pip = Process()
+      pip.executableURL = URL(fileURLWithPath: python)
+      pip.arguments = Array(command.dropFirst())
+      try pip.run()
+      pip.waitUntilExit()
+      guard pip.terminationStatus == 0 else {
+        throw ValidationError(
+          "pip could not install Tandem's Python half (exit \(pip.terminationStatus)); see above")
+      }
+      environment = try PythonEnvironment.probe(python, modules: modules)
+    }
+    let missing = DoctorCommand.pythonModules.filter { module, _, _ in
+      if case .some(.some) = environment.modules[module] { return false }
+      return true
+    }
+    guard missing.isEmpty else {
+      let packages = missing.map { $0.2.isEmpty ? "tandem" : $0.2 }.joined(separator: " ")
+      throw ValidationError(
+        "the environment of \(python) lacks \(missing.map(\.1).joined(separator: ", ")): "
+          + "run `\(python) -m pip install \(packages)`")
+    }
+    return environment
+  }
+
+  private func kernelsFolder(_ environment: PythonEnvironment) throws -> String {
     let env = ProcessInfo.processInfo.environment
     if let prefix { return prefix + "/share/jupyter/kernels" }
-    if sysPrefix { return try PythonLocation.prefix(of: python) + "/share/jupyter/kernels" }
+    if sysPrefix { return environment.prefix + "/share/jupyter/kernels" }
     if user {
       if let data = env["JUPYTER_DATA_DIR"], !data.isEmpty { return data + "/kernels" }
       let xdg =
@@ -106,22 +154,5 @@ struct InstallCommand: ParsableCommand {
       return xdg + "/jupyter/kernels"
     }
     return "/usr/local/share/jupyter/kernels"
-  }
-
-  /// This binary, as an absolute path.
-  static var executablePath: String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-      ?? CommandLine.arguments[0]
-  }
-
-  /// `kernelspec/` of the source tree this binary was built in, found by walking up.
-  static func sourceKernelspecFolder() -> String? {
-    var dir = URL(fileURLWithPath: executablePath).deletingLastPathComponent()
-    for _ in 0..<6 {
-      let candidate = dir.appendingPathComponent("kernelspec").path
-      if FileManager.default.fileExists(atPath: candidate + "/logo-64x64.png") { return candidate }
-      dir.deleteLastPathComponent()
-    }
-    return nil
   }
 }

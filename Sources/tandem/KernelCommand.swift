@@ -5,6 +5,7 @@ import Futures
 import JSON
 import JupyterWire
 import Logging
+import PythonEngine
 import RSession
 import TandemKernel
 
@@ -58,6 +59,13 @@ struct KernelCommand: ParsableCommand {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       fail("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
     }
+    let environment: PythonEnvironment
+    do {
+      environment = try PythonEnvironment.probe(python)
+    } catch {
+      fail("\(error)")
+    }
+    if let problem = environment.problem { fail(problem) }
     let server: KernelServer
     do {
       server = try KernelServer(connection: connection, session: MessageHeader.newID(), logger: logger)
@@ -82,7 +90,7 @@ struct KernelCommand: ParsableCommand {
     }
     let rEngine: REngine
     do {
-      let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
+      let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
       let grace = ProcessInfo.processInfo.environment["TANDEM_R_INTERRUPT_GRACE"].flatMap(Double.init) ?? 30
       rEngine = try REngine(
         configuration: RConfiguration(executable: rExecutable, library: library), directory: folder.path,
@@ -98,7 +106,7 @@ struct KernelCommand: ParsableCommand {
       rEngine.launch()
     }
     let engine = IPythonEngine(
-      pythonExecutable: python, rEngine: rEngine, language: language.rawValue, logger: logger,
+      python: environment, rEngine: rEngine, language: language.rawValue, logger: logger,
       broker: broker)
     do {
       try engine.start()
@@ -146,8 +154,8 @@ extension KernelCommand {
     var environment = ProcessInfo.processInfo.environment
     // Workers send values as messages: the exchange area's files belong to the kernel.
     environment[PrivateFolder.environmentVariable] = nil
-    let library = rLibrary ?? PythonLocation.rLibrary(beside: python)
-    let executable = InstallCommand.executablePath
+    let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
+    let executable = InstalledFiles.executable
     let launch = WorkerLaunch(
       command: { [python, rExecutable] language in
         [executable, "worker", "--language", language.rawValue, "--python", python, "--r", rExecutable]

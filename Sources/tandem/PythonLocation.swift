@@ -19,27 +19,6 @@ enum PythonLocation {
     return nil
   }
 
-  /// `R-library` in the environment of `python` (`<venv>/R-library`), where `make setup`
-  /// installs Tandem's R package; nil when there is none.
-  static func rLibrary(beside python: String) -> String? {
-    let environment = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
-    let library = environment.appendingPathComponent("R-library").path
-    return FileManager.default.fileExists(atPath: library + "/tandem") ? library : nil
-  }
-
-  /// `sys.prefix` of that Python, asked of the interpreter itself.
-  static func prefix(of python: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", "import sys; print(sys.prefix)"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-  }
-
   /// An absolute path with symlinks kept (a venv's python is a symlink that must
   /// stay one, or the venv is not found).
   static func absolute(_ path: String) -> String {

@@ -45,7 +45,7 @@ struct WorkerCommand: ParsableCommand {
         + (state.map { ["--state", $0] } ?? [])
     case "r", "R":
       let library =
-        (rLibrary ?? PythonLocation.rLibrary(beside: python)).map { "'\(RSession.escape($0))'" }
+        (rLibrary ?? InstalledFiles.rLibrary(python: python)).map { "'\(RSession.escape($0))'" }
         ?? "character()"
       let expression =
         ".libPaths(c(\(library), .libPaths())); tandem:::work('\(RSession.escape(connect))', '\(RSession.escape(id))')"

@@ -54,8 +54,6 @@ class Kernel:
         self.stdin.install()
         self.comm_manager = _comms.install(self.publish)
         self.bridge: Bridge | None = None
-        _natives.pack_strings = natives.get("pack_strings")
-        _natives.fill_strings = natives.get("fill_strings")
         if "r_call" in natives:
             self.bridge = Bridge(natives["r_call"], self.shell.user_ns)
             _bridge.install(self.bridge)

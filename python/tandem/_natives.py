@@ -9,9 +9,3 @@ from typing import Callable
 # ``futures_receive``, ... as IPythonEngine.swift documents them); None outside the
 # kernel.
 futures: dict[str, Callable] | None = None
-
-# The exchange's string buffers made and read in C (ExchangeNatives.swift):
-# ``pack_strings(column) -> bytearray`` and ``fill_strings(source, column)``; None
-# outside the kernel.
-pack_strings: Callable | None = None
-fill_strings: Callable | None = None

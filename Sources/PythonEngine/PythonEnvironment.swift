@@ -1,0 +1,143 @@
+import Foundation
+import JSON
+
+/// A Python environment as its own interpreter describes it: the version, where its
+/// shared libpython is, whether Tandem can embed it, and which modules it has.
+///
+/// Asked of the interpreter itself (`sysconfig`), as reticulate does, so that any
+/// venv, pyenv, conda or uv environment is found the way its `python` finds itself.
+public struct PythonEnvironment: Sendable {
+  /// The CPython versions the kernel embeds (the C API table it loads covers them).
+  public static let supported = (minor: 10, through: 13)
+
+  /// The `python` given (a venv's `bin/python`), which sets `sys.prefix` when embedded.
+  public let executable: String
+  /// `major.minor.micro`.
+  public let version: String
+  /// `sys.prefix`: the environment's folder.
+  public let prefix: String
+  /// The shared libpython to load; nil when the interpreter has none.
+  public let library: String?
+  /// Why this interpreter cannot be embedded, with the fix; nil when it can.
+  public let problem: String?
+  /// For each module asked about: its `__version__` ("" when it has none), or nil
+  /// when the environment cannot import it.
+  public let modules: [String: String?]
+
+  /// The environment's name as a user knows it: the venv's folder, else the
+  /// interpreter's version.
+  public var name: String {
+    let folder = URL(fileURLWithPath: prefix).lastPathComponent
+    return folder.isEmpty || folder == "usr" || folder == "local" ? "system" : folder
+  }
+
+  /// `major.minor`.
+  public var shortVersion: String { version.split(separator: ".").prefix(2).joined(separator: ".") }
+
+  /// Runs `executable` to describe its environment, importing `modules` there.
+  public static func probe(_ executable: String, modules: [String] = []) throws -> PythonEnvironment {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = ["-c", probeScript] + modules
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = FileHandle.nullDevice
+    do {
+      try process.run()
+    } catch {
+      throw ProbeError(description: "cannot run \(executable): \(error.localizedDescription)")
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+    guard process.terminationStatus == 0, let report = try? JSONValue.parse(line) else {
+      let reason =
+        errorText.split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
+      throw ProbeError(description: "\(executable) does not run as Python: \(reason)")
+    }
+    return PythonEnvironment(executable: executable, report: report)
+  }
+
+  private init(executable: String, report: JSONValue) {
+    self.executable = executable
+    let numbers = (report["version"]?.arrayValue ?? []).compactMap { $0.intValue }.map(Int.init)
+    version = numbers.map(String.init).joined(separator: ".")
+    prefix = report["prefix"]?.stringValue ?? ""
+    library = report["library"]?.stringValue
+    var modules: [String: String?] = [:]
+    for (name, value) in report["modules"]?.objectValue ?? [:] { modules[name] = value.stringValue }
+    self.modules = modules
+    let major = numbers.first ?? 0
+    let minor = numbers.count > 1 ? numbers[1] : 0
+    let implementation = report["implementation"]?.stringValue ?? "?"
+    let range = "CPython 3.\(Self.supported.minor)-3.\(Self.supported.through)"
+    let fix = "pass --python with the python of an environment made from \(range)"
+    if implementation.lowercased() != "cpython" {
+      problem = "\(executable) is \(implementation) \(version), not CPython: \(fix)"
+    } else if major != 3 || minor < Self.supported.minor || minor > Self.supported.through {
+      problem = "\(executable) is Python \(version); Tandem embeds \(range): \(fix)"
+    } else if report["gil_disabled"]?.boolValue == true {
+      problem =
+        "\(executable) is a free-threaded build (\(version)t), which Tandem cannot embed: "
+        + "use the default build of Python \(major).\(minor)"
+    } else if library == nil {
+      let looked = (report["searched"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+      problem =
+        "Python \(version) at \(executable) has no shared libpython (looked for \(looked)): "
+        + "install it (Debian and Ubuntu: apt-get install libpython\(major).\(minor); pyenv: "
+        + "PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install \(version)) or use a Python built with "
+        + "--enable-shared (conda, uv and python.org builds are)"
+    } else {
+      problem = nil
+    }
+  }
+
+  /// Why an interpreter could not be asked.
+  public struct ProbeError: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  // Runs in the interpreter being probed, whatever its version (Python 2 included, so
+  // that it can be named): the last line of output is the JSON report.
+  private static let probeScript = """
+    import json, os, platform, sys, sysconfig
+    var = sysconfig.get_config_var
+    version = var("LDVERSION") or "%d.%d" % sys.version_info[:2]
+    names = [n for n in (var("INSTSONAME"), var("LDLIBRARY")) if n and ".so" in n]
+    names += ["libpython%s.so.1.0" % version, "libpython%s.so" % version]
+    base = getattr(sys, "base_prefix", sys.prefix)
+    folders = [var("LIBDIR"), os.path.join(base, "lib"), var("LIBPL")]
+    if var("MULTIARCH"):
+        folders += ["/usr/lib/" + var("MULTIARCH"), "/lib/" + var("MULTIARCH")]
+    searched = []
+    library = None
+    for folder in folders:
+        for name in names:
+            path = os.path.join(folder or "", name)
+            if folder and path not in searched:
+                searched.append(path)
+                if library is None and os.path.isfile(path):
+                    library = os.path.realpath(path)
+    modules = {}
+    stdout, sys.stdout = sys.stdout, sys.stderr
+    for name in sys.argv[1:]:
+        try:
+            module = __import__(name)
+            modules[name] = str(getattr(module, "__version__", ""))
+        except Exception:
+            modules[name] = None
+    sys.stdout = stdout
+    print(json.dumps({
+        "version": list(sys.version_info[:3]),
+        "implementation": platform.python_implementation(),
+        "prefix": sys.prefix,
+        "library": library,
+        "searched": searched,
+        "gil_disabled": bool(var("Py_GIL_DISABLED")),
+        "modules": modules,
+    }))
+    """
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// What the `tandem` binary needs beside itself, found from where it is.
+///
+/// `make install PREFIX=P` lays it out as `P/bin/tandem`, `P/lib/tandem/R-library`
+/// (Tandem's R package), `P/share/tandem/python` (the Python half as a wheel) and
+/// `P/share/tandem/kernelspec` (logos). A binary still in the source tree it was
+/// built in uses that tree instead: `python/`, `kernelspec/`, and the R library
+/// beside the Python environment that `make setup` made.
+enum InstalledFiles {
+  /// This binary, as an absolute path.
+  static var executable: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  }
+
+  /// The folder above `bin/`.
+  private static var prefix: URL {
+    URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+  }
+
+  /// The R library that holds Tandem's R package: the installed one first, else
+  /// `R-library` in the environment of `python` (`<venv>/R-library`); nil when
+  /// neither has it.
+  static func rLibrary(python: String) -> String? {
+    let environment = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+    return [
+      prefix.appendingPathComponent("lib/tandem/R-library").path,
+      environment.appendingPathComponent("R-library").path,
+    ].first { FileManager.default.fileExists(atPath: $0 + "/tandem/DESCRIPTION") }
+  }
+
+  /// What `pip install` takes to install the Python half: the installed wheel,
+  /// else the source tree's `python/` folder; nil when there is neither.
+  static var pythonHalf: String? {
+    let wheels = prefix.appendingPathComponent("share/tandem/python").path
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: wheels)) ?? []
+    if let wheel = files.filter({ $0.hasSuffix(".whl") }).sorted().last { return wheels + "/" + wheel }
+    return sourceTree(holding: "python/pyproject.toml").map { $0 + "/python" }
+  }
+
+  /// The folder holding the kernelspec's logo files.
+  static var logos: String? {
+    let installed = prefix.appendingPathComponent("share/tandem/kernelspec").path
+    if FileManager.default.fileExists(atPath: installed + "/logo-64x64.png") { return installed }
+    return sourceTree(holding: "kernelspec/logo-64x64.png").map { $0 + "/kernelspec" }
+  }
+
+  /// The source tree this binary was built in (`.build/<triple>/<config>/tandem`),
+  /// found by walking up to a folder holding `file`.
+  private static func sourceTree(holding file: String) -> String? {
+    var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+    for _ in 0..<5 {
+      if FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path) {
+        return folder.path
+      }
+      folder.deleteLastPathComponent()
+    }
+    return nil
+  }
+}
