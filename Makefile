@@ -25,7 +25,7 @@ OUT := $(ROOT)/out
 
 PUBLIC_NOTEBOOKS := $(ROOT)/.build/public-notebooks
 
-.PHONY: run test setup apt venv rlib public-notebooks pycache build kernelspec unit integration bench bench-venv clean
+.PHONY: run test setup apt venv rlib public-notebooks pycache build kernelspec install unit integration bench bench-venv clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -69,13 +69,7 @@ $(PUBLIC_NOTEBOOKS)/.stamp: notebooks/public/fetch.py $(VENV)/.stamp
 	$(PY) notebooks/public/fetch.py $(PUBLIC_NOTEBOOKS)
 	touch $@
 
-# Debian's static libpython, as one relocatable object the kernel links in whole
-# (Package.swift says why).
-LIBPYTHON_ARCHIVE = $(shell $(SYSTEM_PYTHON) -c "import os, sysconfig as s; print(os.path.join(s.get_config_var('LIBPL'), s.get_config_var('LIBRARY')))")
-.build/libpython3.11.o: .build/apt.stamp
-	ld -r --whole-archive $(LIBPYTHON_ARCHIVE) -o $@
-
-build: .build/apt.stamp .build/libpython3.11.o
+build: .build/apt.stamp
 	swift build $(SWIFT_FLAGS)
 
 # Tandem's Python half, byte-compiled here: the kernel imports it at every start, and
@@ -89,7 +83,21 @@ kernelspec: build venv rlib pycache
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec --language r
 
-unit: .build/apt.stamp .build/libpython3.11.o rlib
+# An installation that stands without the source tree: the binary, Tandem's R
+# package in a library the kernel puts first on .libPaths(), the Python half as an
+# abi3 wheel (one for every CPython 3.10-3.13) and the logos. Then
+# `PREFIX/bin/tandem install --python ENV/bin/python` for each environment.
+PREFIX ?= /usr/local
+install: build venv
+	install -d $(PREFIX)/bin $(PREFIX)/lib/tandem/R-library $(PREFIX)/share/tandem/python $(PREFIX)/share/tandem/kernelspec
+	install -m 755 $(TANDEM) $(PREFIX)/bin/tandem
+	R CMD INSTALL --clean --no-test-load --no-html -l $(PREFIX)/lib/tandem/R-library r/tandem
+	rm -f $(PREFIX)/share/tandem/python/tandem-*.whl
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w $(PREFIX)/share/tandem/python ./python
+	install -m 644 kernelspec/logo-* $(PREFIX)/share/tandem/kernelspec
+	@echo "Installed Tandem in $(PREFIX); add a Python environment with: $(PREFIX)/bin/tandem install --python ENV/bin/python"
+
+unit: .build/apt.stamp rlib
 	swift test
 	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 

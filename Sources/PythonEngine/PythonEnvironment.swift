@@ -20,9 +20,17 @@ public struct PythonEnvironment: Sendable {
   public let library: String?
   /// Why this interpreter cannot be embedded, with the fix; nil when it can.
   public let problem: String?
-  /// For each module asked about: its `__version__` ("" when it has none), or nil
-  /// when the environment cannot import it.
-  public let modules: [String: String?]
+  /// For each module asked about, what importing it in this environment gives.
+  public let modules: [String: Module]
+
+  /// A module as the environment has it.
+  public enum Module: Sendable, Equatable {
+    /// Imported; its `__version__`, or "" when it has none.
+    case version(String)
+    /// Present but its import fails, with the error.
+    case broken(String)
+    case missing
+  }
 
   /// The environment's name as a user knows it: the venv's folder, else the
   /// interpreter's version.
@@ -67,8 +75,15 @@ public struct PythonEnvironment: Sendable {
     version = numbers.map(String.init).joined(separator: ".")
     prefix = report["prefix"]?.stringValue ?? ""
     library = report["library"]?.stringValue
-    var modules: [String: String?] = [:]
-    for (name, value) in report["modules"]?.objectValue ?? [:] { modules[name] = value.stringValue }
+    var modules: [String: Module] = [:]
+    for (name, value) in report["modules"]?.objectValue ?? [:] {
+      let detail = value["detail"]?.stringValue ?? ""
+      switch value["status"]?.stringValue {
+      case "ok": modules[name] = .version(detail)
+      case "broken": modules[name] = .broken(detail)
+      default: modules[name] = .missing
+      }
+    }
     self.modules = modules
     let major = numbers.first ?? 0
     let minor = numbers.count > 1 ? numbers[1] : 0
@@ -126,9 +141,15 @@ public struct PythonEnvironment: Sendable {
     for name in sys.argv[1:]:
         try:
             module = __import__(name)
-            modules[name] = str(getattr(module, "__version__", ""))
-        except Exception:
-            modules[name] = None
+            modules[name] = {"status": "ok", "detail": str(getattr(module, "__version__", ""))}
+        except Exception as error:
+            try:
+                import importlib.util
+                found = importlib.util.find_spec(name) is not None
+            except Exception:
+                found = False
+            detail = "%s: %s" % (type(error).__name__, error)
+            modules[name] = {"status": "broken" if found else "missing", "detail": detail}
     sys.stdout = stdout
     print(json.dumps({
         "version": list(sys.version_info[:3]),

@@ -119,7 +119,7 @@ public final class RSession {
       guard child.isRunning else {
         throw RSessionError.cannotStart(
           "R \(child.exitDescription) while starting; check that the tandem R package is installed"
-            + (configuration.library.map { " in \($0)" } ?? "") + " (run `make setup`)")
+            + (configuration.library.map { " in \($0)" } ?? "") + " (run `make install`, or `make setup` in the source tree)")
       }
       var poller = ZMQPoller()
       poller.add(socket)

@@ -21,27 +21,52 @@ struct DoctorCommand: ParsableCommand {
   @Option(help: "The python of the environment to check.")
   var python: String = PythonLocation.defaultExecutable()
 
-  /// The modules the kernel imports from the environment: (module, label, how to install).
-  static let pythonModules: [(String, String, String)] = [
-    ("IPython", "IPython", "ipython"),
-    ("comm", "comm", "comm"),
-    ("matplotlib_inline", "matplotlib-inline", "matplotlib-inline"),
-    ("tandem", "tandem (py)", ""),
-    ("numpy", "numpy", "numpy"),
-    ("pandas", "pandas", "pandas"),
-    ("zmq", "pyzmq (workers)", "pyzmq"),
-    ("cloudpickle", "cloudpickle", "cloudpickle"),
+  /// What the kernel takes from the Python environment.
+  struct PythonModule {
+    let module: String
+    let label: String
+    /// What `pip install` takes; "" for Tandem's own half.
+    let package: String
+    /// False for what only some cells need.
+    let required: Bool
+  }
+
+  static let pythonModules = [
+    PythonModule(module: "IPython", label: "IPython", package: "ipython", required: true),
+    PythonModule(module: "comm", label: "comm", package: "comm", required: true),
+    PythonModule(module: "tandem", label: "tandem (py)", package: "", required: true),
+    PythonModule(module: "numpy", label: "numpy", package: "numpy", required: true),
+    PythonModule(module: "pandas", label: "pandas", package: "pandas", required: true),
+    PythonModule(module: "zmq", label: "pyzmq (workers)", package: "pyzmq", required: true),
+    PythonModule(module: "cloudpickle", label: "cloudpickle", package: "cloudpickle", required: true),
+    PythonModule(
+      module: "matplotlib_inline", label: "matplotlib (plots)", package: "matplotlib matplotlib-inline",
+      required: false),
   ]
+
+  /// What is wrong with `module` in `environment`, with the fix; nil when nothing is.
+  static func problem(_ module: PythonModule, in environment: PythonEnvironment) -> String? {
+    let python = environment.executable
+    let fix =
+      module.package.isEmpty
+      ? "run `tandem install --python \(python)`" : "run `\(python) -m pip install \(module.package)`"
+    switch environment.modules[module.module] ?? .missing {
+    case .version: return nil
+    case .broken(let error): return "\(module.label) cannot be imported (\(error)): \(fix)"
+    case .missing: return "\(module.label) is missing: \(fix)"
+    }
+  }
 
   func run() throws {
     let python = PythonLocation.absolute(self.python)
     var problems: [String] = []
+    var notes: [String] = []
     print("tandem             \(Tandem.configuration.version)")
     print("libzmq             \(ZMQContext.libraryVersion)")
     print("python             \(python)")
     if FileManager.default.isExecutableFile(atPath: python) {
       do {
-        let environment = try PythonEnvironment.probe(python, modules: Self.pythonModules.map(\.0))
+        let environment = try PythonEnvironment.probe(python, modules: Self.pythonModules.map(\.module))
         print("version            \(environment.version) (environment: \(environment.prefix))")
         print("libpython          \(environment.library ?? "none found")")
         if let problem = environment.problem {
@@ -59,16 +84,15 @@ struct DoctorCommand: ParsableCommand {
             problems.append("Python at \(python) does not start embedded: \(error)")
           }
         }
-        for (module, label, package) in Self.pythonModules {
-          let name = label.padding(toLength: 18, withPad: " ", startingAt: 0)
-          if case .some(.some(let version)) = environment.modules[module] {
-            print("\(name) \(version.isEmpty ? "ok" : version)")
-          } else {
-            print("\(name) MISSING")
-            problems.append(
-              package.isEmpty
-                ? "Tandem's Python half is not in this environment: run `tandem install --python \(python)`"
-                : "\(label) is missing: run `\(python) -m pip install \(package)`")
+        for module in Self.pythonModules {
+          let name = module.label.padding(toLength: 18, withPad: " ", startingAt: 0)
+          switch environment.modules[module.module] ?? .missing {
+          case .version(let version): print("\(name) \(version.isEmpty ? "ok" : version)")
+          case .broken: print("\(name) BROKEN")
+          case .missing: print("\(name) MISSING")
+          }
+          if let problem = Self.problem(module, in: environment) {
+            if module.required { problems.append(problem) } else { notes.append(problem) }
           }
         }
       } catch {
@@ -97,6 +121,10 @@ struct DoctorCommand: ParsableCommand {
     } else {
       problems.append(
         "R is not installed (R cells need it): apt-get install r-base-core, or run `make setup`")
+    }
+    if !notes.isEmpty {
+      print("\nOptional:")
+      for note in notes { print("  - \(note)") }
     }
     if problems.isEmpty {
       print("\nEverything Tandem needs is here.")

@@ -107,11 +107,11 @@ struct InstallCommand: ParsableCommand {
   /// The environment at `python`, once it can be embedded and has what the kernel
   /// imports; Tandem's Python half is installed into it when missing or older.
   private func checkedEnvironment(_ python: String) throws -> PythonEnvironment {
-    let modules = DoctorCommand.pythonModules.map(\.0)
+    let modules = DoctorCommand.pythonModules.map(\.module)
     var environment = try PythonEnvironment.probe(python, modules: modules)
     if let problem = environment.problem { throw ValidationError(problem) }
     let wanted = Tandem.configuration.version
-    if environment.modules["tandem"] != .some(.some(wanted)) {
+    if environment.modules["tandem"] != .version(wanted) {
       guard let source = InstalledFiles.pythonHalf else {
         throw ValidationError(
           "Tandem's Python half \(wanted) is not in \(environment.prefix), and no wheel of it is installed "
@@ -130,15 +130,11 @@ struct InstallCommand: ParsableCommand {
       }
       environment = try PythonEnvironment.probe(python, modules: modules)
     }
-    let missing = DoctorCommand.pythonModules.filter { module, _, _ in
-      if case .some(.some) = environment.modules[module] { return false }
-      return true
+    let problems = DoctorCommand.pythonModules.filter(\.required).compactMap {
+      DoctorCommand.problem($0, in: environment)
     }
-    guard missing.isEmpty else {
-      let packages = missing.map { $0.2.isEmpty ? "tandem" : $0.2 }.joined(separator: " ")
-      throw ValidationError(
-        "the environment of \(python) lacks \(missing.map(\.1).joined(separator: ", ")): "
-          + "run `\(python) -m pip install \(packages)`")
+    guard problems.isEmpty else {
+      throw ValidationError("the environment of \(python) is not ready: " + problems.joined(separator: "; "))
     }
     return environment
   }

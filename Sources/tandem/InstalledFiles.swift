@@ -19,14 +19,15 @@ enum InstalledFiles {
   }
 
   /// The R library that holds Tandem's R package: the installed one first, else
-  /// `R-library` in the environment of `python` (`<venv>/R-library`); nil when
-  /// neither has it.
+  /// `R-library` in the environment of `python` (`<venv>/R-library`), else the
+  /// source tree's; nil when none has it.
   static func rLibrary(python: String) -> String? {
     let environment = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+    let sourceTree = sourceTree(holding: ".venv/R-library/tandem/DESCRIPTION").map { $0 + "/.venv/R-library" }
     return [
       prefix.appendingPathComponent("lib/tandem/R-library").path,
       environment.appendingPathComponent("R-library").path,
-    ].first { FileManager.default.fileExists(atPath: $0 + "/tandem/DESCRIPTION") }
+    ].first { FileManager.default.fileExists(atPath: $0 + "/tandem/DESCRIPTION") } ?? sourceTree
   }
 
   /// What `pip install` takes to install the Python half: the installed wheel,
