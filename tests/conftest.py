@@ -23,6 +23,8 @@ TANDEM = os.environ.get("TANDEM_BIN") or str(ROOT / ".build" / "release" / "tand
 PYTHON = os.environ.get("TANDEM_PYTHON") or sys.executable
 
 _prefix = Path(tempfile.mkdtemp(prefix="tandem-specs-"))
+#: Where the suite's kernelspecs live (on JUPYTER_PATH as share/jupyter).
+SPEC_PREFIX = _prefix
 
 
 def _install(name: str, mode: str, language: str = "python", python: str = PYTHON) -> None:

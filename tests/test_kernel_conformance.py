@@ -9,6 +9,8 @@ import jupyter_kernel_test as jkt
 import zmq
 from jupyter_client.manager import KernelManager, start_new_kernel
 
+from own_pythons import environment
+
 
 class TandemPythonKernelTests(jkt.KernelTests):
     kernel_name = "tandem"
@@ -41,6 +43,16 @@ class TandemPythonKernelTests(jkt.KernelTests):
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "zip"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
+
+
+class TandemPython312KernelTests(TandemPythonKernelTests):
+    """The same suite on a fresh environment of pyenv's CPython 3.12, embedded by a
+    Tandem that `make install` put in a prefix."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.kernel_name = environment("3.12")[1]
+        super().setUpClass()
 
 
 class TandemEncryptedKernelTests(TandemPythonKernelTests):

@@ -109,11 +109,11 @@ struct InstallCommand: ParsableCommand {
   private func checkedEnvironment(_ python: String) throws -> PythonEnvironment {
     let modules = DoctorCommand.pythonModules.map(\.module)
     var environment = try PythonEnvironment.probe(python, modules: modules)
-    if let problem = environment.problem { throw ValidationError(problem) }
+    if let problem = environment.problem { throw InstallError(problem) }
     let wanted = Tandem.configuration.version
     if environment.modules["tandem"] != .version(wanted) {
       guard let source = InstalledFiles.pythonHalf else {
-        throw ValidationError(
+        throw InstallError(
           "Tandem's Python half \(wanted) is not in \(environment.prefix), and no wheel of it is installed "
             + "beside this binary: run `make install`")
       }
@@ -125,7 +125,7 @@ struct InstallCommand: ParsableCommand {
       try pip.run()
       pip.waitUntilExit()
       guard pip.terminationStatus == 0 else {
-        throw ValidationError(
+        throw InstallError(
           "pip could not install Tandem's Python half (exit \(pip.terminationStatus)); see above")
       }
       environment = try PythonEnvironment.probe(python, modules: modules)
@@ -134,7 +134,7 @@ struct InstallCommand: ParsableCommand {
       DoctorCommand.problem($0, in: environment)
     }
     guard problems.isEmpty else {
-      throw ValidationError("the environment of \(python) is not ready: " + problems.joined(separator: "; "))
+      throw InstallError("the environment of \(python) is not ready: " + problems.joined(separator: "; "))
     }
     return environment
   }
@@ -151,4 +151,10 @@ struct InstallCommand: ParsableCommand {
     }
     return "/usr/local/share/jupyter/kernels"
   }
+}
+
+/// Why an environment cannot have a kernelspec yet, with the fix (not a usage error).
+struct InstallError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
 }

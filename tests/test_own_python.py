@@ -1,0 +1,154 @@
+"""Bring your own Python: a Tandem that `make install` put in a prefix embeds fresh
+environments of CPython 3.10, 3.12 and 3.13 (pyenv's, on this machine image) and
+works with the source tree hidden; `tandem doctor` describes each environment as
+the environment itself has it."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SPEC_PREFIX
+from own_pythons import environment, hidden_source_tree, installed_prefix, pyenv_python
+
+
+def python_says(python: Path, code: str) -> str:
+    return subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.parametrize("minor", ["3.10", "3.12", "3.13"])
+def test_an_installed_tandem_embeds_a_fresh_environment(minor, tmp_path):
+    python, name, printed = environment(minor)
+    # The environment had no Tandem: `tandem install` put the Python half in, saying how.
+    assert f"Installing Tandem's Python half into {python.parent.parent}: {python} -m pip install" in printed
+    spec = json.loads((SPEC_PREFIX / "share" / "jupyter" / "kernels" / name / "kernel.json").read_text())
+    assert spec["display_name"] == f"Tandem (Python {minor}, env{minor} + R)"
+    assert spec["argv"][0] == str(installed_prefix() / "bin" / "tandem")
+    assert not [arg for arg in spec["argv"] if str(ROOT) in arg]
+
+    driver = tmp_path / "driver.py"
+    shutil.copy(ROOT / "tests" / "own_python_driver.py", driver)
+    result = hidden_source_tree([str(python), str(driver), name], timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+
+    version = python_says(python, "import platform; print(platform.python_version())")
+    assert version.startswith(minor + ".")
+    assert seen["language_version"] == version
+    assert seen["embedded"] == [[int(p) for p in version.split(".")], str(python), str(python.parent.parent)]
+    assert seen["frame"][0] == pytest.approx(sum(math.sqrt(i) for i in range(5)))
+    assert seen["frame"][1] == ["A", "B", None, "D", "É"]
+    assert seen["r_cell"][0] == "ok", seen["r_cell"]
+    assert seen["r_out"] == {
+        "n": [1, 1, None, 1, 1],
+        "x2": [0, 2, 4, 6, 8],
+        "s": ["A", "B", None, "D", "É"],
+        "cls": ["integer"] * 5,
+    }
+    assert seen["map"] == [i * i for i in range(20)]
+    assert seen["interrupt"][0] == "KeyboardInterrupt", seen["interrupt"]
+    assert seen["after_interrupt"] == 42
+    status, pictures = seen["plot"]
+    assert status == "ok" and len(pictures) == 1, seen["plot"]
+    assert pictures[0]["width"] > 200 and pictures[0]["height"] > 150
+    assert 0.005 < pictures[0]["ink"] < 0.5, pictures
+
+
+def doctor(python: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(installed_prefix() / "bin" / "tandem"), "doctor", "--python", str(python)],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def line(report: str, label: str) -> str:
+    found = [l[18:].strip() for l in report.splitlines() if l.startswith(label.ljust(18))]
+    assert len(found) == 1, (label, report)
+    return found[0]
+
+
+def test_doctor_lists_what_an_environment_has(tmp_path):
+    python, _, _ = environment("3.12")
+    result = doctor(python)
+    assert result.returncode == 0, result.stdout + result.stderr
+    version = python_says(python, "import platform; print(platform.python_version())")
+    assert line(result.stdout, "version") == f"{version} (environment: {python.parent.parent})"
+    base = pyenv_python("3.12").parent.parent
+    assert line(result.stdout, "libpython") == str((base / "lib" / "libpython3.12.so.1.0").resolve())
+    assert line(result.stdout, "embeds") == f"yes (Python {version} started in this process)"
+    for module, label in [("numpy", "numpy"), ("pandas", "pandas"), ("IPython", "IPython"), ("zmq", "pyzmq (workers)")]:
+        assert line(result.stdout, label) == python_says(python, f"import {module}; print({module}.__version__)")
+
+    # A bare environment of the same Python: everything the kernel imports is missing.
+    bare = tmp_path / "bare"
+    subprocess.run([str(pyenv_python("3.12")), "-m", "venv", str(bare)], check=True)
+    result = doctor(bare / "bin" / "python")
+    assert result.returncode == 1
+    assert line(result.stdout, "embeds").startswith("yes")
+    for label in ("IPython", "numpy", "tandem (py)"):
+        assert line(result.stdout, label) == "MISSING"
+    assert f"run `{bare}/bin/python -m pip install ipython`" in result.stdout
+    assert f"run `tandem install --python {bare}/bin/python`" in result.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="hiding a system library takes root (CI runs as root)")
+def test_a_python_without_a_shared_libpython_is_named_with_the_fix(tmp_path):
+    """Debian's python3 links libpython statically; its shared libpython is a separate
+    package. With that package's files hidden (an overlay whites them out), doctor,
+    install and the kernel say so, in one line, with the fix."""
+    tandem = installed_prefix() / "bin" / "tandem"
+    connection = tmp_path / "kernel.json"
+    connection.write_text(json.dumps({
+        "shell_port": 0, "iopub_port": 0, "stdin_port": 0, "control_port": 0, "hb_port": 0,
+        "ip": "127.0.0.1", "key": "k", "transport": "tcp", "signature_scheme": "hmac-sha256",
+    }))
+    script = r"""
+    set -e
+    lib=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR"))')
+    mount -t tmpfs none "$1"
+    mkdir "$1/upper" "$1/work"
+    for f in "$lib"/libpython3*.so*; do mknod "$1/upper/$(basename "$f")" c 0 0; done
+    mount -t overlay overlay -o "lowerdir=$lib,upperdir=$1/upper,workdir=$1/work" "$lib"
+    echo "== doctor"; "$2" doctor --python /usr/bin/python3 || echo "exit $?"
+    echo "== install"; "$2" install --python /usr/bin/python3 --prefix "$1/specs" 2>&1 || echo "exit $?"
+    echo "== kernel"; "$2" kernel -f "$3" --python /usr/bin/python3 2>&1 || echo "exit $?"
+    """
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = subprocess.run(
+        ["unshare", "-m", "bash", "-c", script, "bash", str(scratch), str(tandem), str(connection)],
+        capture_output=True, text=True, timeout=120,
+    )
+    sections = dict(part.split("\n", 1) for part in result.stdout.split("== ")[1:])
+    assert line(sections["doctor"], "libpython") == "none found", result.stdout + result.stderr
+    assert line(sections["doctor"], "embeds") == "NO"
+    version = python_says(Path("/usr/bin/python3"), "import platform; print(platform.python_version())")
+    minor = ".".join(version.split(".")[:2])
+    said = f"Python {version} at /usr/bin/python3 has no shared libpython"
+    fix = f"apt-get install libpython{minor}"
+    for section in ("doctor", "install", "kernel"):
+        text = sections[section]
+        assert said in text and fix in text, (section, text)
+        assert text.rstrip().endswith("exit 1"), (section, text)
+    # The kernel's refusal is one line.
+    assert [l for l in sections["kernel"].splitlines() if l.strip()] == [
+        l for l in sections["kernel"].splitlines() if l.strip() and (said in l or l == "exit 1")
+    ]
+
+
+def test_a_python_outside_the_supported_versions_is_refused(tmp_path):
+    old = pyenv_python("3.9")
+    result = subprocess.run(
+        [str(installed_prefix() / "bin" / "tandem"), "install", "--python", str(old), "--prefix", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    version = python_says(old, "import platform; print(platform.python_version())")
+    assert result.returncode != 0
+    assert f"{old} is Python {version}; Tandem embeds CPython 3.10-3.13" in result.stderr
+    assert not (tmp_path / "share").exists()
