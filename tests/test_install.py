@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
 from conftest import PYTHON, TANDEM, run_cell
+from own_pythons import pyenv_python
 
 
 def test_install_writes_spec_with_logos(tmp_path):
@@ -45,6 +47,42 @@ def test_ipc_transport(tmp_path):
         kc.wait_for_ready(timeout=30)
         reply, outputs = run_cell(kc, "6 * 7")
         assert [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"] == ["42"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_a_stale_recorded_libpython_is_asked_again(tmp_path):
+    """The spec records the libpython `tandem install` found, so that the kernel need
+    not ask the interpreter at each start; when that no longer holds (here: the
+    environment was remade from another Python, whose libpython is recorded), the
+    kernel asks and embeds the right one."""
+    subprocess.run(
+        [TANDEM, "install", "--prefix", str(tmp_path), "--name", "stale", "--python", PYTHON],
+        check=True, capture_output=True,
+    )
+    path = tmp_path / "share" / "jupyter" / "kernels" / "stale" / "kernel.json"
+    spec = json.loads(path.read_text())
+    at = spec["argv"].index("--libpython") + 1
+    library, version = spec["argv"][at].rsplit("@", 1)
+    assert Path(library).exists() and version.count(".") == 2
+    other = pyenv_python("3.12")
+    other_version = subprocess.run(
+        [str(other), "-c", "import platform; print(platform.python_version())"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    assert other_version != version
+    spec["argv"][at] = f"{other.parent.parent / 'lib' / 'libpython3.12.so.1.0'}@{other_version}"
+    path.write_text(json.dumps(spec))
+    km = KernelManager(kernel_name="stale")
+    km.kernel_spec_manager.kernel_dirs.insert(0, str(path.parent.parent))
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        reply, outputs = run_cell(kc, "import platform; platform.python_version()")
+        assert [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"] == [repr(version)]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

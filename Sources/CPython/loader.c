@@ -60,3 +60,17 @@ int tandem_python_load(const char *path, char *error, size_t size) {
   snprintf(loaded_path, sizeof loaded_path, "%s", path);
   return 0;
 }
+
+int tandem_python_library_version(const char *path, char *version, size_t size) {
+  void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  if (handle == NULL) {
+    snprintf(version, size, "%s", dlerror());
+    return -1;
+  }
+  const char *(*get_version)(void);
+  *(void **)&get_version = dlsym(handle, "Py_GetVersion");
+  int status = get_version == NULL ? -1 : 0;
+  snprintf(version, size, "%s", get_version == NULL ? "no Py_GetVersion" : get_version());
+  dlclose(handle);
+  return status;
+}

@@ -1,3 +1,4 @@
+@preconcurrency import CPython
 import Foundation
 import JSON
 
@@ -67,6 +68,34 @@ public struct PythonEnvironment: Sendable {
       throw ProbeError(description: "\(executable) does not run as Python: \(reason)")
     }
     return PythonEnvironment(executable: executable, report: report)
+  }
+
+  /// The environment `tandem install` found, without asking the interpreter again
+  /// (that takes 30-45 ms of every kernel start): nil unless `library` is still the
+  /// libpython of `version` and, for a venv, its pyvenv.cfg still names that version.
+  public static func recorded(executable: String, library: String, version: String) -> PythonEnvironment? {
+    var text = [CChar](repeating: 0, count: 256)
+    guard tandem_python_library_version(library, &text, text.count) == 0,
+      String(cString: text).split(separator: " ").first.map(String.init) == version
+    else { return nil }
+    let prefix = URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+    if let config = try? String(contentsOfFile: prefix.path + "/pyvenv.cfg", encoding: .utf8) {
+      let versions = config.split(separator: "\n").compactMap { line -> String? in
+        let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        return parts.count == 2 && ["version", "version_info"].contains(parts[0]) ? parts[1] : nil
+      }
+      guard versions.allSatisfy({ $0.hasPrefix(version) }) else { return nil }
+    }
+    return PythonEnvironment(executable: executable, version: version, prefix: prefix.path, library: library)
+  }
+
+  private init(executable: String, version: String, prefix: String, library: String) {
+    self.executable = executable
+    self.version = version
+    self.prefix = prefix
+    self.library = library
+    self.problem = nil
+    self.modules = [:]
   }
 
   private init(executable: String, report: JSONValue) {

@@ -78,6 +78,8 @@ struct InstallCommand: ParsableCommand {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var argv: [JSONValue] = [
       .string(InstalledFiles.executable), "kernel", "-f", "{connection_file}", "--python", .string(python),
+      // Saves the kernel asking the interpreter at each start; it checks this still holds.
+      "--libpython", .string(environment.library! + "@" + environment.version),
     ]
     if rFirst { argv += ["--language", "r"] }
     if let rLibrary { argv += ["--r-library", .string(PythonLocation.absolute(rLibrary))] }

@@ -27,6 +27,10 @@ struct KernelCommand: ParsableCommand {
   @Option(help: "The python of the environment to embed (its site-packages are used).")
   var python: String = PythonLocation.defaultExecutable()
 
+  @Option(
+    help: "The environment's libpython and Python version as `tandem install` found them (LIB@VERSION).")
+  var libpython: String?
+
   @Option(help: "The default cell language: python (R in %%R cells) or r (Python in %%python cells).")
   var language: CellLanguage = .python
 
@@ -61,7 +65,14 @@ struct KernelCommand: ParsableCommand {
     }
     let environment: PythonEnvironment
     do {
-      environment = try PythonEnvironment.probe(python)
+      // What install recorded, while it still holds; else ask the interpreter.
+      let recorded = libpython.flatMap { value -> PythonEnvironment? in
+        guard let at = value.lastIndex(of: "@") else { return nil }
+        return PythonEnvironment.recorded(
+          executable: python, library: String(value[..<at]), version: String(value[value.index(after: at)...])
+        )
+      }
+      environment = try recorded ?? PythonEnvironment.probe(python)
     } catch {
       fail("\(error)")
     }

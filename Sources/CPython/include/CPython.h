@@ -101,6 +101,10 @@ extern struct tandem_python_api tandem_python;
 /// in `error`. A second call succeeds only for the library already loaded.
 int tandem_python_load(const char *path, char *error, size_t size);
 
+/// The version string (`Py_GetVersion`) of the libpython at `path`, read without
+/// keeping it loaded: 0 with it in `version`, or -1 with the reason there.
+int tandem_python_library_version(const char *path, char *version, size_t size);
+
 // Calls through the table, under the C API's own names.
 #define TANDEM_WRAPPER(type, name, parameters, arguments) \
   static inline type name parameters { return tandem_python.name arguments; }
