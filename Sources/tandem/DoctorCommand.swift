@@ -34,7 +34,8 @@ struct DoctorCommand: ParsableCommand {
   static let pythonModules = [
     PythonModule(module: "IPython", label: "IPython", package: "ipython", required: true),
     PythonModule(module: "comm", label: "comm", package: "comm", required: true),
-    PythonModule(module: "tandem", label: "tandem (py)", package: "", required: true),
+    // Its C extension too: a source checkout that was never built lacks it.
+    PythonModule(module: "tandem._strings", label: "tandem (py)", package: "", required: true),
     PythonModule(module: "numpy", label: "numpy", package: "numpy", required: true),
     PythonModule(module: "pandas", label: "pandas", package: "pandas", required: true),
     PythonModule(module: "zmq", label: "pyzmq (workers)", package: "pyzmq", required: true),

@@ -113,7 +113,7 @@ struct InstallCommand: ParsableCommand {
     var environment = try PythonEnvironment.probe(python, modules: modules)
     if let problem = environment.problem { throw InstallError(problem) }
     let wanted = Tandem.configuration.version
-    if environment.modules["tandem"] != .version(wanted) {
+    if environment.modules["tandem._strings"] != .version(wanted) {
       guard let source = InstalledFiles.pythonHalf else {
         throw InstallError(
           "Tandem's Python half \(wanted) is not in \(environment.prefix), and no wheel of it is installed "
