@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-from conftest import PYTHON, TANDEM, run_cell
+from conftest import PYTHON, SPEC_PREFIX, TANDEM, run_cell, running_kernel
 from own_pythons import pyenv_python
 
 
@@ -52,16 +52,16 @@ def test_ipc_transport(tmp_path):
         km.shutdown_kernel(now=True)
 
 
-def test_a_stale_recorded_libpython_is_asked_again(tmp_path):
+def test_a_stale_recorded_libpython_is_asked_again():
     """The spec records the libpython `tandem install` found, so that the kernel need
     not ask the interpreter at each start; when that no longer holds (here: the
     environment was remade from another Python, whose libpython is recorded), the
     kernel asks and embeds the right one."""
     subprocess.run(
-        [TANDEM, "install", "--prefix", str(tmp_path), "--name", "stale", "--python", PYTHON],
+        [TANDEM, "install", "--prefix", str(SPEC_PREFIX), "--name", "stale", "--python", PYTHON],
         check=True, capture_output=True,
     )
-    path = tmp_path / "share" / "jupyter" / "kernels" / "stale" / "kernel.json"
+    path = SPEC_PREFIX / "share" / "jupyter" / "kernels" / "stale" / "kernel.json"
     spec = json.loads(path.read_text())
     at = spec["argv"].index("--libpython") + 1
     library, version = spec["argv"][at].rsplit("@", 1)
@@ -74,15 +74,6 @@ def test_a_stale_recorded_libpython_is_asked_again(tmp_path):
     assert other_version != version
     spec["argv"][at] = f"{other.parent.parent / 'lib' / 'libpython3.12.so.1.0'}@{other_version}"
     path.write_text(json.dumps(spec))
-    km = KernelManager(kernel_name="stale")
-    km.kernel_spec_manager.kernel_dirs.insert(0, str(path.parent.parent))
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=30)
+    with running_kernel("stale") as (_, kc):
         reply, outputs = run_cell(kc, "import platform; platform.python_version()")
         assert [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"] == [repr(version)]
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
