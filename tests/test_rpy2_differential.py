@@ -55,10 +55,23 @@ WILDCARD = "<any>"
 # (/usr/local/lib/R/site-library) is empty, shown in the first cell that prints;
 # in a `%R` line it takes the place of the result.
 _RPY2_STARTUP = re.compile(r"library .* contains no packages")
+# ggplot2's attach tip (`ggplot2:::random_tip()`), shown at random one time in ten
+# and only in an interactive R, which rpy2's embedded R is and a kernel's R is not
+# (IRkernel's neither): random text, not a difference to compare.
+_GGPLOT2_TIPS = [
+    "RStudio Community is a great place to get help: https://community.rstudio.com/c/tidyverse",
+    "Learn more about the underlying theory at https://ggplot2-book.org/",
+    "Keep up to date with changes at https://www.tidyverse.org/blog/",
+    "Use suppressPackageStartupMessages() to eliminate package startup messages",
+    "Need help? Try Stackoverflow: https://stackoverflow.com/tags/ggplot2",
+    "Need help getting started? Try the R Graphics Cookbook: https://r-graphics.org",
+    "Want to understand how all the pieces fit together? Read R for Data Science: https://r4ds.had.co.nz/",
+]
+_GGPLOT2_TIP = re.compile("|".join(r"\s+".join(map(re.escape, tip.split())) for tip in _GGPLOT2_TIPS))
 
 
 def _lines(text: str) -> list[str]:
-    text = _ANSI.sub("", text)
+    text = _GGPLOT2_TIP.sub("", _ANSI.sub("", text))
     if _RPY2_PROXY.search(text):
         return [WILDCARD]
     for pattern, replacement in _NORMALISE:

@@ -41,7 +41,7 @@ struct DoctorCommand: ParsableCommand {
     PythonModule(module: "zmq", label: "pyzmq (workers)", package: "pyzmq", required: true),
     PythonModule(module: "cloudpickle", label: "cloudpickle", package: "cloudpickle", required: true),
     PythonModule(
-      module: "matplotlib_inline", label: "matplotlib (plots)", package: "matplotlib matplotlib-inline",
+      module: "matplotlib_inline", label: "matplotlib-inline", package: "matplotlib matplotlib-inline",
       required: false),
   ]
 
