@@ -149,14 +149,6 @@ public final class PythonInterpreter: @unchecked Sendable {
 }
 
 extension PythonInterpreter {
-  /// Imports a module on the Python thread and returns its `__version__` (or "").
-  public func moduleVersion(_ name: String) throws -> String {
-    try sync {
-      let module = try PyRef.importModule(name)
-      return module.attribute("__version__")?.text ?? ""
-    }
-  }
-
   /// `sys.version` of the embedded interpreter.
   public func version() throws -> String {
     try sync { String(cString: Py_GetVersion()) }
