@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from tandem import _taskcodec
+from tandem import _errors, _taskcodec
 
 
 def _raise(error: BaseException) -> BaseException:
@@ -33,7 +33,7 @@ def test_an_exception_that_cannot_be_rebuilt_arrives_as_text():
     frames = _taskcodec.error_outcome(_raise(Unrebuildable(1, 2)))
     assert frames[1] == b""  # its class cannot be unpickled with one argument
     error = _taskcodec.exception_of(frames[1:])
-    assert isinstance(error, _taskcodec.TaskError)
+    assert isinstance(error, _errors.TaskError)
     assert str(error) == "Unrebuildable: 1/2"
 
 

@@ -27,15 +27,10 @@ _FUTURES = {"Executor", "WorkerLost", "executor", "map", "submit", "submit_r"}
 
 
 def __getattr__(name: str) -> Any:
-    # These live with the R magics, which need IPython: load them on first use.
-    if name == "RError":
-        from ._rmagic import RError
+    if name in ("RError", "ConversionError"):
+        from . import _errors
 
-        return RError
-    if name == "ConversionError":
-        from ._bridge import ConversionError
-
-        return ConversionError
+        return getattr(_errors, name)
     if name in _FUTURES:
         from . import _futures
 

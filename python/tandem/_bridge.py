@@ -14,20 +14,13 @@ import sys
 import threading
 from typing import Any, Callable
 
+from ._errors import ConversionError, NoMapping, check_reply
 from ._interrupts import import_whole
 
 # The codec needs numpy (and pandas for frames): imported at the first transfer,
 # not at kernel start.
 
 RCall = Callable[[bytes, list], list]
-
-
-class ConversionError(TypeError):
-    """A value that cannot cross between Python and R; the message says which and why."""
-
-    def _render_traceback_(self) -> list[str]:
-        # The message names the value and the fix; Tandem's own frames add nothing.
-        return [f"ConversionError: {self}"]
 
 
 def pack(
@@ -45,7 +38,7 @@ def pack(
     for name, value in values.items():
         try:
             nodes[name] = _exchange.encode(value, writer)
-        except (_exchange.NoMapping, ValueError, TypeError, OverflowError, RecursionError) as error:
+        except (NoMapping, ValueError, TypeError, OverflowError, RecursionError) as error:
             # Whatever stops a value from encoding, it is that value's error alone.
             errors.append(
                 f"{name} ({_exchange.type_name(value)}) cannot cross to {to}: {error}. "
@@ -96,7 +89,7 @@ def unpack(
     for name, node in header.get("values", {}).items():
         try:
             values[name] = _exchange.decode(node, reader, rpy2=rpy2)
-        except (_exchange.NoMapping, ValueError, TypeError, KeyError) as error:
+        except (NoMapping, ValueError, TypeError, KeyError) as error:
             errors.append(f"{name} cannot cross from {source}: {error}")
     return values, errors
 
@@ -119,15 +112,8 @@ class Bridge:
     def request_values(self, request: dict, *, rpy2: bool = False) -> dict[str, Any]:
         """Sends a request whose reply carries values (in rpy2's shapes with
         ``rpy2``); raises R's error or a :class:`ConversionError`."""
-        from ._rmagic import RError
-
         reply, frames = self.call(request)
-        if reply.get("status") == "interrupted":
-            raise interrupted()
-        if reply.get("status") != "ok":
-            if reply.get("ename") == "NameError":
-                raise NameError(reply.get("evalue", ""))
-            raise RError(reply.get("evalue", ""), reply.get("traceback"))
+        check_reply(reply, missing_names=True)
         values, errors = self.decode_reply(reply, frames, rpy2=rpy2)
         if errors:
             raise ConversionError("; ".join(errors))
@@ -151,12 +137,7 @@ class Bridge:
         """:meth:`assign` of values :func:`pack` already encoded."""
         if header["values"]:
             reply, _ = self.call({"type": "assign", "values": header}, frames)
-            if reply.get("status") == "interrupted":
-                raise interrupted()
-            if reply.get("status") != "ok":
-                from ._rmagic import RError
-
-                raise RError(reply.get("evalue", ""), reply.get("traceback"))
+            check_reply(reply)
         else:
             _release(header)
         if errors:
@@ -207,17 +188,6 @@ class Bridge:
 
 
 _installed: Bridge | None = None
-#: In the R-first kernel an interrupted cell reads as R's: no Python traceback.
-r_first = False
-
-
-def interrupted() -> KeyboardInterrupt:
-    """The KeyboardInterrupt of R code that an interrupt stopped: shown as that
-    alone, without Tandem's frames (in the R-first kernel, as IRkernel shows an
-    interrupt: not at all)."""
-    error = KeyboardInterrupt()
-    error._render_traceback_ = lambda: [] if r_first else ["KeyboardInterrupt"]
-    return error
 
 
 def install(bridge: Bridge) -> None:

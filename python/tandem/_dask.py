@@ -10,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Callable
 
-from ._futures import TrackingExecutor
+from ._executor import TrackingExecutor
 
 
 class DaskExecutor(TrackingExecutor):

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import _strings
+from ._errors import NoMapping
 
 VERSION = 1
 ALIGN = 64
@@ -33,10 +34,6 @@ _MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14
 
 _INT32_MIN = -(2**31)
 _INT64_MIN = -(2**63)
-
-
-class NoMapping(TypeError):
-    """A value with no counterpart in the other language."""
 
 
 # --- the blob -----------------------------------------------------------------

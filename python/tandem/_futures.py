@@ -20,17 +20,14 @@ import weakref
 from typing import Any, Callable, Iterable, Iterator
 
 from . import _interrupts, _natives, _taskcodec
-from ._bridge import ConversionError
+from ._errors import ConversionError, RemoteTraceback, RError, WorkerLost
+from ._executor import TrackingExecutor
 from ._jsonutil import dumps
 from ._streams import flush_streams
 
 
 #: How long a wait for a future lasts before it looks for an interrupt again.
 _WAIT_STEP = 0.1
-
-
-class WorkerLost(RuntimeError):
-    """The worker running a task ended (crashed, was killed, called ``os._exit``)."""
 
 
 class Future(concurrent.futures.Future):
@@ -326,33 +323,6 @@ def _submit_call(function: list[bytes], args: Any, kwargs: dict, chunked: bool =
     return client().submit(b"py", b"call", data, _unpickle)
 
 
-class TrackingExecutor(concurrent.futures.Executor):
-    """What Tandem's executors share: they remember their pending futures, so that
-    ``shutdown`` can wait for them or cancel them."""
-
-    def __init__(self) -> None:
-        self._futures: set[concurrent.futures.Future] = set()
-        self._shutdown = False
-
-    def _check_open(self) -> None:
-        if self._shutdown:
-            raise RuntimeError("cannot submit after shutdown")
-
-    def _track(self, future: concurrent.futures.Future) -> concurrent.futures.Future:
-        self._futures.add(future)
-        future.add_done_callback(self._futures.discard)
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._shutdown = True
-        pending = list(self._futures)
-        if cancel_futures:
-            for future in pending:
-                future.cancel()
-        if wait:
-            concurrent.futures.wait(pending)
-
-
 class Executor(TrackingExecutor):
     """A ``concurrent.futures.Executor`` on the kernel's worker pool: ``submit``,
     ``map``, ``with`` blocks, ``wait``/``as_completed`` and callbacks work as in the
@@ -479,7 +449,7 @@ def map(
 def _ended_by_interrupt(error: BaseException, futures: list[Future]) -> bool:
     if isinstance(error, concurrent.futures.CancelledError):
         return any(future._interrupted for future in futures)
-    return isinstance(error, KeyboardInterrupt) and isinstance(error.__cause__, _taskcodec.RemoteTraceback)
+    return isinstance(error, KeyboardInterrupt) and isinstance(error.__cause__, RemoteTraceback)
 
 
 def submit_r(code: str, /, **inputs: Any) -> Future:
@@ -505,8 +475,6 @@ def _decode_r_value(frames: list) -> Any:
 
 
 def _r_error(frames: list) -> BaseException:
-    from ._rmagic import RError
-
     message = bytes(frames[3]).decode("utf-8", "replace")
     trace = bytes(frames[2]).decode("utf-8", "replace").splitlines()
     return RError(message, trace or None)

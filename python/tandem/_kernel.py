@@ -21,7 +21,7 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _detection, _natives, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
-from . import _bridge, _interrupts
+from . import _bridge, _errors, _interrupts
 from ._bridge import Bridge
 from ._rmagic import RMagics, r_first_cell_transform, r_first_transformer
 from ._shell import ZMQInteractiveShell
@@ -62,7 +62,7 @@ class Kernel:
             self.shell.register_magics(self.r)
             if language == "r":
                 self.r.default_plot = {}  # R cells keep IRkernel's plot size
-                _bridge.r_first = True
+                _errors.r_first = True
                 self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
                 self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
         if "futures_send" in natives:

@@ -18,22 +18,12 @@ from typing import Any, Callable
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments, parse_argstring
 
-from . import _bridge
-from ._bridge import Bridge, ConversionError, interrupted, pack
+from . import _errors
+from ._bridge import Bridge, pack
+from ._errors import ConversionError, check_reply
 from ._streams import flush_streams
 
 _DEVICES = {"png": ["text/plain", "image/png"], "svg": ["text/plain", "image/svg+xml"]}
-
-
-class RError(Exception):
-    """An error raised by R code; its traceback is R's."""
-
-    def __init__(self, message: str, traceback: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.r_traceback = traceback or [f"Error: {message}"]
-
-    def _render_traceback_(self) -> list[str]:
-        return self.r_traceback
 
 
 @magics_class
@@ -74,7 +64,7 @@ class RMagics(Magics):
         """
         request: dict[str, Any] = {
             "type": "execute",
-            "r_first": _bridge.r_first,
+            "r_first": _errors.r_first,
             "code": code,
             "allow_stdin": self._stdin_allowed(),
             "result": result,
@@ -105,11 +95,7 @@ class RMagics(Magics):
         reply, reply_frames = self._bridge.call(request, frames)
         for payload in reply.get("payload") or []:
             self.shell.payload_manager.write_payload(payload)
-        status = reply.get("status")
-        if status == "interrupted":
-            raise interrupted()
-        if status == "error":
-            raise RError(reply.get("evalue", ""), reply.get("traceback"))
+        check_reply(reply)
         if not (outputs or capture):
             return None
         values, errors = self._bridge.decode_reply(reply, reply_frames, rpy2=self.rpy2_shapes)

@@ -13,27 +13,12 @@ import traceback
 import types
 from typing import Any
 
+from ._errors import RemoteTraceback, TaskError
 from ._interrupts import import_whole
 
 # Results of ordinary types pickle fast with the standard pickler; cloudpickle
 # is for what it cannot do (functions and classes defined in a notebook).
 PROTOCOL = 5
-
-
-class RemoteTraceback(Exception):
-    """The worker's traceback of a failed task, chained to the exception it raised
-    (as concurrent.futures' ProcessPoolExecutor shows it)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-
-class TaskError(Exception):
-    """A task failed with an exception that could not be sent back as itself."""
 
 
 class _NotImportable(Exception):

@@ -29,7 +29,7 @@ from typing import Any
 import zmq
 
 from . import _taskcodec
-from ._bridge import ConversionError
+from ._errors import ConversionError
 
 _SIGINT = {signal.SIGINT}
 
