@@ -65,6 +65,7 @@ let package = Package(
       name: "tandem",
       dependencies: [
         "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange", "Futures",
+        "ChildProcess",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

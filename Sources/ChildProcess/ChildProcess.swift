@@ -15,8 +15,13 @@ public final class ChildProcess {
 
   /// Spawns `arguments` (the first is the program, looked up on PATH). Standard input
   /// is /dev/null; standard output and error are the kernel's (captured, so R's
-  /// output reaches the cell).
+  /// output reaches the cell). The child dies with the kernel, even when the kernel
+  /// is killed (`setpriv --pdeathsig`, where util-linux has it).
   public init(arguments: [String], environment: [String: String]) throws {
+    var arguments = arguments
+    if let setpriv = Self.findProgram("setpriv") {
+      arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
+    }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }

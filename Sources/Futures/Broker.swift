@@ -333,10 +333,6 @@ public final class Broker: @unchecked Sendable {
       }
       arguments += ["--state", state!.path]
     }
-    // setpriv kills the worker when the kernel dies, even by SIGKILL.
-    if let setpriv = ChildProcess.findProgram("setpriv") {
-      arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
-    }
     do {
       let process = try ChildProcess(arguments: arguments, environment: launch.environment)
       workers[Array(name.utf8)] = WorkerProcess(

@@ -85,16 +85,8 @@ public final class RSession {
   public func launch() throws {
     process?.terminate(grace: 0)
     peer = nil
-    let library = configuration.library.map { "'\(Self.escape($0))'" } ?? "character()"
-    let expression =
-      ".libPaths(c(\(library), .libPaths())); tandem:::serve('\(endpoint)', \(getpid())L)"
-    var arguments = [
-      configuration.executable, "--no-echo", "--no-restore", "--vanilla", "-e", expression,
-    ]
-    // setpriv kills R when the kernel dies, even by SIGKILL.
-    if let setpriv = Self.findProgram("setpriv") {
-      arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
-    }
+    let arguments = Self.command(
+      configuration, running: "tandem:::serve('\(Self.escape(endpoint))', \(getpid())L)")
     do {
       var environment = ProcessInfo.processInfo.environment
       // Values arriving from Python allocate many objects at once: a heap that grows
@@ -119,7 +111,8 @@ public final class RSession {
       guard child.isRunning else {
         throw RSessionError.cannotStart(
           "R \(child.exitDescription) while starting; check that the tandem R package is installed"
-            + (configuration.library.map { " in \($0)" } ?? "") + " (run `make install`, or `make setup` in the source tree)")
+            + (configuration.library.map { " in \($0)" } ?? "")
+            + " (run `make install`, or `make setup` in the source tree)")
       }
       var poller = ZMQPoller()
       poller.add(socket)
@@ -196,7 +189,15 @@ public final class RSession {
     text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
   }
 
-  static func findProgram(_ name: String) -> String? { ChildProcess.findProgram(name) }
+  /// How to run R `code` with Tandem's R library first on `.libPaths()`: the R of
+  /// the session, of each R worker and of the package check are started alike.
+  public static func command(_ configuration: RConfiguration, running code: String) -> [String] {
+    let library = configuration.library.map { "'\(escape($0))'" } ?? "character()"
+    return [
+      configuration.executable, "--no-echo", "--vanilla", "-e",
+      ".libPaths(c(\(library), .libPaths())); \(code)",
+    ]
+  }
 }
 
 extension RSession {
@@ -213,12 +214,9 @@ extension RSession {
   public static func packageStatus(_ packages: [String], executable: String = "R", library: String?)
     -> [String: Bool]
   {
-    let lib = library.map { "'\(escape($0))'" } ?? "character()"
     let names = packages.map { "'\($0)'" }.joined(separator: ",")
-    let expression =
-      ".libPaths(c(\(lib), .libPaths())); for (p in c(\(names))) "
-      + "cat(p, requireNamespace(p, quietly = TRUE), '\\n')"
-    let output = run([executable, "--no-echo", "--vanilla", "-e", expression]) ?? ""
+    let check = "for (p in c(\(names))) cat(p, requireNamespace(p, quietly = TRUE), '\\n')"
+    let output = run(command(RConfiguration(executable: executable, library: library), running: check)) ?? ""
     var status: [String: Bool] = [:]
     for line in output.split(separator: "\n") {
       let parts = line.split(separator: " ")
@@ -228,7 +226,8 @@ extension RSession {
   }
 
   private static func run(_ arguments: [String]) -> String? {
-    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : findProgram(arguments[0]) else {
+    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : ChildProcess.findProgram(arguments[0])
+    else {
       return nil
     }
     let process = Process()

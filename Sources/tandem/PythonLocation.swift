@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 /// Finding the Python environment to embed.
@@ -7,23 +8,14 @@ enum PythonLocation {
     let env = ProcessInfo.processInfo.environment
     if let explicit = env["TANDEM_PYTHON"], !explicit.isEmpty { return explicit }
     if let venv = env["VIRTUAL_ENV"], !venv.isEmpty { return venv + "/bin/python" }
-    return onPath("python3") ?? "/usr/bin/python3"
-  }
-
-  /// The first executable `name` in the folders of PATH.
-  static func onPath(_ name: String) -> String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-      let candidate = "\(dir)/\(name)"
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
+    return ChildProcess.findProgram("python3") ?? "/usr/bin/python3"
   }
 
   /// An absolute path with symlinks kept (a venv's python is a symlink that must
   /// stay one, or the venv is not found).
   static func absolute(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
-    if !path.contains("/"), let found = onPath(path) { return found }
+    if !path.contains("/"), let found = ChildProcess.findProgram(path) { return found }
     return FileManager.default.currentDirectoryPath + "/" + path
   }
 }

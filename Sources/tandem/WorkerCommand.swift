@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import Foundation
 import Futures
 import RSession
@@ -44,16 +45,14 @@ struct WorkerCommand: ParsableCommand {
         [python, "-m", "tandem._worker", "--connect", connect, "--id", id]
         + (state.map { ["--state", $0] } ?? [])
     case "r", "R":
-      let library =
-        (rLibrary ?? InstalledFiles.rLibrary(python: python)).map { "'\(RSession.escape($0))'" }
-        ?? "character()"
-      let expression =
-        ".libPaths(c(\(library), .libPaths())); tandem:::work('\(RSession.escape(connect))', '\(RSession.escape(id))')"
-      arguments = [rExecutable, "--no-echo", "--no-restore", "--vanilla", "-e", expression]
+      let configuration = RConfiguration(
+        executable: rExecutable, library: rLibrary ?? InstalledFiles.rLibrary(python: python))
+      arguments = RSession.command(
+        configuration, running: "tandem:::work('\(RSession.escape(connect))', '\(RSession.escape(id))')")
     default:
       throw ValidationError("unknown worker language \(language): use python or r")
     }
-    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : PythonLocation.onPath(arguments[0])
+    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : ChildProcess.findProgram(arguments[0])
     else {
       throw ValidationError("\(arguments[0]) not found")
     }
