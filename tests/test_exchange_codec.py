@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tandem import _decode, _encode, _errors
 from tandem import _exchange as ex
 from tandem._bridge import pack, unpack
 
@@ -102,31 +103,31 @@ def test_values_that_cannot_cross_are_named_and_the_others_kept():
     ],
 )
 def test_no_mapping_messages(value, message):
-    with pytest.raises(ex.NoMapping, match=message):
+    with pytest.raises(_errors.NoMapping, match=message):
         ex.encode(value, ex.Writer())
 
 
 def _fill(source: bytes, n: int) -> np.ndarray:
     reader = ex.Reader({"exchange": ex.VERSION, "buffers": [[0, len(source)]], "size": len(source)}, [source])
-    return ex._string_column(reader, 0, n)
+    return _decode._string_column(reader, 0, n)
 
 
 def test_string_buffers_are_made_and_read_in_c_as_python_would():
     texts = ["", "a", "é", "日本語", "🙂 x", "z" * 5000, "\u00ff"] * 300
-    packed = ex._pack_strings(np.array(texts, dtype=object))
+    packed = _encode._pack_strings(np.array(texts, dtype=object))
     assert packed == ("\0".join(texts) + "\0").encode()
     column = _fill(bytes(packed), len(texts))
     assert list(column) == texts and all(type(t) is str for t in column)
     # A strided view is packed from a contiguous copy.
-    assert ex._pack_strings(np.array(texts, dtype=object)[::2]) == ("\0".join(texts[::2]) + "\0").encode()
-    assert ex._pack_strings(np.array([], dtype=object)) == b"" and list(_fill(b"", 0)) == []
+    assert _encode._pack_strings(np.array(texts, dtype=object)[::2]) == ("\0".join(texts[::2]) + "\0").encode()
+    assert _encode._pack_strings(np.array([], dtype=object)) == b"" and list(_fill(b"", 0)) == []
     for items, error, words in [
         (["a", None], TypeError, "item 1 is not str"),
         (["a", "b\0c"], ValueError, "item 1 holds a NUL"),
         (["\ud800"], UnicodeEncodeError, "surrogate"),
     ]:
         with pytest.raises(error, match=words):
-            ex._pack_strings(np.array(items, dtype=object))
+            _encode._pack_strings(np.array(items, dtype=object))
     for source, error, words in [
         (b"a\0b\0", ValueError, "holds 2 strings, expected 3"),
         (b"a\0b\0c\0d\0", ValueError, "more than the 3 strings"),
