@@ -97,14 +97,17 @@ install: build venv
 	install -m 644 kernelspec/logo-* $(PREFIX)/share/tandem/kernelspec
 	@echo "Installed Tandem in $(PREFIX); add a Python environment with: $(PREFIX)/bin/tandem install --python ENV/bin/python"
 
-unit: .build/apt.stamp rlib
+# Unit tests of the pure parts: Swift (Tests/), the Python half (python/tests/),
+# the R half (testthat); `integration` drives the built kernel.
+unit: .build/apt.stamp rlib venv
 	swift test
+	$(PY) -m pytest python/tests -q
 	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 
-# bench-venv: tests/test_rpy2_differential.py runs notebooks under ipykernel + rpy2 there.
+# bench-venv: integration/test_rpy2_differential.py runs notebooks under ipykernel + rpy2 there.
 integration: build venv bench-venv
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) TANDEM_PUBLIC_NOTEBOOKS=$(PUBLIC_NOTEBOOKS) \
-	  TANDEM_ANCHOR_PYTHON=$(BENCH_VENV)/bin/python $(PY) -m pytest tests -q
+	  TANDEM_ANCHOR_PYTHON=$(BENCH_VENV)/bin/python $(PY) -m pytest integration -q
 
 # The anchors (rpy2, reticulate, ipykernel + rpy2) need pandas 2: their own venv.
 bench-venv: $(BENCH_VENV)/.stamp

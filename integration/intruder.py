@@ -1,4 +1,4 @@
-"""Another local user trying to get into a Tandem kernel (run by tests/test_local_users.py
+"""Another local user trying to get into a Tandem kernel (run by integration/test_local_users.py
 as an unprivileged user): everything it learns comes from /proc and /dev/shm, as a
 real attacker's would.
 

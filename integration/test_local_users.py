@@ -1,6 +1,6 @@
 """Another user on the machine gets nothing from a Tandem kernel.
 
-CI runs as root: the tests create an unprivileged user and run tests/intruder.py as
+CI runs as root: the tests create an unprivileged user and run integration/intruder.py as
 that user against kernels of root, before and after R starts, with both worker pools
 running, after `%R quit()`, and with exchange folders pre-created in /dev/shm. The
 intruder finds what it attacks through /proc and /dev/shm. Nothing it sends may run,

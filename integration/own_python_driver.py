@@ -1,6 +1,6 @@
 """Drives one Tandem kernel through jupyter_client and prints what it saw as JSON.
 
-Run by tests/test_own_python.py with the Python of the environment under test,
+Run by integration/test_own_python.py with the Python of the environment under test,
 from a copy outside the source tree (which is hidden while it runs):
 ``python own_python_driver.py KERNEL_NAME``.
 """

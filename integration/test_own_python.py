@@ -33,7 +33,7 @@ def test_an_installed_tandem_embeds_a_fresh_environment(minor, tmp_path):
     assert not [arg for arg in spec["argv"] if str(ROOT) in arg]
 
     driver = tmp_path / "driver.py"
-    shutil.copy(ROOT / "tests" / "own_python_driver.py", driver)
+    shutil.copy(ROOT / "integration" / "own_python_driver.py", driver)
     result = hidden_source_tree([str(python), str(driver), name], timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])

@@ -7,7 +7,7 @@ the pinned rpy2 of `bench/` and ipykernel): under ipykernel with rpy2's own
 text the user reads (streams, `text/plain` results) must match after
 normalising only what legitimately differs, and every picture must have the same
 pixel size and comparable content. The notebooks are the public ones `make setup`
-fetches, those in `tests/rpy2_notebooks/` (in the style of IPython's `R Magics`
+fetches, those in `integration/rpy2_notebooks/` (in the style of IPython's `R Magics`
 example), and any in the folder `TANDEM_RPY2_NOTEBOOKS` names.
 """
 

@@ -1,4 +1,4 @@
-"""The round-trip matrix of tests/test_exchange.py on every path a value can take
+"""The round-trip matrix of integration/test_exchange.py on every path a value can take
 between Python and R, in Tandem's shapes: a Python value comes back equal, dtype
 and all; an R value comes back `identical()`.
 
