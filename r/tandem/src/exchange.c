@@ -1,7 +1,11 @@
 /* The byte-moving part of the exchange format on the R side: vectors go from R's
  * memory straight into a blob (a raw vector or a file in shared memory) and back,
  * one copy each way, with no temporary R objects. The format itself (which
- * buffer holds what) is decided in R/exchange.R. */
+ * buffer holds what) is decided in R/exchange.R.
+ *
+ * Over 400 lines on purpose: the string packing, the writes and the reads share
+ * the blob's static helpers (the arena mappings, read_bytes, the NA tests), which
+ * would otherwise become an internal header of their own. */
 
 #define R_NO_REMAP
 #include <R.h>
