@@ -73,6 +73,9 @@ let package = Package(
     ),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
-    .testTarget(name: "FuturesTests", dependencies: ["Futures"]),
+    .testTarget(
+      name: "FuturesTests",
+      dependencies: ["Futures", "ZeroMQ", "CZeroMQ", .product(name: "Logging", package: "swift-log")]
+    ),
   ]
 )

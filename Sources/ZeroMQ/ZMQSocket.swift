@@ -105,6 +105,11 @@ public final class ZMQSocket: @unchecked Sendable {
     guard zmq_bind(handle, endpoint) == 0 else { throw .last("zmq_bind(\(endpoint))") }
   }
 
+  /// Connects to a bound socket (the other side's `bind`).
+  public func connect(_ endpoint: String) throws(ZMQError) {
+    guard zmq_connect(handle, endpoint) == 0 else { throw .last("zmq_connect(\(endpoint))") }
+  }
+
   /// The endpoint actually bound (resolves a wildcard port).
   public var lastEndpoint: String {
     var buffer = [CChar](repeating: 0, count: 256)
