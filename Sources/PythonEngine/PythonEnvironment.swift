@@ -33,8 +33,8 @@ public struct PythonEnvironment: Sendable {
     case missing
   }
 
-  /// The environment's name as a user knows it: the venv's folder, else the
-  /// interpreter's version.
+  /// The environment's name as a user knows it: its folder (a venv's, a pyenv
+  /// version's, a conda environment's), or "system" for /usr and /usr/local.
   public var name: String {
     let folder = URL(fileURLWithPath: prefix).lastPathComponent
     return folder.isEmpty || folder == "usr" || folder == "local" ? "system" : folder
@@ -43,28 +43,37 @@ public struct PythonEnvironment: Sendable {
   /// `major.minor`.
   public var shortVersion: String { version.split(separator: ".").prefix(2).joined(separator: ".") }
 
+  /// How long the interpreter may take to answer (importing the modules asked about
+  /// included) before it is stopped.
+  public static let probeTimeout: Double = 120
+
   /// Runs `executable` to describe its environment, importing `modules` there.
   public static func probe(_ executable: String, modules: [String] = []) throws -> PythonEnvironment {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["-c", probeScript] + modules
+    // One pipe for both streams: what imports print cannot fill a second pipe nobody
+    // reads yet. The report is printed last; on failure the last line is the error.
     let output = Pipe()
-    let errors = Pipe()
     process.standardOutput = output
-    process.standardError = errors
+    process.standardError = output
     process.standardInput = FileHandle.nullDevice
     do {
       try process.run()
     } catch {
       throw ProbeError(description: "cannot run \(executable): \(error.localizedDescription)")
     }
+    let watchdog = DispatchWorkItem { process.terminate() }
+    DispatchQueue.global().asyncAfter(deadline: .now() + probeTimeout, execute: watchdog)
     let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    watchdog.cancel()
     let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
     guard process.terminationStatus == 0, let report = try? JSONValue.parse(line) else {
       let reason =
-        errorText.split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
+        process.terminationReason == .uncaughtSignal
+        ? "no answer within \(Int(probeTimeout)) s"
+        : line.isEmpty ? "exit \(process.terminationStatus)" : line
       throw ProbeError(description: "\(executable) does not run as Python: \(reason)")
     }
     return PythonEnvironment(executable: executable, report: report)

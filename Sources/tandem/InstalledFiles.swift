@@ -23,11 +23,11 @@ enum InstalledFiles {
   /// source tree's; nil when none has it.
   static func rLibrary(python: String) -> String? {
     let environment = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
-    let sourceTree = sourceTree(holding: ".venv/R-library/tandem/DESCRIPTION").map { $0 + "/.venv/R-library" }
     return [
       prefix.appendingPathComponent("lib/tandem/R-library").path,
       environment.appendingPathComponent("R-library").path,
-    ].first { FileManager.default.fileExists(atPath: $0 + "/tandem/DESCRIPTION") } ?? sourceTree
+    ].first { FileManager.default.fileExists(atPath: $0 + "/tandem/DESCRIPTION") }
+      ?? sourceTree(holding: ".venv/R-library/tandem/DESCRIPTION").map { $0 + "/.venv/R-library" }
   }
 
   /// What `pip install` takes to install the Python half: the installed wheel,

@@ -99,9 +99,9 @@ struct KernelCommand: ParsableCommand {
     } catch {
       fail("cannot make the kernel's private folder: \(error)")
     }
+    let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
     let rEngine: REngine
     do {
-      let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
       let grace = ProcessInfo.processInfo.environment["TANDEM_R_INTERRUPT_GRACE"].flatMap(Double.init) ?? 30
       rEngine = try REngine(
         configuration: RConfiguration(executable: rExecutable, library: library), directory: folder.path,
@@ -111,7 +111,7 @@ struct KernelCommand: ParsableCommand {
       fail("cannot set up the R session: \(error)")
     }
     exportSystemTimeZone()
-    let broker = startBroker(directory: folder.path, logger: logger)
+    let broker = startBroker(directory: folder.path, rLibrary: library, logger: logger)
     if language == .r {
       // R-first: R boots while Python initialises.
       rEngine.launch()
@@ -161,11 +161,10 @@ private func exportSystemTimeZone() {
 extension KernelCommand {
   /// The futures broker, started before Python and R so that both find it in
   /// `TANDEM_FUTURES`; its workers are this program's `worker` command.
-  fileprivate func startBroker(directory: String, logger: Logger) -> Broker? {
+  fileprivate func startBroker(directory: String, rLibrary library: String?, logger: Logger) -> Broker? {
     var environment = ProcessInfo.processInfo.environment
     // Workers send values as messages: the exchange area's files belong to the kernel.
     environment[PrivateFolder.environmentVariable] = nil
-    let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
     let executable = InstalledFiles.executable
     let launch = WorkerLaunch(
       command: { [python, rExecutable] language in

@@ -18,7 +18,9 @@ final class BrokerTests: XCTestCase {
 
   override func setUpWithError() throws {
     folder = NSTemporaryDirectory() + "tandem-broker-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+    // Only this user may reach the broker's socket, as in the kernel's private folder.
+    try FileManager.default.createDirectory(
+      atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
   }
 
   override func tearDown() {
