@@ -74,6 +74,14 @@ let package = Package(
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(
+      name: "RSessionTests",
+      dependencies: ["RSession", "JSON", .product(name: "Logging", package: "swift-log")]
+    ),
+    .testTarget(
+      name: "TandemKernelTests",
+      dependencies: ["TandemKernel", "JSON", "JupyterWire", .product(name: "Logging", package: "swift-log")]
+    ),
+    .testTarget(
       name: "FuturesTests",
       dependencies: ["Futures", "ZeroMQ", "CZeroMQ", .product(name: "Logging", package: "swift-log")]
     ),

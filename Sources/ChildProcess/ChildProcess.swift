@@ -19,6 +19,12 @@ public final class ChildProcess {
   /// is killed (`setpriv --pdeathsig`, where util-linux has it).
   public init(arguments: [String], environment: [String: String]) throws {
     var arguments = arguments
+    // Found here rather than by the spawn: behind setpriv, a missing program would
+    // look like a child that started and exited with status 127.
+    guard let program = arguments.first.flatMap(Self.resolve) else {
+      throw SpawnError(description: "cannot start \(arguments.first ?? "nothing"): no such program")
+    }
+    arguments[0] = program
     if let setpriv = Self.findProgram("setpriv") {
       arguments = [setpriv, "--pdeathsig", "KILL", "--"] + arguments
     }
@@ -110,6 +116,13 @@ public final class ChildProcess {
       waitpid(pid, &raw, 0)
       status = raw
     }
+  }
+
+  /// The program a command names: a path (with a slash) if it is executable, else
+  /// `name` looked up on PATH.
+  public static func resolve(_ name: String) -> String? {
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+    return findProgram(name)
   }
 
   /// The path of `name` on PATH, if it is there.

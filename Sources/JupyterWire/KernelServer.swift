@@ -4,19 +4,12 @@ import JSON
 import Logging
 import ZeroMQ
 
-/// Receives the verified messages a `KernelServer` reads from its sockets.
-public protocol KernelServerHandler: AnyObject, Sendable {
-  /// Called on the server thread for every message whose signature verified.
-  /// Must return quickly: hand long work to another thread.
-  func handle(_ message: Message, from channel: Channel)
-}
-
-/// Owns the kernel's sockets and the one thread that uses them.
+/// The ZeroMQ transport: owns the kernel's sockets and the one thread that uses them.
 ///
 /// Shell, control, stdin and IOPub live on the server thread; the heartbeat echoes on
 /// a thread of its own so that a busy server never looks dead. Any thread may `send`:
 /// messages are queued and the server thread signs and writes them in order.
-public final class KernelServer: @unchecked Sendable {
+public final class KernelServer: KernelTransport, @unchecked Sendable {
   /// The session id of this kernel's own messages.
   public let session: String
   public let connection: ConnectionInfo
@@ -35,7 +28,7 @@ public final class KernelServer: @unchecked Sendable {
   /// sender need to wake it through the pipe.
   private var sleeping = false
   private let stopped = DispatchSemaphore(value: 0)
-  private weak var handler: KernelServerHandler?
+  private weak var handler: KernelTransportHandler?
 
   /// Why the sockets could not be bound, in words a user can act on.
   public struct BindError: Error, CustomStringConvertible {
@@ -101,7 +94,7 @@ public final class KernelServer: @unchecked Sendable {
   }
 
   /// Starts the heartbeat and server threads.
-  public func start(handler: KernelServerHandler) {
+  public func start(handler: KernelTransportHandler) {
     self.handler = handler
     let hb = sockets[.hb]!
     let heartbeat = Thread { ZMQSocket.proxy(hb, hb) }

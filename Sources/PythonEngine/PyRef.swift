@@ -31,6 +31,10 @@ public final class PyRef {
     self.init(owned: PyUnicode_FromStringAndSize(string, string.utf8.count))!
   }
 
+  public convenience init(_ int: Int) {
+    self.init(owned: PyLong_FromLongLong(Int64(int)))!
+  }
+
   public convenience init(_ bool: Bool) {
     self.init(borrowed: bool ? tandem_Py_True() : tandem_Py_False())
   }

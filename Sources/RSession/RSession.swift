@@ -226,7 +226,7 @@ extension RSession {
   }
 
   private static func run(_ arguments: [String]) -> String? {
-    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : ChildProcess.findProgram(arguments[0])
+    guard let program = ChildProcess.resolve(arguments[0])
     else {
       return nil
     }

@@ -65,10 +65,14 @@ public final class ZMQSocket: @unchecked Sendable {
 
   let handle: UnsafeMutableRawPointer
   private var closed = false
+  /// Held so that the context outlives the socket: terminating a context waits for
+  /// its open sockets, so an owner whose context went first would hang.
+  private let context: ZMQContext
 
   public init(context: ZMQContext, kind: Kind) throws(ZMQError) {
     guard let h = zmq_socket(context.handle, kind.raw) else { throw .last("zmq_socket") }
     handle = h
+    self.context = context
     // A short linger keeps zmq_ctx_term from hanging at shutdown on unsent messages.
     try setOption(ZMQ_LINGER, 1000)
   }

@@ -116,29 +116,22 @@ struct KernelCommand: ParsableCommand {
       // R-first: R boots while Python initialises.
       rEngine.launch()
     }
-    let engine = IPythonEngine(
-      python: environment, rEngine: rEngine, language: language.rawValue, logger: logger,
-      broker: broker)
+    let pythonEngine = IPythonEngine(
+      python: environment, r: rEngine, defaultLanguage: language, futures: broker?.local, logger: logger)
     do {
-      try engine.start()
+      try pythonEngine.start()
     } catch {
       capture.flush()
       folder.remove()
       fail("\(error)")
     }
-    var rLanguageInfo: JSONValue?
     if language == .r {
-      let version = RSession.installedVersion(executable: rExecutable) ?? ""
       // R-first: start R now, so the first cell does not wait for it.
-      engine.enqueue { rEngine.startEagerly() }
-      rLanguageInfo = [
-        "name": "R", "version": .string(version), "mimetype": "text/x-r-source",
-        "file_extension": ".r", "pygments_lexer": "r", "codemirror_mode": "r",
-      ]
+      pythonEngine.thread.enqueue { rEngine.startEagerly() }
     }
-    let kernel = Kernel(
-      server: server, engine: engine, capture: capture, logger: logger, rEngine: rEngine,
-      defaultLanguage: language, rLanguageInfo: rLanguageInfo)
+    let router = CellRouter(
+      host: pythonEngine, others: [rEngine], defaultLanguage: language, thread: pythonEngine.thread)
+    let kernel = Kernel(transport: server, router: router, output: capture, logger: logger)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
     exitWithParent(logger: logger) { folder.remove() }
     kernel.run()

@@ -52,7 +52,7 @@ struct WorkerCommand: ParsableCommand {
     default:
       throw ValidationError("unknown worker language \(language): use python or r")
     }
-    guard let program = arguments[0].hasPrefix("/") ? arguments[0] : ChildProcess.findProgram(arguments[0])
+    guard let program = ChildProcess.resolve(arguments[0])
     else {
       throw ValidationError("\(arguments[0]) not found")
     }

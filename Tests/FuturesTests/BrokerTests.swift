@@ -60,13 +60,13 @@ final class BrokerTests: XCTestCase {
   private func nextLocal(_ broker: Broker, within seconds: Double = 5) -> [[UInt8]]? {
     let deadline = Date(timeIntervalSinceNow: seconds)
     while Date() < deadline {
-      if let message = broker.receiveLocal(timeout: 0.1).first { return message }
+      if let message = broker.local.receive(timeout: 0.1).first { return message }
     }
     return nil
   }
 
   private func submit(_ broker: Broker, task: String, payload: String) {
-    broker.sendLocal([Verb.submit, Array(task.utf8), Array("r".utf8), Array(payload.utf8)])
+    broker.local.send([Verb.submit, Array(task.utf8), Array("r".utf8), Array(payload.utf8)])
   }
 
   func testASocketClientIsGreeted() throws {
@@ -95,16 +95,16 @@ final class BrokerTests: XCTestCase {
     let intruder = try peer(broker, id: "intruder")
     _ = try intruder.send([Verb.ready, Array("1".utf8)])
     XCTAssertNil(next(intruder, within: 1))
-    XCTAssertTrue(broker.isQueuedLocal(Array("t1".utf8)))
+    XCTAssertTrue(broker.local.isQueued(Array("t1".utf8)))
   }
 
   func testAQueuedTaskIsCancelledOnce() throws {
     let broker = try startBroker(workers: "exec /bin/sleep 30")
     submit(broker, task: "t1", payload: "work")
-    XCTAssertTrue(broker.isQueuedLocal(Array("t1".utf8)))
-    XCTAssertTrue(broker.cancelLocal(Array("t1".utf8)))
-    XCTAssertFalse(broker.isQueuedLocal(Array("t1".utf8)))
-    XCTAssertFalse(broker.cancelLocal(Array("t1".utf8)))
+    XCTAssertTrue(broker.local.isQueued(Array("t1".utf8)))
+    XCTAssertTrue(broker.local.cancel(Array("t1".utf8)))
+    XCTAssertFalse(broker.local.isQueued(Array("t1".utf8)))
+    XCTAssertFalse(broker.local.cancel(Array("t1".utf8)))
   }
 
   func testAWorkerThatCannotStartFailsTheTaskSayingHowItEnded() throws {
@@ -122,12 +122,12 @@ final class BrokerTests: XCTestCase {
   func testAnInterruptCancelsTheQueuedTasks() throws {
     let broker = try startBroker(workers: "exec /bin/sleep 30")
     submit(broker, task: "t1", payload: "work")
-    XCTAssertTrue(broker.isQueuedLocal(Array("t1".utf8)))
+    XCTAssertTrue(broker.local.isQueued(Array("t1".utf8)))
     broker.interrupt()
     guard let failed = nextLocal(broker), failed.count == 4 else {
       return XCTFail("the task was not cancelled")
     }
     XCTAssertEqual(Array(failed[0...2]), [Verb.failed, Array("t1".utf8), Verb.cancelled])
-    XCTAssertFalse(broker.isQueuedLocal(Array("t1".utf8)))
+    XCTAssertFalse(broker.local.isQueued(Array("t1".utf8)))
   }
 }

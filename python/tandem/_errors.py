@@ -15,6 +15,10 @@ class ConversionError(TypeError):
         return [f"ConversionError: {self}"]
 
 
+class NativeUnavailable(RuntimeError):
+    """A function only the running Tandem kernel provides was called without it."""
+
+
 class NoMapping(TypeError):
     """A value with no counterpart in the other language (the exchange's own
     signal; users see it as a :class:`ConversionError` naming the value)."""

@@ -104,13 +104,13 @@ class _Client:
     to the broker's thread, a daemon thread waits on ``receive`` (the GIL
     released) and completes the futures."""
 
-    def __init__(self, natives: dict[str, Callable]) -> None:
-        self._send = natives["futures_send"]
-        self._receive = natives["futures_receive"]
-        self._cancel = natives["futures_cancel"]
-        self._queued = natives["futures_queued"]
-        self._parent = natives["futures_parent"]
-        self._publish = natives["futures_publish"]
+    def __init__(self) -> None:
+        self._send = _natives.futures_send
+        self._receive = _natives.futures_receive
+        self._cancel = _natives.futures_cancel
+        self._queued = _natives.futures_queued
+        self._parent = _natives.futures_parent
+        self._publish = _natives.futures_publish
         self._ids = itertools.count(1)
         self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
         # The request (cell) each task was submitted from: its output goes there.
@@ -211,12 +211,12 @@ def client() -> _Client:
     if _client is None:
         with _client_lock:
             if _client is None:
-                if _natives.futures is None:
+                if not _natives.provided("futures_send"):
                     raise RuntimeError(
                         "tandem futures run inside the Tandem kernel; outside it use "
                         "concurrent.futures or tandem.executor(dask=...)"
                     )
-                _client = _Client(_natives.futures)
+                _client = _Client()
     return _client
 
 

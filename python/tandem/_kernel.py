@@ -23,26 +23,14 @@ from ._streams import flush_streams
 from ._jsonutil import dumps
 from . import _bridge, _errors, _interrupts
 from ._bridge import Bridge
-from ._rmagic import RMagics, r_first_cell_transform, r_first_transformer
+from ._rmagic import RMagics, r_first_cell_transform
 from ._shell import ZMQInteractiveShell
 from ._stdin import Stdin
-
-NativePublish = Callable[[str, bytes, bytes, list], None]
-NativeInput = Callable[[str, bool], str]
-
 
 class Kernel:
     """The Python side of one Tandem kernel."""
 
-    def __init__(
-        self,
-        publish: NativePublish,
-        request_input: NativeInput,
-        natives: dict[str, Callable] | None = None,
-        language: str = "python",
-    ) -> None:
-        self._native_publish = publish
-        natives = natives or {}
+    def __init__(self, language: str = "python") -> None:
         _streams.install()
         _detection.install()
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -50,12 +38,15 @@ class Kernel:
         self._history = _DeferredHistoryWrites(self.shell.history_manager)
         self.shell.displayhook.publish_message = self.publish
         self.shell.display_pub.publish_message = self.publish
-        self.stdin = Stdin(request_input)
+        self.stdin = Stdin(_natives.request_input)
         self.stdin.install()
         self.comm_manager = _comms.install(self.publish)
         self.bridge: Bridge | None = None
-        if "r_call" in natives:
-            self.bridge = Bridge(natives["r_call"], self.shell.user_ns)
+        #: The language of the cell being served and the length of its magic line,
+        #: as the kernel's router found them.
+        self._cell: tuple[str, int] = (language, 0)
+        if _natives.provided("r_call"):
+            self.bridge = Bridge(_natives.r_call, self.shell.user_ns)
             _bridge.install(self.bridge)
             self.shell.provide({"r": _bridge.R(self.bridge)})
             self.r = RMagics(self.shell, self.bridge, lambda: self.stdin.allowed)
@@ -63,12 +54,10 @@ class Kernel:
             if language == "r":
                 self.r.default_plot = {}  # R cells keep IRkernel's plot size
                 _errors.r_first = True
-                self.shell.input_transformers_cleanup.insert(0, r_first_transformer)
-                self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell)
-        if "futures_send" in natives:
-            # Read by tandem._futures at the first task (not imported at start).
-            _natives.futures = {name: fn for name, fn in natives.items() if name.startswith("futures_")}
-        _interrupts.install(natives.get("futures_interrupt"))
+                self.shell.transform_cell = r_first_cell_transform(self.shell.transform_cell, lambda: self._cell)
+        _interrupts.install(
+            _natives.futures_interrupt if _natives.provided("futures_interrupt") else None
+        )
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
             "execute_request": self.execute,
@@ -91,19 +80,24 @@ class Kernel:
     ) -> None:
         """Publish an IOPub message in reply to the request being served."""
         views = [bytes(memoryview(b)) for b in buffers] if buffers else []
-        self._native_publish(msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
+        _natives.publish(msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
 
     def message_types(self) -> list[str]:
         """The message types this side serves."""
         return list(self._handlers)
 
-    def handle(self, msg_type: str, content: bytes, buffers: list) -> bytes | None:
-        """Serve one request; returns the reply content, or None for comm messages.
+    def handle(
+        self, msg_type: str, content: bytes, buffers: list, cell_language: str, magic_length: int
+    ) -> tuple[str, bytes] | None:
+        """Serve one request; returns the reply's status and content, or None for
+        comm messages. ``cell_language`` and ``magic_length`` say what the cell's
+        first line names (``%%R``, ``%%python``) and how long that line is.
 
         Interrupts reach the code of a cell only (see :mod:`tandem._interrupts`)."""
         _interrupts.drop_pending()
+        self._cell = (cell_language, magic_length)
         reply = self._handlers[msg_type](json.loads(content), buffers)
-        return None if reply is None else dumps(reply)
+        return None if reply is None else (reply.get("status", "ok"), dumps(reply))
 
     def serve_r(self, request: bytes, frames: list) -> list:
         """A call from R while it runs (``py$x``): ``[reply_json, frames]``."""
@@ -339,11 +333,7 @@ class _DeferredHistoryWrites:
                 self._manager.save_flag.set()
 
 
-def start(
-    publish: NativePublish,
-    request_input: NativeInput,
-    natives: dict[str, Callable] | None = None,
-    language: str = "python",
-) -> Kernel:
-    """Create the kernel's Python side; called once by the kernel process."""
-    return Kernel(publish, request_input, natives, language)
+def start(language: str = "python") -> Kernel:
+    """Create the kernel's Python side; called once by the kernel process, after
+    it provided the natives (:mod:`tandem._natives`)."""
+    return Kernel(language)

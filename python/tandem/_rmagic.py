@@ -274,24 +274,21 @@ def _name_pairs(specs: list[str]) -> dict[str, str]:
     return pairs
 
 
-def r_first_transformer(lines: list[str]) -> list[str]:
-    """In the R-first kernel, every cell is R unless it starts with ``%%python``."""
-    if lines and lines[0].strip() == "%%python":
-        return lines[1:]
-    if lines and lines[0].lstrip().startswith("%%R"):
-        return lines
-    return ["%%R\n", *lines]
-
-
-def r_first_cell_transform(transform_cell: Callable[[str], str]) -> Callable[[str], str]:
-    """The R-first kernel's ``transform_cell``: a cell without magics is R, so it
-    becomes the ``%%R`` call IPython's transformers would write, without tokenizing
-    the R code as Python to find that out (a sixth of a trivial R cell's time)."""
+def r_first_cell_transform(
+    transform_cell: Callable[[str], str], cell: Callable[[], tuple[str, int]]
+) -> Callable[[str], str]:
+    """The R-first kernel's ``transform_cell``. ``cell()`` gives the cell's language
+    and the length of its magic line, as the kernel's router found them: a
+    ``%%python`` cell is Python without that line, a ``%%R`` cell (with its options)
+    is IPython's magic, and any other cell becomes the ``%%R`` call IPython would
+    write, without tokenizing the R code as Python."""
 
     def transform(raw_cell: str) -> str:
-        if raw_cell.lstrip().startswith("%"):
+        language, magic_length = cell()
+        if language == "python":
+            return transform_cell(raw_cell[magic_length:])
+        if magic_length:
             return transform_cell(raw_cell)
         return f"get_ipython().run_cell_magic('R', '', {raw_cell!r})\n"
 
     return transform
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandem._rmagic import _name_pairs, _split_options
+from tandem._rmagic import _name_pairs, _split_options, r_first_cell_transform
 
 
 def test_flags_and_r_code_split_with_the_code_verbatim():
@@ -15,3 +15,13 @@ def test_flags_and_r_code_split_with_the_code_verbatim():
 def test_name_pairs_rename_and_join():
     assert _name_pairs(["x,y", "a=b"]) == {"x": "x", "y": "y", "a": "b"}
     assert _name_pairs([" x , ", "z"]) == {"x": "x", "z": "z"}
+
+
+def test_the_r_first_transform_follows_the_language_the_router_found():
+    cell = ("r", 0)
+    transform = r_first_cell_transform(lambda raw: f"ipython({raw!r})", lambda: cell)
+    assert transform("x <- 1\n") == "get_ipython().run_cell_magic('R', '', 'x <- 1\\n')\n"
+    cell = ("r", 11)
+    assert transform("%%R -i df\nsummary(df)") == "ipython('%%R -i df\\nsummary(df)')"
+    cell = ("python", 9)
+    assert transform("%%python\nprint('é')") == "ipython(\"print('é')\")"

@@ -73,6 +73,7 @@ typedef struct PyMethodDef {
   F(PyObject *, PyObject_Str, (PyObject * o), (o))                                     \
   F(int, PyObject_IsTrue, (PyObject * o), (o))                                         \
   F(double, PyFloat_AsDouble, (PyObject * o), (o))                                     \
+  F(PyObject *, PyLong_FromLongLong, (long long value), (value))                        \
   F(Py_ssize_t, PySequence_Size, (PyObject * o), (o))                                  \
   F(PyObject *, PySequence_GetItem, (PyObject * o, Py_ssize_t i), (o, i))              \
   F(PyObject *, PyCapsule_New, (void *pointer, const char *name,                       \

@@ -4,21 +4,16 @@ import JupyterWire
 import Logging
 import RSession
 
-/// Waiting on the engine thread without blocking the rest of the kernel: the Python
-/// engine releases the GIL while waiting and turns a pending interrupt into `true`.
-public protocol EngineWaiting: AnyObject {
-  /// Runs `body` with the engine's interpreter lock released.
-  func waiting<T>(_ body: () -> T) -> T
-  /// Whether an interrupt arrived since the last call (and consumes it).
-  func takeInterrupt() -> Bool
-}
-
-/// R cells, run by the child R session. Every call happens on the engine thread that
-/// runs cells, so the session's socket has one owner.
-public final class REngine {
+/// R cells, run by the child R session. R serves its own completion, inspection and
+/// is_complete; its cells run through the host engine's `%%R` magic, which calls
+/// `run`. Every call happens on the engine thread, so the session's socket has one
+/// owner.
+public final class REngine: LanguageEngine {
+  public let language = CellLanguage.r
+  public let servedKinds = RequestKind.introspection
   private let session: RSession
   private let logger: Logger
-  private weak var waiter: EngineWaiting?
+  private var thread: EngineThread?
   private var pythonHandler: PythonHandler?
   /// The number of the last request sent to R: each request carries its number,
   /// so that R can say whether it received a request that gets no answer.
@@ -41,10 +36,42 @@ public final class REngine {
     self.logger = logger
   }
 
-  /// Sets how the engine waits; the Python engine, on whose thread R requests run.
-  public func attach(to waiter: EngineWaiting, pythonHandler: @escaping PythonHandler) {
-    self.waiter = waiter
+  /// Sets the thread R requests run on and who serves R's calls into Python.
+  public func attach(thread: EngineThread, pythonHandler: @escaping PythonHandler) {
+    self.thread = thread
     self.pythonHandler = pythonHandler
+  }
+
+  /// R's `language_info`, banner and help links, for a kernel whose default is R.
+  public private(set) lazy var kernelInfo: JSONValue = [
+    "language_info": [
+      "name": "R",
+      "version": .string(RSession.installedVersion(executable: session.configuration.executable) ?? ""),
+      "mimetype": "text/x-r-source", "file_extension": ".r", "pygments_lexer": "r", "codemirror_mode": "r",
+    ],
+    "banner": "Tandem: R with Python (%%python cells)\n",
+    "help_links": [["text": "R documentation", "url": "https://www.r-project.org/help.html"]],
+  ]
+
+  /// Completion, help and is_complete for R code, answered by R.
+  public func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply? {
+    guard var body = request.content.objectValue else {
+      return Reply.error(ename: "InvalidMessage", evalue: "content is not a JSON object")
+    }
+    body["type"] = .string(String(request.kind.rawValue.dropLast("_request".count)))
+    var reply = run(.object(body), frontend: nil, resultCount: nil).body.objectValue ?? [:]
+    reply["type"] = nil
+    if request.kind == .isComplete, reply["status"]?.stringValue == "error" {
+      reply = ["status": "unknown"]
+    }
+    return Reply(content: .object(reply))
+  }
+
+  public func requestFinished() {}
+
+  /// Stops R (kernel shutdown).
+  public func shutdown() {
+    session.stop()
   }
 
   /// `R.version.string` of the R that runs, or "" before R started.
@@ -67,11 +94,6 @@ public final class REngine {
     } catch {
       logger.error("R did not start: \(error)")
     }
-  }
-
-  /// Stops R (kernel shutdown).
-  public func stop() {
-    session.stop()
   }
 
   /// Runs one request in R and serves what R sends meanwhile (output, input
@@ -167,7 +189,7 @@ public final class REngine {
   /// interrupt meanwhile is passed on to R, whose request then ends as "interrupted".
   private func receive(watch: inout InterruptWatch) throws -> RMessage? {
     var thrown: Error?
-    let message = waiter?.waiting {
+    let message = thread?.waiting {
       do {
         // Most replies come within a fraction of a millisecond: poll without
         // sleeping that long first, since waking a sleeping thread costs as much.
@@ -182,7 +204,7 @@ public final class REngine {
       }
     }
     if let thrown { throw thrown }
-    if waiter?.takeInterrupt() == true {
+    if thread?.takeInterrupt() == true {
       session.interrupt()
       watch.interrupted()
     }
@@ -210,7 +232,7 @@ public final class REngine {
 
   /// R asked for input: the frontend answers (input_request/input_reply), R gets it.
   private func answerInputRequest(_ message: RMessage, frontend: Frontend?) throws {
-    guard let frontend else { return }
+    guard let frontend, let thread else { return }
     let prompt = message["prompt"]?.stringValue ?? ""
     do {
       try frontend.sendInputRequest(prompt: prompt, password: message["password"]?.boolValue ?? false)
@@ -219,53 +241,19 @@ public final class REngine {
       try session.send(["type": "input_reply", "value": ""])
       return
     }
-    while true {
-      if let value = waiter?.waiting({ frontend.takeInputReply(timeout: 0.05) }) {
-        try session.send(["type": "input_reply", "value": .string(value)])
-        return
+    let value: String
+    do {
+      value = try frontend.awaitInputReply(on: thread) {
+        if thread.takeInterrupt() { throw InputInterrupted() }
+        if session.pid == nil { throw RSessionError.died("R ended while waiting for input") }
       }
-      if waiter?.takeInterrupt() == true {
-        session.interrupt()
-        return
-      }
-      if session.pid == nil { throw RSessionError.died("R ended while waiting for input") }
+    } catch is InputInterrupted {
+      // R, interrupted while it waits, ends the request as interrupted.
+      session.interrupt()
+      return
     }
+    try session.send(["type": "input_reply", "value": .string(value)])
   }
 }
 
-/// What happens after an interrupt while a request waits for R: R is asked every
-/// second whether it received the request (a ping, answered between requests), and
-/// R that answers nothing for `grace` seconds is given up on.
-struct InterruptWatch {
-  let grace: Double
-  private var interruptedAt: Double?
-  private var lastHeard = Self.now()
-  private var lastPing = 0.0
-
-  init(grace: Double) { self.grace = grace }
-
-  mutating func interrupted() {
-    interruptedAt = Self.now()
-  }
-
-  mutating func heard() {
-    lastHeard = Self.now()
-  }
-
-  /// Whether to ping R now: after an interrupt, once a second of silence.
-  mutating func shouldPing() -> Bool {
-    guard interruptedAt != nil else { return false }
-    let now = Self.now()
-    guard now - max(lastHeard, lastPing) >= 1 else { return false }
-    lastPing = now
-    return true
-  }
-
-  /// Whether R has been silent for the grace period since the interrupt.
-  func gaveUp() -> Bool {
-    guard let interruptedAt else { return false }
-    return Self.now() - max(interruptedAt, lastHeard) >= grace
-  }
-
-  private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-}
+private struct InputInterrupted: Error {}

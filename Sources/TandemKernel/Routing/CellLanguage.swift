@@ -13,7 +13,7 @@ public enum CellLanguage: String, Sendable {
     let firstLine = code.prefix { $0 != "\n" }
     let magic = firstLine.trimmingCharacters(in: .whitespaces)
     let language: CellLanguage?
-    if magic == "%%R" || magic.hasPrefix("%%R ") {
+    if magic.hasPrefix("%%R"), magic.dropFirst(3).first?.isWhitespace ?? true {
       language = .r
     } else if magic == "%%python" {
       language = .python
@@ -23,6 +23,15 @@ public enum CellLanguage: String, Sendable {
     guard let language else { return (defaultLanguage, 0) }
     let offset = firstLine.unicodeScalars.count + (firstLine.count < code.count ? 1 : 0)
     return (language, offset)
+  }
+
+  /// is_complete for a cell that starts with a cell magic: complete once it ends in
+  /// a blank line (two empty lines after at least one of code).
+  static func isCompleteAfterMagic(_ code: String) -> JSONValue {
+    let lines = code.split(separator: "\n", omittingEmptySubsequences: false)
+    let blank = { (line: Substring) in line.allSatisfy(\.isWhitespace) }
+    let complete = lines.count >= 3 && blank(lines[lines.count - 1]) && blank(lines[lines.count - 2])
+    return complete ? ["status": "complete"] : ["status": "incomplete", "indent": ""]
   }
 
   /// Request content with the magic line cut off and the cursor moved to match.

@@ -9,10 +9,7 @@ import Logging
 /// 100,000 lines from becoming 100,000 messages. `flush()` hands over everything
 /// written so far, so a reply never overtakes its output. The original stderr is kept
 /// for the kernel's own logs.
-public final class OutputCapture: @unchecked Sendable {
-  /// Receives captured text: the stream name ("stdout" or "stderr") and the text.
-  public typealias Sink = (_ stream: String, _ text: String) -> Void
-
+public final class OutputCapture: CapturedOutput, @unchecked Sendable {
   /// A duplicate of the original stderr, for logs.
   public let originalStderr: Int32
   private let readFDs: [Int32]
@@ -28,10 +25,17 @@ public final class OutputCapture: @unchecked Sendable {
   private let batchBytes = 256 << 10
 
   /// Redirects fds 1 and 2 into pipes and starts the reader thread.
-  public init() throws {
+  public convenience init() throws {
+    try self.init(stdout: 1, stderr: 2)
+    setvbuf(stdout, nil, _IOLBF, 0)
+  }
+
+  /// Redirects the two descriptors into pipes read as "stdout" and "stderr" (other
+  /// descriptors than 1 and 2 let a test capture without losing its own output).
+  init(stdout out: Int32, stderr err: Int32) throws {
     originalStderr = dup(2)
     var fds: [Int32] = []
-    for target: Int32 in [1, 2] {
+    for target in [out, err] {
       var pair: [Int32] = [0, 0]
       guard pipe(&pair) == 0 else {
         throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
@@ -45,7 +49,6 @@ public final class OutputCapture: @unchecked Sendable {
       fds.append(pair[0])
     }
     readFDs = fds
-    setvbuf(stdout, nil, _IOLBF, 0)
     let reader = Thread { [self] in run() }
     reader.name = "tandem-capture"
     reader.start()

@@ -1,0 +1,154 @@
+import Foundation
+import JSON
+import JupyterWire
+import Logging
+
+/// The kernel: takes messages from the transport, hands shell requests to the shell
+/// they are for and answers control requests itself, at once, even while a cell runs.
+///
+/// It knows shells, not languages: which engine serves a request is the
+/// `CellRouter`'s choice. A new control request is a case in `serveControl`.
+public final class Kernel: KernelTransportHandler, @unchecked Sendable {
+  /// `implementation_version` in kernel_info_reply.
+  public static let version = "0.1.0"
+
+  private let transport: KernelTransport
+  private let router: CellRouter
+  private let output: CapturedOutput
+  private let logger: Logger
+  private let finished = DispatchSemaphore(value: 0)
+  private lazy var kernelInfoContent: [UInt8] = makeKernelInfo()
+  private lazy var mainShell = Shell(
+    transport: transport, router: router, output: output, logger: logger,
+    kernelInfo: { [unowned self] in kernelInfoContent })
+
+  /// Serves requests from `transport` through `router`; the text code writes is
+  /// collected by `output` and published to the request that runs.
+  public init(transport: KernelTransport, router: CellRouter, output: CapturedOutput, logger: Logger) {
+    self.transport = transport
+    self.router = router
+    self.output = output
+    self.logger = logger
+  }
+
+  /// Starts serving; returns once a shutdown request has closed the transport.
+  public func run() {
+    start()
+    finished.wait()
+  }
+
+  /// Starts serving and returns.
+  func start() {
+    _ = kernelInfoContent
+    let shell = mainShell
+    output.setSink { stream, text in
+      let content: JSONValue = ["name": .string(stream), "text": .string(text)]
+      shell.publish("stream", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
+    }
+    transport.start(handler: self)
+  }
+
+  /// Whether a shutdown request has been served; waits up to `timeout` seconds.
+  func waitUntilFinished(timeout: Double) -> Bool {
+    finished.wait(timeout: .now() + timeout) == .success
+  }
+
+  // MARK: - Routing (transport thread)
+
+  public func handle(_ message: Message, from channel: Channel) {
+    if !message.header.missingFields.isEmpty {
+      rejectIncompleteHeader(message, on: channel)
+      return
+    }
+    switch channel {
+    case .shell:
+      mainShell.submit(message)
+    case .control:
+      serveControl(message)
+    case .stdin:
+      if message.msgType == "input_reply" {
+        let value = (try? message.parsedContent())?["value"]?.stringValue ?? ""
+        mainShell.inputReply(value)
+      } else {
+        logger.warning("ignored \(message.msgType) on stdin")
+      }
+    case .iopub, .hb:
+      break
+    }
+  }
+
+  /// A signed request whose header lacks required fields: answered with an error
+  /// naming them, never run.
+  private func rejectIncompleteHeader(_ message: Message, on channel: Channel) {
+    let fields = message.header.missingFields.joined(separator: ", ")
+    logger.warning("\(message.msgType) on \(channel.rawValue) without header field(s) \(fields)")
+    guard channel == .shell || channel == .control, let type = RequestKind.replyType(of: message.msgType)
+    else { return }
+    let error = Reply.error(ename: "InvalidMessage", evalue: "header field(s) missing: \(fields)")
+    transport.reply(to: message, type: type, content: error.content, on: channel)
+  }
+
+  // MARK: - Control (transport thread)
+
+  private func serveControl(_ request: Message) {
+    transport.publishStatus("busy", parent: request)
+    defer { transport.publishStatus("idle", parent: request) }
+    let content = (try? request.parsedContent()) ?? [:]
+    switch request.msgType {
+    case "kernel_info_request":
+      transport.reply(to: request, type: "kernel_info_reply", content: kernelInfoContent, on: .control)
+    case "interrupt_request":
+      mainShell.interrupt()
+      transport.reply(
+        to: request, type: "interrupt_reply", content: Array(#"{"status":"ok"}"#.utf8), on: .control)
+    case "shutdown_request":
+      let restart = content["restart"]?.boolValue ?? false
+      let reply: JSONValue = ["status": "ok", "restart": .bool(restart)]
+      transport.reply(to: request, type: "shutdown_reply", content: reply.serialized, on: .control)
+      // ipykernel also publishes the reply, so every client learns of the shutdown.
+      transport.send(
+        Message(
+          header: MessageHeader(msgType: "shutdown_reply", session: transport.session),
+          parentHeader: request.rawHeader, content: reply.serialized), on: .iopub)
+      let shutdown = Thread { [self] in shutDown() }
+      shutdown.start()
+    case "debug_request":
+      let reply: JSONValue = [
+        "type": "response", "request_seq": content["seq"] ?? 0, "success": false,
+        "command": content["command"] ?? "", "message": "Tandem has no debugger",
+      ]
+      transport.reply(to: request, type: "debug_reply", content: reply.serialized, on: .control)
+    default:
+      logger.warning("unknown message type \(request.msgType) on control")
+      if let type = RequestKind.replyType(of: request.msgType) {
+        let error = Reply.error(
+          ename: "UnknownMessageType", evalue: "Tandem does not serve \(request.msgType) on control")
+        transport.reply(to: request, type: type, content: error.content, on: .control)
+      }
+    }
+  }
+
+  private func shutDown() {
+    let done = DispatchSemaphore(value: 0)
+    router.thread.enqueue { [router] in
+      router.shutdown()
+      done.signal()
+    }
+    // A cell that is still running does not hold up the shutdown for long.
+    _ = done.wait(timeout: .now() + 2)
+    output.flush()
+    transport.stop()
+    finished.signal()
+  }
+
+  private func makeKernelInfo() -> [UInt8] {
+    var info = router.kernelInfo.objectValue ?? [:]
+    info["status"] = "ok"
+    info["protocol_version"] = .string(protocolVersion)
+    info["implementation"] = "tandem"
+    info["implementation_version"] = .string(Kernel.version)
+    info["debugger"] = false
+    info["supported_features"] = []
+    return JSONValue.object(info).serialized
+  }
+}

@@ -1,0 +1,85 @@
+import JSON
+
+/// A language the kernel runs cells in, in the manner of xeus's interpreter interface:
+/// the kernel does the bookkeeping (busy/idle, replies, queues, aborts), the router
+/// picks the engine for each cell, and the engine only serves requests.
+///
+/// A new language is a new engine: conform to this, serve the kinds it can, and give
+/// it to the `CellRouter`. Requests it does not serve go to the router's host engine.
+public protocol LanguageEngine: AnyObject {
+  /// The language of the cells this engine runs.
+  var language: CellLanguage { get }
+
+  /// The `language_info`, `banner` and `help_links` of kernel_info_reply, used when
+  /// this engine's language is the kernel's default.
+  var kernelInfo: JSONValue { get }
+
+  /// The requests this engine serves; read from any thread.
+  var servedKinds: Set<RequestKind> { get }
+
+  /// Serves one request on the engine thread. Returns the reply, or nil for
+  /// messages that have no reply (comm messages).
+  func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply?
+
+  /// Called on the engine thread after a request's reply and idle status went out:
+  /// the place for deferred work that no client should wait for.
+  func requestFinished()
+
+  /// Orderly shutdown on the engine thread (history saved, atexit handlers run).
+  func shutdown()
+}
+
+/// The thread every engine's calls happen on. Python owns it (R's calls into Python
+/// must run there), so it is where waits release Python's lock and where an
+/// interrupt lands.
+public protocol EngineThread: AnyObject {
+  /// Runs work on the thread, in order.
+  func enqueue(_ work: @escaping () -> Void)
+
+  /// Interrupts the running request (called from any thread).
+  func interrupt()
+
+  /// Drops an interrupt that arrived after the request it was meant for had ended;
+  /// called on the thread before each request.
+  func discardStaleInterrupt()
+
+  /// On the thread: runs `body` with the interpreter lock released, for waits.
+  func waiting<T>(_ body: () -> T) -> T
+
+  /// On the thread: whether an interrupt arrived since the last call (consumed).
+  func takeInterrupt() -> Bool
+}
+
+/// The frontend that sent the request being served: where an engine sends output
+/// and asks for input. Bound to one request at a time by its shell.
+public protocol Frontend: AnyObject {
+  /// Publishes an IOPub message (stream, display_data, error, comm_msg, ...) whose
+  /// parent is the current request. Content and metadata are serialised JSON.
+  func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]])
+
+  /// Publishes an IOPub message whose parent is `parent` (a serialised header), for
+  /// output that belongs to a request that may have ended. Text captured so far goes
+  /// out first. Callable from any thread.
+  func publish(_ msgType: String, content: [UInt8], parent: [UInt8])
+
+  /// The serialised header of the request being served, if any. Callable from any thread.
+  var currentParent: [UInt8]? { get }
+
+  /// Sends input_request on the stdin channel. Throws when the request did not allow stdin.
+  func sendInputRequest(prompt: String, password: Bool) throws
+
+  /// The value of the input_reply to the last input request, if one came within `timeout`.
+  func takeInputReply(timeout: Double) -> String?
+}
+
+extension Frontend {
+  /// Waits on the engine thread for the reply to an input request, releasing the
+  /// thread's lock between short waits; `check` runs between them and ends the
+  /// wait by throwing (an interrupt, a child that died).
+  func awaitInputReply(on thread: EngineThread, check: () throws -> Void) throws -> String {
+    while true {
+      if let value = thread.waiting({ takeInputReply(timeout: 0.05) }) { return value }
+      try check()
+    }
+  }
+}

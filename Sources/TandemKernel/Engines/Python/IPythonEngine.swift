@@ -1,0 +1,129 @@
+import Foundation
+import Futures
+import JSON
+import Logging
+import PythonEngine
+import RSession
+
+/// Python cells, run by IPython inside the embedded interpreter through the `tandem`
+/// Python package (`tandem._kernel`). It is the router's host: it also runs history,
+/// comms, and R cells through its `%%R` magic.
+public final class IPythonEngine: LanguageEngine {
+  /// Why Python could not be brought up, with the fix.
+  public struct StartError: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  public let language = CellLanguage.python
+  public private(set) var kernelInfo: JSONValue = [:]
+  public private(set) var servedKinds: Set<RequestKind> = []
+  /// The embedded interpreter's thread, on which every engine runs.
+  public var thread: EngineThread { pythonThread }
+
+  private let interpreter: PythonInterpreter
+  private let pythonThread: PythonThread
+  private let logger: Logger
+  private var kernel: PyRef?
+  private let slot = FrontendSlot()
+  private let r: REngine?
+  private let defaultLanguage: CellLanguage
+  private let futures: LocalClient?
+
+  /// `defaultLanguage` is the language of cells without a magic; `r` serves R cells
+  /// (`%%R`, `%R`) and the Python half's calls to R when given; `futures` is the
+  /// broker's in-process client, through which Python runs the session's futures.
+  public init(
+    python: PythonEnvironment, r: REngine? = nil, defaultLanguage: CellLanguage = .python,
+    futures: LocalClient? = nil, logger: Logger
+  ) {
+    interpreter = PythonInterpreter(environment: python, logger: logger)
+    pythonThread = PythonThread(interpreter)
+    self.r = r
+    self.defaultLanguage = defaultLanguage
+    self.futures = futures
+    self.logger = logger
+  }
+
+  /// Initialises Python, imports the Python half of the kernel and gives it the natives.
+  public func start() throws {
+    let python = interpreter.executable
+    do {
+      try interpreter.start()
+    } catch {
+      throw StartError(description: "cannot start Python from \(python): \(error)")
+    }
+    try interpreter.sync { [self] in
+      // IPython first, so that an environment without it is named as such.
+      for (name, fix) in [
+        ("IPython", "install it with `\(python) -m pip install ipython`"),
+        ("tandem._kernel", "install Tandem's Python half with `tandem install --python \(python)`"),
+      ] {
+        do {
+          _ = try PyRef.importModule(name)
+        } catch {
+          throw StartError(
+            description: "the Python environment of \(python) cannot import \(name.split(separator: ".")[0]) "
+              + "(\(error)): \(fix)")
+        }
+      }
+      var natives = try OutputNatives.make(slot) + InputNatives.make(slot, thread: pythonThread)
+      if let r {
+        r.attach(thread: pythonThread) { [weak self] message in
+          self?.serveR(message)
+            ?? RMessage(body: ["status": "error", "evalue": "the kernel is stopping"], frames: [])
+        }
+        natives += try RBridgeNatives.make(slot, r: r)
+      }
+      if let futures {
+        natives += try FuturesNatives.make(slot, client: futures, thread: pythonThread)
+      }
+      try PyRef.importModule("tandem._natives").callMethod("provide", PyRef(dictionary: natives))
+      let kernel = try PyRef.importModule("tandem._kernel").callMethod(
+        "start", PyRef(defaultLanguage.rawValue))
+      self.kernel = kernel
+      let info = try kernel.callMethod("kernel_info").bytesValue ?? []
+      kernelInfo = (try? JSONValue.parse(info)) ?? [:]
+      servedKinds = Set(
+        try kernel.callMethod("message_types").sequenceItems.compactMap {
+          $0.stringValue.flatMap(RequestKind.init)
+        })
+    }
+  }
+
+  public func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply? {
+    guard let kernel else { return nil }
+    slot.frontend = frontend
+    let buffers = PyRef(list: request.message.buffers.map { PyRef(bytes: $0) })
+    let cell = request.cell ?? (defaultLanguage, 0)
+    let reply = try kernel.callMethod(
+      "handle", PyRef(request.kind.rawValue), PyRef(bytes: request.rawContent), buffers,
+      PyRef(cell.language.rawValue), PyRef(cell.magicLength))
+    let parts = reply.sequenceItems
+    guard parts.count == 2, let content = parts[1].bytesValue else { return nil }
+    return Reply(status: Reply.Status(field: parts[0].stringValue), content: content)
+  }
+
+  /// A call from R into Python (`py$x`), on the Python thread that waits for R.
+  private func serveR(_ message: RMessage) -> RMessage {
+    do {
+      guard let kernel else { throw PythonError(typeName: "RuntimeError", message: "Python is not ready") }
+      let frames = PyRef(list: message.frames.map { PyRef(bytes: $0) })
+      let reply = try kernel.callMethod("serve_r", PyRef(bytes: message.body.serialized), frames)
+        .sequenceItems
+      guard reply.count == 2, let body = reply[0].bytesValue.flatMap({ try? JSONValue.parse($0) }) else {
+        throw PythonError(typeName: "TypeError", message: "serve_r must return [reply_json, frames]")
+      }
+      return RMessage(body: body, frames: reply[1].sequenceItems.compactMap(\.bytesValue))
+    } catch {
+      return RMessage(body: ["status": "error", "evalue": .string("\(error)")], frames: [])
+    }
+  }
+
+  public func requestFinished() {
+    _ = try? kernel?.callMethod("after_request")
+  }
+
+  public func shutdown() {
+    _ = try? kernel?.attribute("shell")?.callMethod("atexit_operations")
+  }
+}

@@ -1,0 +1,62 @@
+import Futures
+import PythonEngine
+
+/// How the Python half reaches the futures broker in-process (see
+/// docs/futures-protocol.md for the frames):
+/// - `futures_send(frames)`; `futures_receive(timeout) -> [frames, ...]`, the GIL
+///   released while it waits;
+/// - `futures_interrupt()`, which every interrupt of the kernel calls;
+/// - `futures_cancel(task_id) -> bool` and `futures_queued(task_id) -> bool`
+///   (whether a task has not started), answered at once;
+/// - the cell a task's output belongs to: `futures_parent()` (the running request's
+///   header) and `futures_publish(parent, msg_type, content)`.
+enum FuturesNatives {
+  static func make(_ slot: FrontendSlot, client: LocalClient, thread: PythonThread) throws -> [(
+    String, PyRef
+  )] {
+    let send = try PythonCallback.make(name: "futures_send") { args in
+      guard args.count == 1 else { throw PythonError(typeName: "TypeError", message: "futures_send(frames)") }
+      client.send(args[0].sequenceItems.map { $0.bytesValue ?? [] })
+      return .none
+    }
+    let receive = try PythonCallback.make(name: "futures_receive") { args in
+      let timeout = args.first?.doubleValue ?? 1
+      let messages = thread.waiting { client.receive(timeout: timeout) }
+      return PyRef(list: messages.map { PyRef(list: $0.map { PyRef(bytes: $0) }) })
+    }
+    let interrupt = try PythonCallback.make(name: "futures_interrupt") { _ in
+      client.interruptAll()
+      return .none
+    }
+    let parent = try PythonCallback.make(name: "futures_parent") { _ in
+      guard let header = slot.frontend?.currentParent else { return .none }
+      return PyRef(bytes: header)
+    }
+    let publish = try PythonCallback.make(name: "futures_publish") { args in
+      guard args.count == 3, let parent = args[0].bytesValue, let type = args[1].stringValue,
+        let content = args[2].bytesValue
+      else {
+        throw PythonError(typeName: "TypeError", message: "futures_publish(parent, msg_type, content)")
+      }
+      slot.frontend?.publish(type, content: content, parent: parent)
+      return .none
+    }
+    let cancel = try PythonCallback.make(name: "futures_cancel") { args in
+      guard args.count == 1, let id = args[0].bytesValue else {
+        throw PythonError(typeName: "TypeError", message: "futures_cancel(task_id)")
+      }
+      return PyRef(client.cancel(id))
+    }
+    let queued = try PythonCallback.make(name: "futures_queued") { args in
+      guard args.count == 1, let id = args[0].bytesValue else {
+        throw PythonError(typeName: "TypeError", message: "futures_queued(task_id)")
+      }
+      return PyRef(client.isQueued(id))
+    }
+    return [
+      ("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt),
+      ("futures_parent", parent), ("futures_publish", publish), ("futures_cancel", cancel),
+      ("futures_queued", queued),
+    ]
+  }
+}

@@ -1,0 +1,86 @@
+import JSON
+
+/// Picks the engine for each request, so the kernel knows shells and not languages.
+///
+/// A cell is in the language its first line names (`%%R`, `%%python`) or else in the
+/// kernel's default. The engine of that language serves the request when it serves
+/// its kind; requests about code (complete, inspect, is_complete) reach it with the
+/// magic line cut off and cursor positions moved to match. Every other request goes
+/// to the host engine, which runs what no other engine serves: history, comms and
+/// the cells themselves (an R cell runs through the host's `%%R` magic, which gives
+/// it the execution count, history and IPython's magics).
+public final class CellRouter {
+  /// The language of a cell whose first line names none.
+  public let defaultLanguage: CellLanguage
+  /// The thread every engine runs on.
+  public let thread: EngineThread
+  private let host: LanguageEngine
+  private let engines: [CellLanguage: LanguageEngine]
+
+  /// `host` serves what no engine of the cell's language serves; `others` serve their
+  /// own languages' cells. All of them run on `thread`.
+  public init(
+    host: LanguageEngine, others: [LanguageEngine] = [], defaultLanguage: CellLanguage, thread: EngineThread
+  ) {
+    self.host = host
+    var engines = [host.language: host]
+    for engine in others { engines[engine.language] = engine }
+    self.engines = engines
+    self.defaultLanguage = defaultLanguage
+    self.thread = thread
+  }
+
+  /// The language part of kernel_info_reply: the default language's.
+  public var kernelInfo: JSONValue {
+    (engines[defaultLanguage] ?? host).kernelInfo
+  }
+
+  /// Whether some engine serves `kind`.
+  public func serves(_ kind: RequestKind) -> Bool {
+    engines.values.contains { $0.servedKinds.contains(kind) }
+  }
+
+  /// Serves a request on the engine thread.
+  public func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply? {
+    var request = request
+    let (language, offset) =
+      request.code.map { CellLanguage.of($0, defaultLanguage: defaultLanguage) }
+      ?? (defaultLanguage, 0)
+    request.cell = (language, offset)
+    guard RequestKind.introspection.contains(request.kind) else {
+      return try engine(for: language, serving: request.kind).serve(request, frontend: frontend)
+    }
+    // A cell magic goes on until a blank line, as IPython says of every cell magic,
+    // so that a console does not run the cell after its first line.
+    if request.kind == .isComplete, offset > 0 {
+      return Reply(content: CellLanguage.isCompleteAfterMagic(request.code ?? ""))
+    }
+    let engine = engine(for: language, serving: request.kind)
+    guard offset > 0, engine.language == language else {
+      return try engine.serve(request, frontend: frontend)
+    }
+    var stripped = request.with(content: CellLanguage.strip(request.content, offset: offset))
+    stripped.cell = (language, 0)
+    guard var reply = try engine.serve(stripped, frontend: frontend) else { return nil }
+    if let content = try? JSONValue.parse(reply.content) {
+      reply.content = CellLanguage.unstrip(content, offset: offset).serialized
+    }
+    return reply
+  }
+
+  /// After each request, on the engine thread.
+  public func requestFinished() {
+    for engine in engines.values { engine.requestFinished() }
+  }
+
+  /// Shuts every engine down, the host last (its atexit handlers may still use the others' data).
+  public func shutdown() {
+    for engine in engines.values where engine !== host { engine.shutdown() }
+    host.shutdown()
+  }
+
+  private func engine(for language: CellLanguage, serving kind: RequestKind) -> LanguageEngine {
+    if let engine = engines[language], engine.servedKinds.contains(kind) { return engine }
+    return host
+  }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import JSON
+import JupyterWire
+
+@testable import TandemKernel
+
+/// A transport that records what the kernel sends; requests are handed to the
+/// kernel by calling `deliver`.
+final class TransportDouble: KernelTransport, @unchecked Sendable {
+  let session = "kernel-session"
+  private let lock = NSLock()
+  private var sent: [(Channel, Message)] = []
+  private weak var handler: KernelTransportHandler?
+  private(set) var stopped = false
+
+  func start(handler: KernelTransportHandler) {
+    self.handler = handler
+  }
+
+  func send(_ message: Message, on channel: Channel) {
+    lock.lock()
+    sent.append((channel, message))
+    lock.unlock()
+  }
+
+  func stop() {
+    lock.lock()
+    stopped = true
+    lock.unlock()
+  }
+
+  func deliver(_ message: Message, on channel: Channel) {
+    handler?.handle(message, from: channel)
+  }
+
+  var messages: [(channel: Channel, message: Message)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return sent
+  }
+
+  /// The messages whose parent is `request`, in order, as "channel:msg_type" or
+  /// "status:busy"/"status:idle".
+  func trace(of request: Message) -> [String] {
+    messages.filter { $0.message.parentHeader == request.rawHeader }.map { channel, message in
+      if message.msgType == "status" {
+        return "status:" + ((try? message.parsedContent())?["execution_state"]?.stringValue ?? "?")
+      }
+      return "\(channel.rawValue):\(message.msgType)"
+    }
+  }
+
+  /// The content of the reply to `request`, once it came (within `timeout` seconds).
+  func reply(to request: Message, timeout: Double = 5) -> JSONValue? {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while Date() < deadline {
+      if let reply = messages.first(where: {
+        $0.message.parentHeader == request.rawHeader && $0.message.msgType.hasSuffix("_reply")
+      }) {
+        return try? reply.message.parsedContent()
+      }
+      Thread.sleep(forTimeInterval: 0.005)
+    }
+    return nil
+  }
+
+  /// Waits until `request` has gone idle.
+  func waitForIdle(_ request: Message, timeout: Double = 5) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while Date() < deadline {
+      if trace(of: request).contains("status:idle") { return true }
+      Thread.sleep(forTimeInterval: 0.005)
+    }
+    return false
+  }
+}
+
+/// The engine thread as a serial queue; interrupts are counted.
+final class SerialThread: EngineThread, @unchecked Sendable {
+  private let queue = DispatchQueue(label: "engine")
+  private let lock = NSLock()
+  private(set) var interrupts = 0
+
+  func enqueue(_ work: @escaping () -> Void) {
+    // The kernel's work runs on this one queue only, as on the engine thread.
+    nonisolated(unsafe) let work = work
+    queue.async { work() }
+  }
+
+  func interrupt() {
+    lock.lock()
+    interrupts += 1
+    lock.unlock()
+  }
+
+  func discardStaleInterrupt() {}
+  func waiting<T>(_ body: () -> T) -> T { body() }
+  func takeInterrupt() -> Bool { false }
+}
+
+/// An engine that records what it serves and answers from `answer`; a request
+/// whose code is "wait" blocks until `gate` is signalled.
+final class EngineDouble: LanguageEngine, @unchecked Sendable {
+  let language: CellLanguage
+  let servedKinds: Set<RequestKind>
+  let kernelInfo: JSONValue
+  let gate = DispatchSemaphore(value: 0)
+  private let lock = NSLock()
+  private(set) var served: [(kind: RequestKind, content: JSONValue)] = []
+  private(set) var shutDown = false
+
+  init(language: CellLanguage, kinds: Set<RequestKind>) {
+    self.language = language
+    servedKinds = kinds
+    kernelInfo = ["language_info": ["name": .string(language.rawValue)]]
+  }
+
+  func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply? {
+    lock.lock()
+    served.append((request.kind, request.content))
+    lock.unlock()
+    let code = request.code ?? ""
+    if code == "wait" { gate.wait() }
+    switch request.kind {
+    case .execute:
+      if code == "input" {
+        try frontend.sendInputRequest(prompt: "name?", password: false)
+        let value = frontend.takeInputReply(timeout: 5) ?? "<none>"
+        return Reply(content: ["status": "ok", "value": .string(value)])
+      }
+      return code.hasPrefix("fail")
+        ? Reply(content: ["status": "error", "ename": "Boom", "evalue": "", "traceback": []])
+        : Reply(content: ["status": "ok", "code": .string(code)])
+    case .complete:
+      return Reply(content: [
+        "status": "ok", "matches": .array([.string(language.rawValue)]),
+        "cursor_start": request.content["cursor_pos"] ?? 0, "cursor_end": request.content["cursor_pos"] ?? 0,
+      ])
+    case .commMsg, .commOpen, .commClose:
+      return nil
+    default:
+      return Reply(content: ["status": "ok", "engine": .string(language.rawValue)])
+    }
+  }
+
+  var servedCount: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return served.count
+  }
+
+  func requestFinished() {}
+  func shutdown() { shutDown = true }
+}
+
+/// Captured output that holds nothing: the kernel's ordering of flushes is its own.
+final class OutputDouble: CapturedOutput, @unchecked Sendable {
+  func setSink(_ sink: @escaping Sink) {}
+  func flush(then: () -> Void) { then() }
+}
+
+/// A request of `type` with `content`.
+func request(_ type: String, _ content: JSONValue = [:]) -> Message {
+  Message(header: MessageHeader(msgType: type, session: "client"), content: content.serialized)
+}
