@@ -2,6 +2,9 @@
 
 Each case sends a value through real R and back and checks it came back equal
 (pandas.testing / numpy in Python, ``identical()`` in R), plus what R made of it.
+
+Over 400 lines on purpose: one short case per kind of value, all using the same
+round-trip helpers and one kernel; split by kind, each file would start its own.
 """
 
 from __future__ import annotations

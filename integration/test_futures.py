@@ -1,5 +1,8 @@
 """Parallel futures through a real kernel: its broker, real Python and R worker
-processes, real ZeroMQ, driven by jupyter_client as a notebook would."""
+processes, real ZeroMQ, driven by jupyter_client as a notebook would.
+
+Over 400 lines on purpose: the cases share one kernel and its warm worker pool,
+whose start is most of their cost."""
 
 from __future__ import annotations
 
