@@ -76,3 +76,17 @@ final class OutputCaptureTests: XCTestCase {
     XCTAssertEqual(OutputCapture.completeUTF8Prefix([0x61, 0xF0, 0x9F, 0x98]), 1)
   }
 }
+
+extension OutputCaptureTests {
+  func testTheReaderEndsWhenBothStreamsAreClosed() throws {
+    let (capture, received, out, err) = try capture()
+    write("last words\n", to: out)
+    close(out)
+    XCTAssertEqual(capture.readerEnded.wait(timeout: .now() + 0.2), .timedOut)  // stderr is still open
+    close(err)
+    // Instead of polling two closed pipes forever, the reader hands over what was
+    // left and ends.
+    XCTAssertEqual(capture.readerEnded.wait(timeout: .now() + 5), .success)
+    XCTAssertEqual(received.text("stdout"), "last words\n")
+  }
+}

@@ -73,9 +73,16 @@ public final class OutputCapture: CapturedOutput, @unchecked Sendable {
   }
 
   private func run() {
-    var polls = readFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
     while true {
       lock.lock()
+      // A pipe whose writers all closed would report itself ready forever.
+      var polls = openPolls()
+      if polls.allSatisfy({ $0.fd < 0 }) {
+        emit(final: true)
+        lock.unlock()
+        readerEnded.signal()
+        return
+      }
       let waiting = firstPendingAt != 0
       let timeout: Int32
       if waiting {
@@ -99,17 +106,29 @@ public final class OutputCapture: CapturedOutput, @unchecked Sendable {
     }
   }
 
+  /// Signalled when the reader thread ends, both pipes having reached their end.
+  let readerEnded = DispatchSemaphore(value: 0)
+
+  /// Which pipes reached their end (every writer closed). Under the lock.
+  private var ended = [false, false]
+
+  /// What to poll: the pipes still open (poll skips a negative descriptor). Under the lock.
+  private func openPolls() -> [pollfd] {
+    readFDs.indices.map { pollfd(fd: ended[$0] ? -1 : readFDs[$0], events: Int16(POLLIN), revents: 0) }
+  }
+
   /// Reused by every read (under the lock): flushes happen several times per request.
   private var readBuffer = [UInt8](repeating: 0, count: 1 << 16)
 
   /// Reads whatever the pipes hold, without blocking. Called with the lock held.
   private func readAvailable() {
     // One poll tells which pipes hold anything; usually neither does.
-    var polls = readFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    var polls = openPolls()
     guard poll(&polls, nfds_t(polls.count), 0) > 0 else { return }
     for (i, fd) in readFDs.enumerated() where polls[i].revents != 0 {
       while true {
         let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { ended[i] = true }
         if n <= 0 { break }
         if pending[i].isEmpty && firstPendingAt == 0 {
           firstPendingAt = DispatchTime.now().uptimeNanoseconds
