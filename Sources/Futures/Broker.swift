@@ -50,7 +50,7 @@ public final class Broker: @unchecked Sendable {
     endpoint = socket.lastEndpoint
     pool = WorkerPool(
       launch: launch, endpoint: endpoint, stateDirectory: directory,
-      size: max(1, poolSize ?? ProcessInfo.processInfo.activeProcessorCount), logger: logger)
+      size: max(1, poolSize ?? ProcessInfo.processInfo.activeProcessorCount))
     var fds: [Int32] = [-1, -1]
     guard pipe(&fds) == 0 else { throw ZMQError(call: "pipe", errno: errno) }
     wakeRead = fds[0]

@@ -1,6 +1,5 @@
 import ChildProcess
 import Foundation
-import Logging
 
 /// How the pool starts a worker.
 public struct WorkerLaunch: Sendable {
@@ -24,7 +23,6 @@ final class WorkerPool {
   private let endpoint: String
   /// Where workers' state pages are made (each is unlinked once its worker maps it).
   private let stateDirectory: String
-  private let logger: Logger
   private(set) var workers: [[UInt8]: WorkerProcess] = [:]
   private var sizes: [WorkerLanguage: Int] = [:]
   private var nextWorker = 1
@@ -32,11 +30,10 @@ final class WorkerPool {
   private var startFailures: [WorkerLanguage: Int] = [:]
 
   /// `size` workers per language; they connect to `endpoint`.
-  init(launch: WorkerLaunch, endpoint: String, stateDirectory: String, size: Int, logger: Logger) {
+  init(launch: WorkerLaunch, endpoint: String, stateDirectory: String, size: Int) {
     self.launch = launch
     self.endpoint = endpoint
     self.stateDirectory = stateDirectory
-    self.logger = logger
     for language in WorkerLanguage.allCases { sizes[language] = size }
   }
 

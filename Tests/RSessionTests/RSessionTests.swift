@@ -12,7 +12,9 @@ final class RSessionTests: XCTestCase {
 
   override func setUpWithError() throws {
     directory = NSTemporaryDirectory() + "rsession-test-\(getpid())-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+    // Only this user may reach the session's socket in it, as in the kernel's private folder.
+    try FileManager.default.createDirectory(
+      atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
     fakeR = try FakeR.install(in: directory)
   }
 

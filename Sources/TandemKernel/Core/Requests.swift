@@ -18,9 +18,6 @@ public enum RequestKind: String, Sendable, CaseIterable {
   /// language (`%%R`, `%%python`).
   public static let introspection: Set<RequestKind> = [.complete, .inspect, .isComplete]
 
-  /// The reply's msg_type; nil for comm messages, which get none.
-  public var replyType: String? { Self.replyType(of: rawValue) }
-
   /// `x_request` → `x_reply`; nil for a type that is not a request.
   public static func replyType(of msgType: String) -> String? {
     guard msgType.hasSuffix("_request") else { return nil }
