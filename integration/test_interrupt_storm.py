@@ -1,4 +1,5 @@
-"""Hundreds of interrupts at random moments never leave a cell without a reply.
+"""Hundreds of interrupts at random moments never leave a cell without a reply,
+in the Python-first kernel and in the R-first one.
 
 Cells that cross to R many times (each `%R` is a request to R), R cells, Python
 cells and futures are interrupted after a random delay, so that interrupts land
@@ -34,6 +35,19 @@ CELLS = [
 INTERRUPTS = 300
 TIME_LIMIT = 240
 
+# The R-first kernel's cells: R runs them itself, calls into Python meanwhile, and
+# %%python cells run in IPython, so interrupts land in both and between them.
+R_FIRST_CELLS = [
+    "x <- 0\nfor (i in 1:20000) x <- x + i\ncat(x)",
+    "Sys.sleep(0.02); cat('slept')",
+    "for (i in 1:200) y <- py$kept_py",
+    "v <- future.apply::future_sapply(1:8, function(i) i^2)",
+    "%%python\ntotal = 0\nfor i in range(200000):\n    total += i",
+    "%%R\nSys.sleep(0.02)",
+]
+R_FIRST_INTERRUPTS = 200
+R_FIRST_TIME_LIMIT = 90
+
 
 def last_iopub(kc, count: int = 8) -> list[str]:
     """The last IOPub messages waiting for the client, as type and a short content."""
@@ -46,22 +60,16 @@ def last_iopub(kc, count: int = 8) -> list[str]:
         messages.append(f"{message['msg_type']} {str(message['content'])[:120]}")
 
 
-@pytest.mark.parametrize("kernel", ["tandem", "tandem-message"], indirect=True)
-def test_interrupt_storm_leaves_every_cell_answered(kernel):
-    km, kc = kernel
+def storm(km, kc, cells: list[str], interrupts: int, time_limit: float) -> dict[str, int]:
+    """Runs randomly chosen cells, each interrupted after a random delay; returns how
+    many ended how. Fails naming the cell when one gets no reply."""
     rng = random.Random(16)
-    # The packages the cells use are loaded first: an interrupt in the middle of
-    # R's library() can leave a package half-loaded for the session, in any R
-    # kernel (R's own hazard, not the kernel's).
-    setup = "%%R\nkept_r <- 'r state'\nlibrary(future); loadNamespace('future.apply')"
-    assert run_cell(kc, setup)[0]["status"] == "ok"
-    assert run_cell(kc, "kept_py = 'py state'")[0]["status"] == "ok"
     started = time.monotonic()
     statuses: dict[str, int] = {}
-    for n in range(INTERRUPTS):
-        if time.monotonic() - started > TIME_LIMIT:
+    for n in range(interrupts):
+        if time.monotonic() - started > time_limit:
             break
-        cell = rng.choice(CELLS)
+        cell = rng.choice(cells)
         delay = rng.uniform(0, 0.06)
         msg_id = kc.execute(cell)
         time.sleep(delay)
@@ -85,6 +93,19 @@ def test_interrupt_storm_leaves_every_cell_answered(kernel):
         if outcome not in ("ok", "KeyboardInterrupt"):
             outcome += ": " + content.get("evalue", "")[:300]
         statuses[outcome] = statuses.get(outcome, 0) + 1
+    return statuses
+
+
+@pytest.mark.parametrize("kernel", ["tandem", "tandem-message"], indirect=True)
+def test_interrupt_storm_leaves_every_cell_answered(kernel):
+    km, kc = kernel
+    # The packages the cells use are loaded first: an interrupt in the middle of
+    # R's library() can leave a package half-loaded for the session, in any R
+    # kernel (R's own hazard, not the kernel's).
+    setup = "%%R\nkept_r <- 'r state'\nlibrary(future); loadNamespace('future.apply')"
+    assert run_cell(kc, setup)[0]["status"] == "ok"
+    assert run_cell(kc, "kept_py = 'py state'")[0]["status"] == "ok"
+    statuses = storm(km, kc, CELLS, INTERRUPTS, TIME_LIMIT)
     assert sum(statuses.values()) >= 100, statuses
     # Only interrupts end cells: no cell lost R, a worker or a value on the way.
     assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
@@ -102,3 +123,22 @@ def test_interrupt_storm_leaves_every_cell_answered(kernel):
     assert stdout_of(outputs) == "5050\n", outputs
     reply, outputs = run_cell(kc, "%%R\nlibrary(future); plan(tandem::workers); cat(value(future(sum(1:100))))")
     assert stdout_of(outputs) == "5050", outputs
+
+
+@pytest.mark.parametrize("kernel", ["tandem-r"], indirect=True)
+def test_interrupt_storm_in_the_r_first_kernel_leaves_every_cell_answered(kernel):
+    km, kc = kernel
+    setup = "kept_r <- 'r state'\nlibrary(future); plan(tandem::workers); loadNamespace('future.apply')"
+    assert run_cell(kc, setup)[0]["status"] == "ok"
+    assert run_cell(kc, "%%python\nkept_py = 'py state'")[0]["status"] == "ok"
+    statuses = storm(km, kc, R_FIRST_CELLS, R_FIRST_INTERRUPTS, R_FIRST_TIME_LIMIT)
+    assert sum(statuses.values()) >= 100, statuses
+    assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
+    assert statuses.get("KeyboardInterrupt", 0) >= 20, statuses
+    time.sleep(1)
+    reply, outputs = run_cell(kc, "cat(kept_r, py$kept_py, 6 * 7)")
+    assert stdout_of(outputs) == "r state py state 42", outputs
+    reply, outputs = run_cell(kc, "cat(value(future(sum(1:100))))")
+    assert stdout_of(outputs) == "5050", outputs
+    # The count went on through it all: each cell took one number.
+    assert run_cell(kc, "1")[0]["execution_count"] == sum(statuses.values()) + 5

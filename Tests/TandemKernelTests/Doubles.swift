@@ -96,11 +96,13 @@ final class SerialThread: EngineThread, @unchecked Sendable {
   func discardStaleInterrupt() {}
   func waiting<T>(_ body: () -> T) -> T { body() }
   func takeInterrupt() -> Bool { false }
+  func interruptible<T>(_ body: () -> T) -> T? { body() }
 }
 
-/// An engine that records what it serves and answers from `answer`; a request
-/// whose code is "wait" blocks until `gate` is signalled.
-final class EngineDouble: LanguageEngine, @unchecked Sendable {
+/// An engine that records what it serves (and, as a host, the history it is given);
+/// a request whose code is "wait" blocks until `gate` is signalled. An execution's
+/// reply carries the code and execution count it was given.
+final class EngineDouble: HostEngine, @unchecked Sendable {
   let language: CellLanguage
   let servedKinds: Set<RequestKind>
   let kernelInfo: JSONValue
@@ -108,6 +110,7 @@ final class EngineDouble: LanguageEngine, @unchecked Sendable {
   private let lock = NSLock()
   private(set) var served: [(kind: RequestKind, content: JSONValue)] = []
   private(set) var shutDown = false
+  private(set) var history: [(code: String, count: Int64)] = []
 
   init(language: CellLanguage, kinds: Set<RequestKind>) {
     self.language = language
@@ -130,7 +133,10 @@ final class EngineDouble: LanguageEngine, @unchecked Sendable {
       }
       return code.hasPrefix("fail")
         ? Reply(content: ["status": "error", "ename": "Boom", "evalue": "", "traceback": []])
-        : Reply(content: ["status": "ok", "code": .string(code)])
+        : Reply(content: [
+          "status": "ok", "code": .string(code), "engine": .string(language.rawValue),
+          "execution_count": .int(request.executionCount),
+        ])
     case .complete:
       return Reply(content: [
         "status": "ok", "matches": .array([.string(language.rawValue)]),
@@ -147,6 +153,12 @@ final class EngineDouble: LanguageEngine, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     return served.count
+  }
+
+  func recordHistory(_ code: String, executionCount: Int64) {
+    lock.lock()
+    history.append((code, executionCount))
+    lock.unlock()
   }
 
   func requestFinished() {}

@@ -23,7 +23,7 @@ final class KernelTests: XCTestCase {
       kinds: [
         .execute, .complete, .inspect, .isComplete, .history, .commInfo, .commOpen, .commMsg, .commClose,
       ])
-    r = EngineDouble(language: .r, kinds: RequestKind.introspection)
+    r = EngineDouble(language: .r, kinds: RequestKind.introspection.union([.execute]))
     let router = CellRouter(host: python, others: [r], defaultLanguage: defaultLanguage, thread: thread)
     kernel = Kernel(
       transport: transport, router: router, output: OutputDouble(), logger: Logger(label: "test"))
@@ -173,6 +173,38 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(transport.reply(to: python)?["engine"], "python")
     XCTAssertEqual(self.python.served.last?.content["code"], "len")
     XCTAssertEqual(self.python.served.last?.content["cursor_pos"], 2)
+  }
+
+  func testPlainCellsRunInTheDefaultLanguageAndCellsWithAMagicInTheHost() {
+    startKernel(defaultLanguage: .r)
+    let plain = execute("x <- 1")
+    XCTAssertEqual(transport.reply(to: plain)?["engine"], "r")
+    // The host's magics read the first line's options.
+    let magic = execute("%%R -i df\nsummary(df)")
+    XCTAssertEqual(transport.reply(to: magic)?["engine"], "python")
+    let python = execute("%%python\nx = 1")
+    XCTAssertEqual(transport.reply(to: python)?["engine"], "python")
+    XCTAssertEqual(self.python.served.last?.content["code"], "%%python\nx = 1")
+    XCTAssertEqual(r.served.count, 1)
+  }
+
+  func testEveryEngineNumbersItsCellsFromOneCountAndTheHostKeepsTheirHistory() {
+    startKernel(defaultLanguage: .r)
+    let first = execute("x <- 1")
+    let second = execute("%%python\nprint(1)")
+    let silent = execute("y <- 2", ["silent": true])
+    let unstored = execute("z <- 3", ["store_history": false])
+    let third = execute("x")
+    XCTAssertEqual(transport.reply(to: first)?["execution_count"], 1)
+    XCTAssertEqual(transport.reply(to: second)?["execution_count"], 2)
+    // Cells kept out of history take no number of their own.
+    XCTAssertEqual(transport.reply(to: silent)?["execution_count"], 3)
+    XCTAssertEqual(transport.reply(to: unstored)?["execution_count"], 3)
+    XCTAssertEqual(transport.reply(to: third)?["execution_count"], 3)
+    // The host recorded the R cells kept in history; its own cells it records itself.
+    XCTAssertEqual(python.history.map(\.code), ["x <- 1", "x"])
+    XCTAssertEqual(python.history.map(\.count), [1, 3])
+    XCTAssertTrue(r.history.isEmpty)
   }
 
   func testInputIsAskedOnStdinOnlyWhenAllowed() {

@@ -87,23 +87,41 @@ class Kernel:
         return list(self._handlers)
 
     def handle(
-        self, msg_type: str, content: bytes, buffers: list, cell_language: str, magic_length: int
+        self,
+        msg_type: str,
+        content: bytes,
+        buffers: list,
+        cell_language: str,
+        magic_length: int,
+        execution_count: int,
     ) -> tuple[str, bytes] | None:
         """Serve one request; returns the reply's status and content, or None for
         comm messages. ``cell_language`` and ``magic_length`` say what the cell's
-        first line names (``%%R``, ``%%python``) and how long that line is.
+        first line names (``%%R``, ``%%python``) and how long that line is;
+        ``execution_count`` is the number the kernel gave an execute request (it
+        counts the cells every engine runs).
 
-        Interrupts reach the code of a cell only (see :mod:`tandem._interrupts`)."""
-        _interrupts.drop_pending()
+        Interrupts reach the code of a cell only (see :mod:`tandem._interrupts`);
+        the kernel drops those meant for earlier requests before each one."""
         self._cell = (cell_language, magic_length)
+        if msg_type == "execute_request":
+            self.shell.execution_count = execution_count
         reply = self._handlers[msg_type](json.loads(content), buffers)
         return None if reply is None else (reply.get("status", "ok"), dumps(reply))
+
+    def record_history(self, code: str, execution_count: int) -> None:
+        """Keeps a cell another engine ran (an R cell of the R-first kernel) in
+        IPython's history, where history requests, ``%history`` and ``In`` find it."""
+        self.shell.history_manager.store_inputs(execution_count, code, code)
 
     def serve_r(self, request: bytes, frames: list) -> list:
         """A call from R while it runs (``py$x``): ``[reply_json, frames]``."""
         if self.bridge is None:
             return [dumps({"status": "error", "evalue": "no R bridge"}), []]
-        return self.bridge.serve(request, frames)
+        try:
+            return self.bridge.serve(request, frames)
+        finally:
+            flush_streams()  # what Python printed comes before what R prints next
 
     def after_request(self) -> None:
         """Deferred work once the reply is out."""

@@ -279,16 +279,14 @@ def r_first_cell_transform(
 ) -> Callable[[str], str]:
     """The R-first kernel's ``transform_cell``. ``cell()`` gives the cell's language
     and the length of its magic line, as the kernel's router found them: a
-    ``%%python`` cell is Python without that line, a ``%%R`` cell (with its options)
-    is IPython's magic, and any other cell becomes the ``%%R`` call IPython would
-    write, without tokenizing the R code as Python."""
+    ``%%python`` cell is Python without that line; the cells that reach IPython
+    otherwise are ``%%R`` cells with options, IPython's magic. (Plain R cells run
+    in R, not here.)"""
 
     def transform(raw_cell: str) -> str:
         language, magic_length = cell()
         if language == "python":
             return transform_cell(raw_cell[magic_length:])
-        if magic_length:
-            return transform_cell(raw_cell)
-        return f"get_ipython().run_cell_magic('R', '', {raw_cell!r})\n"
+        return transform_cell(raw_cell)
 
     return transform

@@ -18,10 +18,8 @@ def test_name_pairs_rename_and_join():
 
 
 def test_the_r_first_transform_follows_the_language_the_router_found():
-    cell = ("r", 0)
-    transform = r_first_cell_transform(lambda raw: f"ipython({raw!r})", lambda: cell)
-    assert transform("x <- 1\n") == "get_ipython().run_cell_magic('R', '', 'x <- 1\\n')\n"
     cell = ("r", 11)
+    transform = r_first_cell_transform(lambda raw: f"ipython({raw!r})", lambda: cell)
     assert transform("%%R -i df\nsummary(df)") == "ipython('%%R -i df\\nsummary(df)')"
     cell = ("python", 9)
     assert transform("%%python\nprint('é')") == "ipython(\"print('é')\")"

@@ -18,8 +18,9 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   private let logger: Logger
   private let finished = DispatchSemaphore(value: 0)
   private lazy var kernelInfoContent: [UInt8] = makeKernelInfo()
+  private let counter = ExecutionCounter()
   private lazy var mainShell = Shell(
-    transport: transport, router: router, output: output, logger: logger,
+    transport: transport, router: router, output: output, counter: counter, logger: logger,
     kernelInfo: { [unowned self] in kernelInfoContent })
 
   /// Serves requests from `transport` through `router`; the text code writes is

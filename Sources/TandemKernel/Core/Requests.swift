@@ -45,8 +45,19 @@ public struct ShellRequest {
   /// router found them; engines need not look at the first line again.
   public internal(set) var cell: (language: CellLanguage, magicLength: Int)?
 
+  /// The execution count of an execute request, given by the kernel: the number
+  /// the cell shows, which the engine that runs it uses.
+  public internal(set) var executionCount: Int64 = 0
+
   /// The cell's code, for requests about code.
   public var code: String? { content["code"]?.stringValue }
+
+  /// Whether an execute request's cell is kept in history and takes a number:
+  /// `store_history`, which defaults to true, and never for a silent cell.
+  public var storesHistory: Bool {
+    let silent = content["silent"]?.boolValue ?? false
+    return !silent && (content["store_history"]?.boolValue ?? true)
+  }
 
   /// The same request with other content (a cell with its magic line cut off).
   func with(content: JSONValue) -> ShellRequest {

@@ -15,6 +15,7 @@ final class Shell: Frontend, @unchecked Sendable {
   private let output: CapturedOutput
   private let logger: Logger
   private let kernelInfo: () -> [UInt8]
+  private let counter: ExecutionCounter
   private let queue = ShellQueue()
   private let stdin = InputMailbox()
   private let lock = NSLock()
@@ -22,11 +23,12 @@ final class Shell: Frontend, @unchecked Sendable {
   private var executing = false
   private var allowStdin = false
 
-  /// `kernelInfo` answers kernel_info_request.
+  /// `kernelInfo` answers kernel_info_request; `counter` numbers the executions.
   init(
-    transport: KernelTransport, router: CellRouter, output: CapturedOutput, logger: Logger,
-    kernelInfo: @escaping () -> [UInt8]
+    transport: KernelTransport, router: CellRouter, output: CapturedOutput, counter: ExecutionCounter,
+    logger: Logger, kernelInfo: @escaping () -> [UInt8]
   ) {
+    self.counter = counter
     self.transport = transport
     self.router = router
     self.output = output
@@ -107,7 +109,7 @@ final class Shell: Frontend, @unchecked Sendable {
         nil, Reply.error(ename: "UnknownMessageType", evalue: "Tandem does not serve \(message.msgType)")
       )
     }
-    let request: ShellRequest
+    var request: ShellRequest
     do {
       request = try ShellRequest(message, kind: kind)
     } catch {
@@ -116,6 +118,7 @@ final class Shell: Frontend, @unchecked Sendable {
     }
     if kind == .kernelInfo { return (request, Reply(status: .ok, content: kernelInfo())) }
     if kind == .execute {
+      request.executionCount = counter.take(storing: request.storesHistory)
       lock.lock()
       allowStdin = request.content["allow_stdin"]?.boolValue ?? false
       lock.unlock()

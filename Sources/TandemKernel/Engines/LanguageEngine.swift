@@ -29,6 +29,14 @@ public protocol LanguageEngine: AnyObject {
   func shutdown()
 }
 
+/// The router's host: the engine that serves what no other engine serves (history,
+/// comms, cells whose first line is a magic) and keeps the kernel's history, in
+/// which the cells other engines run are recorded too.
+public protocol HostEngine: LanguageEngine {
+  /// Records a cell that another engine ran, under its execution count.
+  func recordHistory(_ code: String, executionCount: Int64)
+}
+
 /// The thread every engine's calls happen on. Python owns it (R's calls into Python
 /// must run there), so it is where waits release Python's lock and where an
 /// interrupt lands.
@@ -47,7 +55,15 @@ public protocol EngineThread: AnyObject {
   func waiting<T>(_ body: () -> T) -> T
 
   /// On the thread: whether an interrupt arrived since the last call (consumed).
+  /// Only where a cell's code runs (inside `interruptible`, or in a host cell's
+  /// code): an interrupt that lands elsewhere waits for the cell it was meant for.
   func takeInterrupt() -> Bool
+
+  /// On the thread: runs `body`, a cell's code run outside the thread's language
+  /// (R's), as the place an interrupt is meant for: `takeInterrupt()` reports
+  /// interrupts meanwhile. Returns nil without running `body` when an interrupt
+  /// arrived before it, for the cell it was meant for.
+  func interruptible<T>(_ body: () -> T) -> T?
 }
 
 /// The frontend that sent the request being served: where an engine sends output

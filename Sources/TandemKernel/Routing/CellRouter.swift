@@ -3,27 +3,29 @@ import JSON
 /// Picks the engine for each request, so the kernel knows shells and not languages.
 ///
 /// A cell is in the language its first line names (`%%R`, `%%python`) or else in the
-/// kernel's default. The engine of that language serves the request when it serves
-/// its kind; requests about code (complete, inspect, is_complete) reach it with the
+/// kernel's default. A cell without a magic line runs in the default language's
+/// engine when that engine runs cells; a cell with one runs in the host, whose
+/// magics read the line's options (`%%R -i x -w 600`). Requests about code
+/// (complete, inspect, is_complete) reach the engine of the cell's language with the
 /// magic line cut off and cursor positions moved to match. Every other request goes
-/// to the host engine, which runs what no other engine serves: history, comms and
-/// the cells themselves (an R cell runs through the host's `%%R` magic, which gives
-/// it the execution count, history and IPython's magics).
+/// to the host engine: history, comms, and what no other engine serves. The cells
+/// other engines run are recorded in the host's history, so history requests see
+/// every cell.
 public final class CellRouter {
   /// The language of a cell whose first line names none.
   public let defaultLanguage: CellLanguage
   /// The thread every engine runs on.
   public let thread: EngineThread
-  private let host: LanguageEngine
+  private let host: HostEngine
   private let engines: [CellLanguage: LanguageEngine]
 
   /// `host` serves what no engine of the cell's language serves; `others` serve their
   /// own languages' cells. All of them run on `thread`.
   public init(
-    host: LanguageEngine, others: [LanguageEngine] = [], defaultLanguage: CellLanguage, thread: EngineThread
+    host: HostEngine, others: [LanguageEngine] = [], defaultLanguage: CellLanguage, thread: EngineThread
   ) {
     self.host = host
-    var engines = [host.language: host]
+    var engines: [CellLanguage: LanguageEngine] = [host.language: host]
     for engine in others { engines[engine.language] = engine }
     self.engines = engines
     self.defaultLanguage = defaultLanguage
@@ -47,6 +49,9 @@ public final class CellRouter {
       request.code.map { CellLanguage.of($0, defaultLanguage: defaultLanguage) }
       ?? (defaultLanguage, 0)
     request.cell = (language, offset)
+    if request.kind == .execute {
+      return try execute(request, language: language, magicLength: offset, frontend: frontend)
+    }
     guard RequestKind.introspection.contains(request.kind) else {
       return try engine(for: language, serving: request.kind).serve(request, frontend: frontend)
     }
@@ -64,6 +69,21 @@ public final class CellRouter {
     guard var reply = try engine.serve(stripped, frontend: frontend) else { return nil }
     if let content = try? JSONValue.parse(reply.content) {
       reply.content = CellLanguage.unstrip(content, offset: offset).serialized
+    }
+    return reply
+  }
+
+  private func execute(_ request: ShellRequest, language: CellLanguage, magicLength: Int, frontend: Frontend)
+    throws -> Reply?
+  {
+    guard magicLength == 0, let engine = engines[language], engine !== host,
+      engine.servedKinds.contains(.execute)
+    else {
+      return try host.serve(request, frontend: frontend)
+    }
+    let reply = try engine.serve(request, frontend: frontend)
+    if request.storesHistory, let code = request.code {
+      host.recordHistory(code, executionCount: request.executionCount)
     }
     return reply
   }

@@ -59,6 +59,9 @@ execute_request <- function(request) {
   # in IRkernel and rpy2.
   show_new_plot()
   reply <- list(status = "ok", payload = state$payload)
+  if (length(request$user_expressions)) {
+    reply$user_expressions <- evaluate_user_expressions(request$user_expressions)
+  }
   # `%R expr` returns the expression's visible value; `%%R -o` returns variables.
   outputs <- list()
   assigned <- n > 0 && is.call(exprs[[n]]) && as.character(exprs[[n]][[1]])[1] %in% c("<-", "=", "<<-")
@@ -80,6 +83,27 @@ execute_request <- function(request) {
     if (!length(reply$errors)) reply$errors <- NULL
   }
   reply
+}
+
+# The values a frontend asks for after a cell (execute_request's
+# user_expressions): each R expression's value as a MIME bundle, or its error, as
+# ipykernel answers them for Python.
+evaluate_user_expressions <- function(expressions) {
+  lapply(expressions, function(code) {
+    tryCatch(
+      {
+        # Evaluated here: a promise forced inside mimebundle() would hide its error.
+        value <- eval(parse(text = code, keep.source = FALSE), envir = globalenv())
+        data <- mimebundle(value)
+        if (!length(data)) data <- setNames(list(), character())
+        list(status = "ok", data = data, metadata = setNames(list(), character()))
+      },
+      error = function(e) {
+        list(status = "error", ename = "RError", evalue = conditionMessage(e),
+             traceback = list(paste("Error:", conditionMessage(e))))
+      }
+    )
+  })
 }
 
 # The function whose frame separates Tandem's frames from the user's in a traceback.

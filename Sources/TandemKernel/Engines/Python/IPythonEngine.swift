@@ -6,9 +6,10 @@ import PythonEngine
 import RSession
 
 /// Python cells, run by IPython inside the embedded interpreter through the `tandem`
-/// Python package (`tandem._kernel`). It is the router's host: it also runs history,
-/// comms, and R cells through its `%%R` magic.
-public final class IPythonEngine: LanguageEngine {
+/// Python package (`tandem._kernel`). It is the router's host: it also serves
+/// history (IPython's, where R cells are recorded too), comms, and the magics
+/// (`%%R -i x`, `%R`, `%Rpush`).
+public final class IPythonEngine: HostEngine {
   /// Why Python could not be brought up, with the fix.
   public struct StartError: Error, CustomStringConvertible {
     public let description: String
@@ -78,6 +79,7 @@ public final class IPythonEngine: LanguageEngine {
         natives += try FuturesNatives.make(slot, client: futures, thread: pythonThread)
       }
       try PyRef.importModule("tandem._natives").callMethod("provide", PyRef(dictionary: natives))
+      pythonThread.interrupts = try PyRef.importModule("tandem._interrupts")
       let kernel = try PyRef.importModule("tandem._kernel").callMethod(
         "start", PyRef(defaultLanguage.rawValue))
       self.kernel = kernel
@@ -97,10 +99,18 @@ public final class IPythonEngine: LanguageEngine {
     let cell = request.cell ?? (defaultLanguage, 0)
     let reply = try kernel.callMethod(
       "handle", PyRef(request.kind.rawValue), PyRef(bytes: request.rawContent), buffers,
-      PyRef(cell.language.rawValue), PyRef(cell.magicLength))
+      PyRef(cell.language.rawValue), PyRef(cell.magicLength), PyRef(Int(request.executionCount)))
     let parts = reply.sequenceItems
     guard parts.count == 2, let content = parts[1].bytesValue else { return nil }
     return Reply(status: Reply.Status(field: parts[0].stringValue), content: content)
+  }
+
+  public func recordHistory(_ code: String, executionCount: Int64) {
+    do {
+      _ = try kernel?.callMethod("record_history", PyRef(code), PyRef(Int(executionCount)))
+    } catch {
+      logger.error("cell \(executionCount) was not recorded in history: \(error)")
+    }
   }
 
   /// A call from R into Python (`py$x`), on the Python thread that waits for R.
@@ -114,6 +124,9 @@ public final class IPythonEngine: LanguageEngine {
         throw PythonError(typeName: "TypeError", message: "serve_r must return [reply_json, frames]")
       }
       return RMessage(body: body, frames: reply[1].sequenceItems.compactMap(\.bytesValue))
+    } catch let error as PythonError where error.typeName == "KeyboardInterrupt" {
+      // An interrupt that landed in Tandem's Python around the call: R stops as interrupted.
+      return RMessage(body: ["status": "interrupted", "evalue": "interrupted"], frames: [])
     } catch {
       return RMessage(body: ["status": "error", "evalue": .string("\(error)")], frames: [])
     }

@@ -5,15 +5,15 @@ import Logging
 import RSession
 
 /// R cells, run by the child R session. R serves its own completion, inspection and
-/// is_complete; its cells run through the host engine's `%%R` magic, which calls
-/// `run`. Every call happens on the engine thread, so the session's socket has one
-/// owner.
+/// is_complete, and runs the R-first kernel's cells (`RCellExecution.swift`); the
+/// host's R magics (`%%R -i x`, `%R`, `r.x`) call `run`. Every call happens on the
+/// engine thread, so the session's socket has one owner.
 public final class REngine: LanguageEngine {
   public let language = CellLanguage.r
-  public let servedKinds = RequestKind.introspection
+  public let servedKinds = RequestKind.introspection.union([.execute])
   private let session: RSession
   private let logger: Logger
-  private var thread: EngineThread?
+  private(set) var thread: EngineThread?
   private var pythonHandler: PythonHandler?
   /// The number of the last request sent to R: each request carries its number,
   /// so that R can say whether it received a request that gets no answer.
@@ -53,8 +53,9 @@ public final class REngine: LanguageEngine {
     "help_links": [["text": "R documentation", "url": "https://www.r-project.org/help.html"]],
   ]
 
-  /// Completion, help and is_complete for R code, answered by R.
+  /// Runs an R cell; completion, help and is_complete for R code, answered by R.
   public func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply? {
+    if request.kind == .execute { return execute(request, frontend: frontend) }
     guard var body = request.content.objectValue else {
       return Reply.error(ename: "InvalidMessage", evalue: "content is not a JSON object")
     }

@@ -1,0 +1,60 @@
+import JSON
+import JupyterWire
+import RSession
+
+/// The cells of the R-first kernel (`tandem-r`), run by R itself, as IRkernel runs
+/// them: R evaluates each top-level expression, shows values, plots and errors; the
+/// kernel gives the cell its number and keeps it in history. (An `%%R` cell, whose
+/// first line may carry options, runs through the host's magic instead.)
+extension REngine {
+  func execute(_ request: ShellRequest, frontend: Frontend) -> Reply {
+    let content = request.content
+    let code = content["code"]?.stringValue ?? ""
+    let silent = content["silent"]?.boolValue ?? false
+    let count = request.executionCount
+    if !silent {
+      let input: JSONValue = ["code": .string(code), "execution_count": .int(count)]
+      frontend.publish("execute_input", content: input.serialized, metadata: Array("{}".utf8), buffers: [])
+    }
+    var body: JSONValue = [
+      "type": "execute", "r_first": true, "code": .string(code),
+      "allow_stdin": content["allow_stdin"] ?? false,
+      "result": .bool(!silent), "execution_count": .int(count), "capture": false,
+      "user_expressions": content["user_expressions"] ?? [:],
+    ]
+    if silent {
+      body["line"] = true  // a silent cell shows no values, as IPython's
+      body["capture"] = "none"
+    }
+    let run = { self.run(body, frontend: frontend, resultCount: count) }
+    // nil: an interrupt came before R started, and the cell does not run.
+    let outcome = thread.map { $0.interruptible(run) } ?? run()
+
+    var reply: [String: JSONValue] = [
+      // A cell kept out of history shows the last number, as in ipykernel.
+      "execution_count": .int(request.storesHistory ? count : count - 1),
+      "payload": outcome?["payload"] ?? [],
+      "user_expressions": [:],
+    ]
+    let error: JSONValue
+    switch outcome?["status"]?.stringValue {
+    case "ok":
+      reply["status"] = "ok"
+      reply["user_expressions"] = outcome?["user_expressions"] ?? [:]
+      return Reply(content: .object(reply))
+    case "error":
+      // One name for every R error, as R errors raised into Python are `RError`.
+      error = [
+        "ename": "RError", "evalue": outcome?["evalue"] ?? "",
+        "traceback": outcome?["traceback"] ?? [outcome?["evalue"] ?? ""],
+      ]
+    default:
+      // Interrupted: nothing but the name, as IRkernel shows no traceback.
+      error = ["ename": "KeyboardInterrupt", "evalue": "", "traceback": []]
+    }
+    frontend.publish("error", content: error.serialized, metadata: Array("{}".utf8), buffers: [])
+    reply["status"] = "error"
+    reply.merge(error.objectValue ?? [:]) { _, new in new }
+    return Reply(content: .object(reply))
+  }
+}
