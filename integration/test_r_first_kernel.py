@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cell, stdout_of
+from conftest import interrupt_running_cell, run_cell, stdout_of
 
-pytestmark = pytest.mark.parametrize("kernel", ["tandem-r"], indirect=True)
+r_first = pytest.mark.parametrize("kernel", ["tandem-r"], indirect=True)
 
 
 def session_history(kc) -> list[list]:
@@ -19,6 +19,7 @@ def session_history(kc) -> list[list]:
     return [entry for entry in history if entry[0] == current]
 
 
+@r_first
 def test_r_and_python_cells_share_one_count_and_one_history(kernel):
     km, kc = kernel
     cells = ["x <- 41", "%%python\nprint(get_ipython().execution_count)", "x + 1", "%%python\nprint(In[1])"]
@@ -41,6 +42,7 @@ def test_r_and_python_cells_share_one_count_and_one_history(kernel):
     assert [(line, source) for number, line, source in found if number == session] == [(3, "x + 1")]
 
 
+@r_first
 def test_cells_kept_out_of_history_take_no_number_and_silent_ones_show_nothing(kernel):
     km, kc = kernel
     assert run_cell(kc, "x <- 1")[0]["execution_count"] == 1
@@ -49,13 +51,18 @@ def test_cells_kept_out_of_history_take_no_number_and_silent_ones_show_nothing(k
     # Printed text still shows, as in ipykernel; no input, no value.
     assert stdout_of(outputs) == '[1] "shown"\n'
     assert not [t for t, c in outputs if t in ("execute_input", "execute_result", "display_data")], outputs
+    # A blank cell takes no number either, as in IPython.
+    assert run_cell(kc, "  \n")[0]["execution_count"] == 1
     content, outputs = run_cell(kc, "x + 6", store_history=False)
+    # ipykernel's numbers for such a cell: the next on its input, the last on its value.
     assert content["execution_count"] == 1
     assert [c["execution_count"] for t, c in outputs if t == "execute_input"] == [2]
+    assert [c["execution_count"] for t, c in outputs if t == "execute_result"] == [1]
     assert run_cell(kc, "x")[0]["execution_count"] == 2
     assert [(line, source) for _, line, source in session_history(kc)] == [(1, "x <- 1"), (2, "x")]
 
 
+@r_first
 def test_user_expressions_are_r_expressions_answered_as_ipykernel_answers_python_ones(kernel):
     km, kc = kernel
     expressions = {"double": "x * 2", "letters": "letters[1:3]", "missing": "no_such_variable", "nothing": "NULL"}
@@ -75,6 +82,7 @@ def test_user_expressions_are_r_expressions_answered_as_ipykernel_answers_python
     assert content["status"] == "error" and content["user_expressions"] == {}
 
 
+@r_first
 def test_r_errors_and_interrupts_read_as_r(kernel):
     km, kc = kernel
     content, outputs = run_cell(kc, "f <- function() stop('deep')\nf()")
@@ -84,3 +92,33 @@ def test_r_errors_and_interrupts_read_as_r(kernel):
     assert {k: content[k] for k in ("status", "ename", "evalue", "traceback")} == {"status": "error", **errors[0]}
     content, outputs = run_cell(kc, "x <- 1 +* 2")
     assert content["ename"] == "RError" and "unexpected '*'" in content["evalue"]
+
+
+@r_first
+def test_readline_asks_the_frontend_and_without_stdin_fails_clearly(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("name <- readline('who? ')\ncat('hi', name)", allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=30)
+    assert request["content"]["prompt"] == "who? "
+    assert request["parent_header"]["msg_id"] == msg_id
+    kc.input("Grace")
+    reply = kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok"
+    assert stdout_of(run_cell(kc, "cat(name)")[1]) == "Grace"
+    # A client without stdin (nbclient, papermill): an R error saying so, not a hang.
+    content, outputs = run_cell(kc, "readline('who? ')", allow_stdin=False)
+    assert content["status"] == "error" and content["ename"] == "RError"
+    assert "input" in content["evalue"].lower(), content["evalue"]
+
+
+R_LOOPS = {"repeat": "repeat {}", "sleep": "Sys.sleep(100)", "python": "repeat py$kept"}
+
+
+@pytest.mark.parametrize("kernel", ["tandem-r", "tandem-r-message"], indirect=True)
+@pytest.mark.parametrize("loop", sorted(R_LOOPS))
+def test_an_interrupted_r_cell_ends_alone_and_keeps_both_languages(kernel, loop):
+    km, kc = kernel
+    assert run_cell(kc, "kept <- 'r'\n")[0]["status"] == "ok"
+    assert run_cell(kc, "%%python\nkept = 'python'")[0]["status"] == "ok"
+    interrupt_running_cell(km, kc, R_LOOPS[loop], settle=1.0)
+    assert stdout_of(run_cell(kc, "cat(kept, py$kept)")[1]) == "r python"

@@ -194,12 +194,14 @@ final class KernelTests: XCTestCase {
     let second = execute("%%python\nprint(1)")
     let silent = execute("y <- 2", ["silent": true])
     let unstored = execute("z <- 3", ["store_history": false])
+    let blank = execute(" \n")
     let third = execute("x")
     XCTAssertEqual(transport.reply(to: first)?["execution_count"], 1)
     XCTAssertEqual(transport.reply(to: second)?["execution_count"], 2)
     // Cells kept out of history take no number of their own.
     XCTAssertEqual(transport.reply(to: silent)?["execution_count"], 3)
     XCTAssertEqual(transport.reply(to: unstored)?["execution_count"], 3)
+    XCTAssertEqual(transport.reply(to: blank)?["execution_count"], 3)
     XCTAssertEqual(transport.reply(to: third)?["execution_count"], 3)
     // The host recorded the R cells kept in history; its own cells it records itself.
     XCTAssertEqual(python.history.map(\.code), ["x <- 1", "x"])

@@ -55,8 +55,8 @@ class RemoteTraceback(Exception):
         return self.text
 
 
-#: Set in the R-first kernel (``tandem-r``), where an interrupted R cell shows
-#: nothing, as IRkernel shows an interrupt.
+#: Set in the R-first kernel (``tandem-r``), where an interrupted ``%%R`` cell
+#: shows nothing, as its plain R cells and IRkernel show an interrupt.
 r_first = False
 
 

@@ -53,10 +53,12 @@ public struct ShellRequest {
   public var code: String? { content["code"]?.stringValue }
 
   /// Whether an execute request's cell is kept in history and takes a number:
-  /// `store_history`, which defaults to true, and never for a silent cell.
+  /// `store_history`, which defaults to true; never for a silent cell, nor for a
+  /// blank one, as IPython numbers them.
   public var storesHistory: Bool {
     let silent = content["silent"]?.boolValue ?? false
-    return !silent && (content["store_history"]?.boolValue ?? true)
+    let blank = code?.allSatisfy(\.isWhitespace) ?? true
+    return !silent && !blank && (content["store_history"]?.boolValue ?? true)
   }
 
   /// The same request with other content (a cell with its magic line cut off).

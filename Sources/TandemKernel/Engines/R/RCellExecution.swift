@@ -12,6 +12,9 @@ extension REngine {
     let code = content["code"]?.stringValue ?? ""
     let silent = content["silent"]?.boolValue ?? false
     let count = request.executionCount
+    // A cell kept out of history shows the last number with its value and reply,
+    // as in ipykernel (its input shows the next).
+    let shown = request.storesHistory ? count : count - 1
     if !silent {
       let input: JSONValue = ["code": .string(code), "execution_count": .int(count)]
       frontend.publish("execute_input", content: input.serialized, metadata: Array("{}".utf8), buffers: [])
@@ -19,20 +22,19 @@ extension REngine {
     var body: JSONValue = [
       "type": "execute", "r_first": true, "code": .string(code),
       "allow_stdin": content["allow_stdin"] ?? false,
-      "result": .bool(!silent), "execution_count": .int(count), "capture": false,
+      "result": .bool(!silent), "execution_count": .int(shown), "capture": false,
       "user_expressions": content["user_expressions"] ?? [:],
     ]
     if silent {
       body["line"] = true  // a silent cell shows no values, as IPython's
       body["capture"] = "none"
     }
-    let run = { self.run(body, frontend: frontend, resultCount: count) }
+    let run = { self.run(body, frontend: frontend, resultCount: shown) }
     // nil: an interrupt came before R started, and the cell does not run.
     let outcome = thread.map { $0.interruptible(run) } ?? run()
 
     var reply: [String: JSONValue] = [
-      // A cell kept out of history shows the last number, as in ipykernel.
-      "execution_count": .int(request.storesHistory ? count : count - 1),
+      "execution_count": .int(shown),
       "payload": outcome?["payload"] ?? [],
       "user_expressions": [:],
     ]
