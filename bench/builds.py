@@ -4,7 +4,8 @@ speed (a refactor) is checked against the build before it.
 Both kernels run at once, from their own binaries and Python halves, and the
 measures alternate between them round by round, so that the machine's drift
 touches both alike:
-  * the round trip of a trivial Python cell and of a trivial R cell;
+  * the round trip of a trivial Python cell, of a trivial ``%%R`` cell, and of a
+    trivial cell of the R-first kernel (``tandem-r``);
   * a cell printing 100,000 lines, until idle;
   * a 1,000,000-row float and string data frame sent to R (``%%R -i``) and back;
   * 500 batched trivial futures (``tandem.map``).
@@ -37,22 +38,24 @@ frame = pd.DataFrame({"x": np.random.default_rng(0).random(1_000_000),
                       "s": np.array(["alpha", "beta", "gamma", "delta"])[np.arange(1_000_000) % 4]})
 """
 
+# Each measure: its code, how often a round runs it, and the kernel's default language.
 MEASURES = {
-    "trivial Python cell": ("1", 20),
-    "trivial R cell": ("%%R\n1", 20),
-    "100,000 printed lines": ("for i in range(100_000): print(i)", 1),
-    "1e6-row frame to R and back": ("%%R -i frame -o back\nback <- frame", 3),
-    "500 batched futures": ("_ = list(tandem.map(abs, range(500)))", 5),
+    "trivial Python cell": ("1", 20, "python"),
+    "trivial %%R cell": ("%%R\n1", 20, "python"),
+    "trivial tandem-r cell": ("1", 20, "r"),
+    "100,000 printed lines": ("for i in range(100_000): print(i)", 1, "python"),
+    "1e6-row frame to R and back": ("%%R -i frame -o back\nback <- frame", 3, "python"),
+    "500 batched futures": ("_ = list(tandem.map(abs, range(500)))", 5, "python"),
 }
 
 
-def start(name: str, binary: str, pythonpath: str | None) -> tuple[KernelManager, object]:
+def start(name: str, binary: str, pythonpath: str | None, language: str) -> tuple[KernelManager, object]:
     """Starts a kernel from a spec written for `binary` (a spec, not kernel_cmd,
     which jupyter_client no longer honours)."""
     folder = Path(tempfile.mkdtemp(prefix="tandem-builds-")) / "kernels" / name
     folder.mkdir(parents=True)
     spec = {
-        "argv": [binary, "kernel", "-f", "{connection_file}", "--python", PYTHON],
+        "argv": [binary, "kernel", "-f", "{connection_file}", "--python", PYTHON, "--language", language],
         "display_name": name, "language": "python",
         "env": {"PYTHONPATH": pythonpath} if pythonpath else {},
     }
@@ -63,8 +66,11 @@ def start(name: str, binary: str, pythonpath: str | None) -> tuple[KernelManager
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
-    run(kc, SETUP)
-    run(kc, "_ = list(tandem.map(abs, range(10)))")  # the pool is up before timing
+    if language == "python":
+        run(kc, SETUP)
+        run(kc, "_ = list(tandem.map(abs, range(10)))")  # the pool is up before timing
+    else:
+        run(kc, "1")  # R is up before timing
     return km, kc
 
 
@@ -83,21 +89,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
     base = Path(options.base)
+    builds = {"base": (str(base / ".build" / "release" / "tandem"), str(base / "python")), "this": (TANDEM, None)}
     kernels = {
-        "base": start("tandem-base", str(base / ".build" / "release" / "tandem"), str(base / "python")),
-        "this": start("tandem-this", TANDEM, None),
+        (build, language): start(f"tandem-{build}-{language}", binary, pythonpath, language)
+        for build, (binary, pythonpath) in builds.items()
+        for language in ("python", "r")
     }
     times: dict[tuple[str, str], list[float]] = {}
     try:
         for round_number in range(options.rounds):
-            for name, (code, repeat) in MEASURES.items():
+            for name, (code, repeat, language) in MEASURES.items():
                 for i in range(repeat):
                     # Each build goes first every other time: the second of a pair
                     # runs on a machine the first just warmed (or disturbed).
-                    order = list(kernels.items())
+                    order = list(builds)
                     if (round_number * repeat + i) % 2:
                         order.reverse()
-                    for build, (_, kc) in order:
+                    for build in order:
+                        kc = kernels[(build, language)][1]
                         times.setdefault((name, build), []).append(run(kc, code))
     finally:
         for km, kc in kernels.values():
