@@ -60,9 +60,12 @@ def last_iopub(kc, count: int = 8) -> list[str]:
         messages.append(f"{message['msg_type']} {str(message['content'])[:120]}")
 
 
-def storm(km, kc, cells: list[str], interrupts: int, time_limit: float) -> dict[str, int]:
-    """Runs randomly chosen cells, each interrupted after a random delay; returns how
-    many ended how. Fails naming the cell when one gets no reply."""
+def storm(km, kc, setup: list[str], cells: list[str], interrupts: int, time_limit: float) -> dict[str, int]:
+    """Runs the setup cells, then randomly chosen cells, each interrupted after a
+    random delay; checks that only interrupts ended cells and returns how many ended
+    how. Fails naming the cell when one gets no reply."""
+    for cell in setup:
+        assert run_cell(kc, cell)[0]["status"] == "ok", cell
     rng = random.Random(16)
     started = time.monotonic()
     statuses: dict[str, int] = {}
@@ -93,6 +96,14 @@ def storm(km, kc, cells: list[str], interrupts: int, time_limit: float) -> dict[
         if outcome not in ("ok", "KeyboardInterrupt"):
             outcome += ": " + content.get("evalue", "")[:300]
         statuses[outcome] = statuses.get(outcome, 0) + 1
+    assert sum(statuses.values()) >= 100, statuses
+    # Only interrupts end cells: no cell lost R, a worker or a value on the way.
+    assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
+    assert statuses.get("KeyboardInterrupt", 0) >= 20, statuses
+    # In message mode the last interrupt_request may still be on its way when its
+    # cell has already answered; sent together with the next cell, it interrupts
+    # that one (as with any kernel). The kernel is left idle until it has arrived.
+    time.sleep(1)
     return statuses
 
 
@@ -102,19 +113,8 @@ def test_interrupt_storm_leaves_every_cell_answered(kernel):
     # The packages the cells use are loaded first: an interrupt in the middle of
     # R's library() can leave a package half-loaded for the session, in any R
     # kernel (R's own hazard, not the kernel's).
-    setup = "%%R\nkept_r <- 'r state'\nlibrary(future); loadNamespace('future.apply')"
-    assert run_cell(kc, setup)[0]["status"] == "ok"
-    assert run_cell(kc, "kept_py = 'py state'")[0]["status"] == "ok"
-    statuses = storm(km, kc, CELLS, INTERRUPTS, TIME_LIMIT)
-    assert sum(statuses.values()) >= 100, statuses
-    # Only interrupts end cells: no cell lost R, a worker or a value on the way.
-    assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
-    assert statuses.get("KeyboardInterrupt", 0) >= 20, statuses
-
-    # In message mode the last interrupt_request may still be on its way when its
-    # cell has already answered; sent together with the next cell, it interrupts
-    # that one (as with any kernel). The kernel is left idle until it has arrived.
-    time.sleep(1)
+    setup = ["%%R\nkept_r <- 'r state'\nlibrary(future); loadNamespace('future.apply')", "kept_py = 'py state'"]
+    storm(km, kc, setup, CELLS, INTERRUPTS, TIME_LIMIT)
     reply, outputs = run_cell(kc, "print(kept_py, 6 * 7)")
     assert stdout_of(outputs) == "py state 42\n", outputs
     reply, outputs = run_cell(kc, "%%R\ncat(kept_r, 6 * 7)")
@@ -128,14 +128,11 @@ def test_interrupt_storm_leaves_every_cell_answered(kernel):
 @pytest.mark.parametrize("kernel", ["tandem-r"], indirect=True)
 def test_interrupt_storm_in_the_r_first_kernel_leaves_every_cell_answered(kernel):
     km, kc = kernel
-    setup = "kept_r <- 'r state'\nlibrary(future); plan(tandem::workers); loadNamespace('future.apply')"
-    assert run_cell(kc, setup)[0]["status"] == "ok"
-    assert run_cell(kc, "%%python\nkept_py = 'py state'")[0]["status"] == "ok"
-    statuses = storm(km, kc, R_FIRST_CELLS, R_FIRST_INTERRUPTS, R_FIRST_TIME_LIMIT)
-    assert sum(statuses.values()) >= 100, statuses
-    assert set(statuses) <= {"ok", "KeyboardInterrupt"}, statuses
-    assert statuses.get("KeyboardInterrupt", 0) >= 20, statuses
-    time.sleep(1)
+    setup = [
+        "kept_r <- 'r state'\nlibrary(future); plan(tandem::workers); loadNamespace('future.apply')",
+        "%%python\nkept_py = 'py state'",
+    ]
+    statuses = storm(km, kc, setup, R_FIRST_CELLS, R_FIRST_INTERRUPTS, R_FIRST_TIME_LIMIT)
     reply, outputs = run_cell(kc, "cat(kept_r, py$kept_py, 6 * 7)")
     assert stdout_of(outputs) == "r state py state 42", outputs
     reply, outputs = run_cell(kc, "cat(value(future(sum(1:100))))")
