@@ -95,6 +95,15 @@ def test_r_errors_and_interrupts_read_as_r(kernel):
 
 
 @r_first
+def test_what_python_prints_for_an_r_cell_comes_in_order_with_what_r_prints(kernel):
+    km, kc = kernel
+    code = "for (i in 1:3) {\n  py_run(sprintf('print(\"py %d\")', i))\n  cat('r', i, '\\n')\n}"
+    content, outputs = run_cell(kc, code)
+    assert content["status"] == "ok", outputs
+    assert stdout_of(outputs) == "py 1\nr 1 \npy 2\nr 2 \npy 3\nr 3 \n"
+
+
+@r_first
 def test_readline_asks_the_frontend_and_without_stdin_fails_clearly(kernel):
     km, kc = kernel
     msg_id = kc.execute("name <- readline('who? ')\ncat('hi', name)", allow_stdin=True)
