@@ -43,19 +43,24 @@ _install("tandem-r-message", "message", "r")
 os.environ["JUPYTER_PATH"] = str(_prefix / "share" / "jupyter")
 
 
-def install_anchor_kernels(python: str) -> tuple[str, str]:
-    """Kernelspecs for a side-by-side run in one Python environment: ipykernel
-    (with rpy2 there) and Tandem embedding that environment. Returns their names."""
-    _install("tandem-anchor-env", "signal", python=python)
-    spec = _prefix / "share" / "jupyter" / "kernels" / "ipykernel-anchor"
+def install_ipykernel(python: str, name: str) -> str:
+    """A kernelspec `name` for ipykernel in the environment of `python`."""
+    spec = _prefix / "share" / "jupyter" / "kernels" / name
     spec.mkdir(parents=True, exist_ok=True)
     # Without TZ, R asks timedatectl, which fails in a container.
     env = {"TZ": os.environ.get("TZ", "UTC")}
     argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "ipykernel (anchor)", "language": "python", "env": env})
+        json.dumps({"argv": argv, "display_name": f"ipykernel ({name})", "language": "python", "env": env})
     )
-    return "ipykernel-anchor", "tandem-anchor-env"
+    return name
+
+
+def install_anchor_kernels(python: str) -> tuple[str, str]:
+    """Kernelspecs for a side-by-side run in one Python environment: ipykernel
+    (with rpy2 there) and Tandem embedding that environment. Returns their names."""
+    _install("tandem-anchor-env", "signal", python=python)
+    return install_ipykernel(python, "ipykernel-anchor"), "tandem-anchor-env"
 # Keep IPython's history and config of the test run away from the user's own.
 os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="tandem-ipython-"))
 

@@ -109,8 +109,8 @@ class _Client:
         self._receive = _natives.futures_receive
         self._cancel = _natives.futures_cancel
         self._queued = _natives.futures_queued
-        self._parent = _natives.futures_parent
-        self._publish = _natives.futures_publish
+        self._parent = _natives.parent
+        self._publish = _natives.publish_to
         self._ids = itertools.count(1)
         self._futures: dict[bytes, tuple[Future, Callable[[list], Any], Callable[[list], BaseException]]] = {}
         # The request (cell) each task was submitted from: its output goes there.
@@ -170,7 +170,7 @@ class _Client:
             stream.flush()
             return
         flush_streams()  # what the cell printed itself goes out first
-        self._publish(parent, "stream", dumps({"name": name, "text": text}))
+        self._publish(parent, "stream", dumps({"name": name, "text": text}), b"{}", [])
 
     def _handle(self, frames: list[bytes]) -> None:
         verb = frames[0]

@@ -18,11 +18,12 @@ from typing import Any, Callable
 from IPython.core.completer import provisionalcompleter, rectify_completions
 from IPython.utils.tokenutil import token_at_cursor
 
-from . import _comms, _detection, _natives, _streams
+from . import _comms, _detection, _natives, _parents, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
 from . import _bridge, _errors, _interrupts
 from ._bridge import Bridge
+from ._kernel_object import KernelObject
 from ._rmagic import RMagics, r_first_cell_transform
 from ._shell import ZMQInteractiveShell
 from ._stdin import Stdin
@@ -36,11 +37,12 @@ class Kernel:
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self.shell = ZMQInteractiveShell.instance()
         self._history = _DeferredHistoryWrites(self.shell.history_manager)
-        self.shell.displayhook.publish_message = self.publish
-        self.shell.display_pub.publish_message = self.publish
+        self.shell.displayhook.publish_message = _parents.publish
+        self.shell.display_pub.publish_message = _parents.publish
         self.stdin = Stdin(_natives.request_input)
         self.stdin.install()
-        self.comm_manager = _comms.install(self.publish)
+        self.comm_manager = _comms.install(_parents.publish_running)
+        self.shell.kernel = _comms.TandemComm.kernel = KernelObject(self.shell, self.comm_manager)
         self.bridge: Bridge | None = None
         #: The language of the cell being served and the length of its magic line,
         #: as the kernel's router found them.
@@ -70,17 +72,6 @@ class Kernel:
             "comm_msg": self.comm_msg,
             "comm_close": self.comm_close,
         }
-
-    def publish(
-        self,
-        msg_type: str,
-        content: dict,
-        metadata: dict | None = None,
-        buffers: list | None = None,
-    ) -> None:
-        """Publish an IOPub message in reply to the request being served."""
-        views = [bytes(memoryview(b)) for b in buffers] if buffers else []
-        _natives.publish(msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
 
     def message_types(self) -> list[str]:
         """The message types this side serves."""
@@ -161,7 +152,7 @@ class Kernel:
         # Interrupts reach the cell's code only: one that lands before it runs
         # ends it at once, one that lands after it ended is dropped.
         if not silent:
-            self.publish("execute_input", {"code": code, "execution_count": shell.execution_count})
+            _parents.publish("execute_input", {"code": code, "execution_count": shell.execution_count})
         self.stdin.allowed = bool(content.get("allow_stdin", False))
         shell.last_error = None
         try:
@@ -297,7 +288,8 @@ class Kernel:
         return {"status": "ok", "comms": comms}
 
     def _comm_message(self, content: dict, buffers: list) -> dict:
-        return {"content": content, "buffers": buffers, "metadata": {}, "header": {}}
+        # As ipykernel hands it to comm handlers: the request with its header.
+        return {**_parents.current(), "content": content, "buffers": buffers}
 
     def comm_open(self, content: dict, buffers: list) -> None:
         self.comm_manager.comm_open(None, None, self._comm_message(content, buffers))

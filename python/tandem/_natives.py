@@ -32,6 +32,14 @@ def _stub(name: str, where: str) -> Callable:
 #: whose parent is the running request.
 publish: Callable[[str, bytes, bytes, list], None] = _stub("publish", "")
 
+#: ``parent() -> bytes | None``: the running request's header (JSON).
+parent: Callable[[], bytes | None] = _stub("parent", "")
+
+#: ``publish_to(parent, msg_type, content_json, metadata_json, buffers)``: an IOPub
+#: message whose parent is the header given (output of another request: a
+#: future's cell, a thread that set its parent).
+publish_to: Callable[[bytes, str, bytes, bytes, list], None] = _stub("publish_to", "")
+
 #: ``request_input(prompt, password) -> str``: asks the frontend (input_request)
 #: and waits, the GIL released; an interrupt raises KeyboardInterrupt.
 request_input: Callable[[str, bool], str] = _stub("request_input", "")
@@ -55,11 +63,6 @@ futures_interrupt: Callable[[], None] = _stub("futures_interrupt", " with its wo
 futures_cancel: Callable[[bytes], bool] = _stub("futures_cancel", " with its worker pool")
 #: ``futures_queued(task_id) -> bool``: whether a task has not started.
 futures_queued: Callable[[bytes], bool] = _stub("futures_queued", " with its worker pool")
-#: ``futures_parent() -> bytes | None``: the running request's header.
-futures_parent: Callable[[], bytes | None] = _stub("futures_parent", " with its worker pool")
-#: ``futures_publish(parent, msg_type, content_json)``: output of a task, to the
-#: cell it was submitted from.
-futures_publish: Callable[[bytes, str, bytes], None] = _stub("futures_publish", " with its worker pool")
 
 
 def provide(natives: dict[str, Callable]) -> None:

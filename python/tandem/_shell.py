@@ -13,6 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type, default
 from traitlets.config import Config
 
+from . import _parents
 from ._display import TandemDisplayHook, TandemDisplayPublisher
 from ._streams import flush_streams
 
@@ -82,8 +83,23 @@ class ZMQInteractiveShell(InteractiveShell):
         self.config.setdefault("IPKernelApp", Config())
         self.last_error: dict[str, Any] | None = None
         self.keepkernel_on_exit = False
+        #: ``get_ipython().kernel`` (``tandem._kernel_object``), set by the kernel.
+        self.kernel: Any = None
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
+
+    def get_parent(self) -> dict:
+        """The request this thread's output goes to, as ipykernel's shell gives it
+        (ipywidgets' Output widget captures what goes to it)."""
+        return _parents.current()
+
+    def set_parent(self, parent: dict | None) -> None:
+        """Sends this thread's output to ``parent`` (see :mod:`tandem._parents`)."""
+        _parents.set_parent(parent)
+
+    @property
+    def parent_header(self) -> dict:
+        return _parents.current()
 
     def provide(self, names: dict[str, Any]) -> None:
         """Puts names the kernel provides (``r``) in the user namespace, hidden from

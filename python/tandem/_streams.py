@@ -18,6 +18,8 @@ import sys
 import threading
 from typing import TextIO
 
+from ._parents import ParentStream
+
 FLUSH_INTERVAL = 0.05
 BUFFER_SIZE = 1 << 16
 
@@ -36,15 +38,18 @@ _DIRECT_WRITERS = frozenset(
 )
 
 
-def open_stream(fd: int) -> TextIO:
-    """A buffered UTF-8 text stream over a file descriptor it does not own."""
+def open_stream(fd: int, name: str) -> ParentStream:
+    """A buffered UTF-8 text stream over a file descriptor it does not own, named
+    ``name`` (stdout, stderr) in messages."""
     raw = io.FileIO(fd, "w", closefd=False)
-    return io.TextIOWrapper(
+    stream = ParentStream(
         io.BufferedWriter(raw, buffer_size=BUFFER_SIZE),
         encoding="utf-8",
         errors="backslashreplace",
         write_through=True,
     )
+    stream.stream_name = name
+    return stream
 
 
 def flush_all(streams: list[TextIO]) -> None:
@@ -81,7 +86,7 @@ def _audit_hook(streams: list[TextIO]):
 
 def install() -> tuple[TextIO, TextIO]:
     """Point ``sys.stdout``/``sys.stderr`` at fds 1 and 2, with a background flusher."""
-    stdout, stderr = open_stream(1), open_stream(2)
+    stdout, stderr = open_stream(1, "stdout"), open_stream(2, "stderr")
     sys.stdout, sys.stderr = stdout, stderr
     sys.__stdout__, sys.__stderr__ = stdout, stderr  # type: ignore[misc]
     streams = [stdout, stderr]

@@ -153,10 +153,10 @@ final class Shell: Frontend, @unchecked Sendable {
     }
   }
 
-  func publish(_ msgType: String, content: [UInt8], parent: [UInt8]) {
+  func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]], parent: [UInt8]) {
     let message = Message(
       header: MessageHeader(msgType: msgType, session: transport.session), parentHeader: parent,
-      content: content)
+      metadata: metadata, content: content, buffers: buffers)
     output.flush { transport.send(message, on: .iopub) }
   }
 

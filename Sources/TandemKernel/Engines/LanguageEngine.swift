@@ -76,7 +76,7 @@ public protocol Frontend: AnyObject {
   /// Publishes an IOPub message whose parent is `parent` (a serialised header), for
   /// output that belongs to a request that may have ended. Text captured so far goes
   /// out first. Callable from any thread.
-  func publish(_ msgType: String, content: [UInt8], parent: [UInt8])
+  func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]], parent: [UInt8])
 
   /// The serialised header of the request being served, if any. Callable from any thread.
   var currentParent: [UInt8]? { get }

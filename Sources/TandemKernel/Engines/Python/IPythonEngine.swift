@@ -76,7 +76,7 @@ public final class IPythonEngine: HostEngine {
         natives += try RBridgeNatives.make(slot, r: r)
       }
       if let futures {
-        natives += try FuturesNatives.make(slot, client: futures, thread: pythonThread)
+        natives += try FuturesNatives.make(client: futures, thread: pythonThread)
       }
       try PyRef.importModule("tandem._natives").callMethod("provide", PyRef(dictionary: natives))
       pythonThread.interrupts = try PyRef.importModule("tandem._interrupts")

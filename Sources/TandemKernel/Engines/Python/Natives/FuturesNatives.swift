@@ -7,11 +7,10 @@ import PythonEngine
 ///   released while it waits;
 /// - `futures_interrupt()`, which every interrupt of the kernel calls;
 /// - `futures_cancel(task_id) -> bool` and `futures_queued(task_id) -> bool`
-///   (whether a task has not started), answered at once;
-/// - the cell a task's output belongs to: `futures_parent()` (the running request's
-///   header) and `futures_publish(parent, msg_type, content)`.
+///   (whether a task has not started), answered at once.
+/// A task's output goes to its cell through the output natives (`parent`, `publish_to`).
 enum FuturesNatives {
-  static func make(_ slot: FrontendSlot, client: LocalClient, thread: PythonThread) throws -> [(
+  static func make(client: LocalClient, thread: PythonThread) throws -> [(
     String, PyRef
   )] {
     let send = try PythonCallback.make(name: "futures_send") { args in
@@ -28,19 +27,6 @@ enum FuturesNatives {
       client.interruptAll()
       return .none
     }
-    let parent = try PythonCallback.make(name: "futures_parent") { _ in
-      guard let header = slot.frontend?.currentParent else { return .none }
-      return PyRef(bytes: header)
-    }
-    let publish = try PythonCallback.make(name: "futures_publish") { args in
-      guard args.count == 3, let parent = args[0].bytesValue, let type = args[1].stringValue,
-        let content = args[2].bytesValue
-      else {
-        throw PythonError(typeName: "TypeError", message: "futures_publish(parent, msg_type, content)")
-      }
-      slot.frontend?.publish(type, content: content, parent: parent)
-      return .none
-    }
     let cancel = try PythonCallback.make(name: "futures_cancel") { args in
       guard args.count == 1, let id = args[0].bytesValue else {
         throw PythonError(typeName: "TypeError", message: "futures_cancel(task_id)")
@@ -55,8 +41,7 @@ enum FuturesNatives {
     }
     return [
       ("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt),
-      ("futures_parent", parent), ("futures_publish", publish), ("futures_cancel", cancel),
-      ("futures_queued", queued),
+      ("futures_cancel", cancel), ("futures_queued", queued),
     ]
   }
 }

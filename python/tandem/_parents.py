@@ -1,0 +1,166 @@
+"""Which request Python's output belongs to: its parent.
+
+Output goes to the running request unless code set another parent, as under
+ipykernel: ipywidgets' Output widget calls ``shell.set_parent`` with the request
+it captures, a thread may call ``sys.stdout.set_thread_parent``. A parent set on
+the kernel's own thread holds for the request that set it (the next request has
+its own); one set on another thread holds for that thread until it is reset (its
+output goes to the cell it chose, even while later cells run).
+
+Text written to ``sys.stdout`` and ``sys.stderr`` goes out through the kernel's
+file descriptors, attributed to the running request. Only once some thread set
+a parent other than the running request do the two streams route each write
+(:class:`_RoutingStream`): until then a write costs what a plain
+``io.TextIOWrapper`` write costs.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import json
+import threading
+from . import _natives
+from ._jsonutil import dumps
+
+#: The parent this thread set: its header, and the msg_id of the request it was
+#: set during when it was set on the kernel's thread (it ends with that request).
+_override: contextvars.ContextVar[tuple[dict, str | None] | None] = contextvars.ContextVar(
+    "tandem_parent", default=None
+)
+
+
+def header_of(parent: dict | None) -> dict:
+    """The header of a parent given as a message or as a header (as ipykernel
+    accepts both)."""
+    if not parent:
+        return {}
+    return parent["header"] if "header" in parent else parent
+
+
+def _running() -> dict:
+    raw = _natives.parent() if _natives.provided("parent") else None
+    return json.loads(raw) if raw else {}
+
+
+def message(header: dict) -> dict:
+    """A parent request as ipykernel's ``get_parent()`` gives it."""
+    if not header:
+        return {}
+    return {
+        "header": header, "msg_id": header.get("msg_id"), "msg_type": header.get("msg_type"),
+        "parent_header": {}, "metadata": {}, "content": {}, "buffers": [],
+    }
+
+
+def current() -> dict:
+    """The parent of output written here and now: this thread's, else the running
+    request (ipykernel's ``get_parent()``)."""
+    header = _chosen()
+    return message(header if header is not None else _running())
+
+
+def set_parent(parent: dict | None) -> contextvars.Token:
+    """Sends this thread's output to ``parent`` (a message or a header; None: the
+    running request again). Returns a token for :func:`reset_parent`."""
+    header = header_of(parent)
+    if not header:
+        return _override.set(None)
+    scope = _running().get("msg_id") if threading.current_thread() is threading.main_thread() else None
+    token = _override.set((header, scope))
+    if scope is None or header.get("msg_id") != scope:
+        _route_streams()
+    return token
+
+
+def reset_parent(token: contextvars.Token) -> None:
+    """Undoes the :func:`set_parent` that returned ``token``."""
+    _override.reset(token)
+
+
+def _chosen() -> dict | None:
+    """The header this thread chose, if it still holds."""
+    entry = _override.get()
+    if entry is None:
+        return None
+    header, scope = entry
+    if scope is not None and scope != _running().get("msg_id"):
+        return None  # set during a request that has ended
+    return header
+
+
+def _elsewhere() -> bytes | None:
+    """The header (JSON) to send this thread's output to, when that is not the
+    running request."""
+    if _override.get() is None:
+        return None
+    return _unless_running(_chosen())
+
+
+def _unless_running(header: dict | None) -> bytes | None:
+    if not header or header.get("msg_id") == _running().get("msg_id"):
+        return None
+    return dumps(header)
+
+
+def publish(
+    msg_type: str,
+    content: dict,
+    metadata: dict | None = None,
+    buffers: list | None = None,
+    parent: dict | None = None,
+) -> None:
+    """Publishes an IOPub message from this thread: to ``parent`` (a message or a
+    header) if given, else to the thread's parent."""
+    target = _elsewhere() if parent is None else _unless_running(header_of(parent))
+    if target is None:
+        publish_running(msg_type, content, metadata, buffers)
+    else:
+        views = [bytes(memoryview(b)) for b in buffers] if buffers else []
+        _natives.publish_to(target, msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
+
+
+def publish_running(msg_type: str, content: dict, metadata: dict | None = None, buffers: list | None = None) -> None:
+    """Publishes an IOPub message to the running request, whatever parent this
+    thread chose: comm messages, as ipykernel sends them with the kernel's parent."""
+    views = [bytes(memoryview(b)) for b in buffers] if buffers else []
+    _natives.publish(msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
+
+
+class ParentStream(io.TextIOWrapper):
+    """``sys.stdout`` / ``sys.stderr``: an ``io.TextIOWrapper`` (C speed) with
+    ipykernel's stream methods for choosing a parent. ``stream_name`` is the
+    stream's name in messages."""
+
+    stream_name = "stdout"
+
+    def set_parent(self, parent: dict | None) -> None:
+        set_parent(parent)
+
+    def set_thread_parent(self, parent: dict | None) -> contextvars.Token:
+        return set_parent(parent)
+
+    def reset_thread_parent(self, token: contextvars.Token) -> None:
+        reset_parent(token)
+
+
+class _RoutingStream(ParentStream):
+    """A :class:`ParentStream` whose writes from a thread with a parent of its own
+    go to that parent."""
+
+    def write(self, text: str) -> int:
+        parent = _elsewhere()
+        if parent is None:
+            return super().write(text)
+        super().flush()  # what was written before goes out first
+        content = dumps({"name": self.stream_name, "text": text})
+        _natives.publish_to(parent, "stream", content, b"{}", [])
+        return len(text)
+
+
+def _route_streams() -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        if type(stream) is ParentStream:
+            stream.__class__ = _RoutingStream
