@@ -121,9 +121,13 @@ evaluate_expression <- function(expr) {
         warnings[[length(warnings) + 1L]] <<- w
         invokeRestart("muffleWarning")
       },
-      error = function(e) calls <<- user_calls(sys.calls())
+      error = function(e) {
+        calls <<- user_calls(sys.calls())
+        if (console_open() && wants_recover()) recover_frames(e)
+      }
     ),
-    error = function(e) structure(list(e), class = "tandem_failure")
+    error = function(e) structure(list(e), class = "tandem_failure"),
+    tandem_browser_exit = function(e) structure(list(simpleError(conditionMessage(e))), class = "tandem_failure")
   )
   if (inherits(result, "tandem_failure")) {
     return(list(error = result[[1]], calls = calls, warnings = warnings, visible = FALSE))
@@ -136,13 +140,17 @@ evaluate_expression <- function(expr) {
 top_level_call <- quote(eval(expr, envir = globalenv()))
 
 # The calls between the user's expression and the error: what traceback() shows.
-user_calls <- function(calls) {
-  ours <- which(vapply(seq_along(calls), function(i) identical(sys.function(i), user_eval), logical(1)))
-  if (length(ours)) calls <- calls[-seq_len(max(ours))]
-  while (length(calls) && identical(calls[[1]], top_level_call)) calls <- calls[-1L]
-  handler <- which(vapply(calls, function(call) identical(call[[1]], quote(.handleSimpleError)), logical(1)))
-  if (length(handler)) calls <- calls[seq_len(handler[1] - 1L)]
-  calls
+user_calls <- function(calls) calls[user_frames(calls)]
+
+# The frame numbers of those calls.
+user_frames <- function(calls) {
+  frames <- seq_along(calls)
+  ours <- which(vapply(frames, function(i) identical(sys.function(i), user_eval), logical(1)))
+  if (length(ours)) frames <- frames[-seq_len(max(ours))]
+  while (length(frames) && identical(calls[[frames[1L]]], top_level_call)) frames <- frames[-1L]
+  handler <- which(vapply(calls[frames], function(call) identical(call[[1]], quote(.handleSimpleError)), logical(1)))
+  if (length(handler)) frames <- frames[seq_len(handler[1] - 1L)]
+  frames
 }
 
 # "In f(x) : " for a condition raised in a function; nothing at top level.
@@ -152,11 +160,15 @@ call_prefix <- function(condition, separator) {
   paste0(paste(deparse(call, nlines = 1L), collapse = ""), separator)
 }
 
+# "Error in f(x): message", or "Error: message" at top level.
+error_header <- function(error, separator = ": ") {
+  prefix <- call_prefix(error, separator)
+  if (nzchar(prefix)) paste0("Error in ", prefix, conditionMessage(error)) else paste("Error:", conditionMessage(error))
+}
+
 error_reply <- function(error, calls) {
   message <- conditionMessage(error)
-  prefix <- call_prefix(error, ": ")
-  header <- if (nzchar(prefix)) paste0("Error in ", prefix, message) else paste("Error:", message)
-  traceback <- c(header, error_hint(error))
+  traceback <- c(error_header(error), error_hint(error))
   if (length(calls)) {
     lines <- vapply(calls, function(call) paste(deparse(call, nlines = 1L), collapse = ""), "")
     traceback <- c(traceback, "Traceback:", "", paste0(seq_along(lines), ". ", lines))

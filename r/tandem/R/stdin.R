@@ -1,6 +1,8 @@
-# readline() and menu() ask the frontend through the kernel (input_request).
+# readline(), menu() and R's console (the commands of browser(), debug() and
+# debugonce(): debugger.R) ask the frontend through the kernel (input_request).
 
 install_stdin <- function() {
+  .Call(tnd_read_console_from, console_line)
   replace_binding("readline", tandem_readline, baseenv())
   replace_binding("menu", tandem_menu, asNamespace("utils"))
   if ("package:utils" %in% search()) replace_binding("menu", tandem_menu, as.environment("package:utils"))
@@ -37,3 +39,4 @@ tandem_menu <- function(choices, graphics = FALSE, title = NULL) {
     cat("Enter an item from the menu, or 0 to exit\n")
   }
 }
+

@@ -19,6 +19,7 @@ static const R_CallMethodDef methods[] = {
     {"tnd_address", (DL_FUNC)&tnd_address, 1},
     {"tnd_refcount", (DL_FUNC)&tnd_refcount, 1},
     {"tnd_zmq_receive", (DL_FUNC)&tnd_zmq_receive, 3},
+    {"tnd_read_console_from", (DL_FUNC)&tnd_read_console_from, 1},
     {NULL, NULL, 0},
 };
 

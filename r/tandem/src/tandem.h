@@ -25,6 +25,9 @@ void tnd_register_mapped_vectors(DllInfo *dll);
 SEXP tnd_map_blob(SEXP path, SEXP size);
 SEXP tnd_mapped_vector(SEXP handle, SEXP offset, SEXP nbytes, SEXP kind, SEXP n);
 
+/* console.c: R's console input (browser(), debug()) read through an R function. */
+SEXP tnd_read_console_from(SEXP function);
+
 /* json.c: JSON text of exchange headers. */
 SEXP tnd_json(SEXP x);
 
