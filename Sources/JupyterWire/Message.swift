@@ -2,7 +2,7 @@ import Foundation
 import JSON
 
 /// The protocol version Tandem speaks.
-public let protocolVersion = "5.4"
+public let protocolVersion = "5.5"
 
 /// A message header: who sent what, when.
 public struct MessageHeader: Sendable, Equatable {
@@ -30,6 +30,9 @@ public struct MessageHeader: Sendable, Equatable {
   /// with a type but an incomplete header can still be answered with an error.
   public var missingFields: [String] = []
 
+  /// The subshell a shell request is for (JEP 91); nil for the main shell.
+  public var subshellID: String?
+
   /// Reads a header frame. Only `msg_type` is needed to read it; other missing
   /// required fields are listed in `missingFields`.
   public init(json: JSONValue) throws(WireError) {
@@ -49,6 +52,7 @@ public struct MessageHeader: Sendable, Equatable {
     username = field("username", required: false)
     date = field("date", required: false)
     version = field("version", required: false)
+    subshellID = json["subshell_id"]?.stringValue
     missingFields = missing
   }
 

@@ -75,11 +75,21 @@ public final class PythonInterpreter: @unchecked Sendable {
     pthread_kill(pythonThread, SIGINT)
   }
 
-  /// On the Python thread: runs `body` with the GIL released, for waits in Swift.
+  /// On a thread that holds the GIL (the Python thread, or a Python thread that
+  /// called into Swift): runs `body` with the GIL released, for waits in Swift.
   public func allowingThreads<T>(_ body: () -> T) -> T {
     let state = PyEval_SaveThread()
     defer { PyEval_RestoreThread(state) }
     return body()
+  }
+
+  /// From a thread that does not hold the GIL (the transport's): runs `body` with it
+  /// held, without waiting for the Python thread to be idle. For short work only, such
+  /// as starting a Python thread.
+  public func withGIL<T>(_ body: () throws -> T) rethrows -> T {
+    let state = PyGILState_Ensure()
+    defer { PyGILState_Release(state) }
+    return try body()
   }
 
   /// On the Python thread: runs pending signal handlers, throwing KeyboardInterrupt

@@ -90,6 +90,7 @@ struct InstallCommand: ParsableCommand {
         displayName ?? (rFirst ? "Tandem (R + \(embedded))" : "Tandem (\(embedded) + R)")),
       "language": rFirst ? "R" : "python",
       "interrupt_mode": .string(interruptMode),
+      "kernel_protocol_version": .string(protocolVersion),
       // jupyter_client provisions CurveZMQ keys for kernels that say they take them.
       "metadata": ["debugger": false, "supported_encryption": ZMQContext.has("curve") ? ["curve"] : []],
     ]

@@ -93,6 +93,11 @@ final class SerialThread: EngineThread, @unchecked Sendable {
     lock.unlock()
   }
 
+  func spawn(name: String, _ body: @escaping () -> Void) throws {
+    nonisolated(unsafe) let body = body
+    Thread { body() }.start()
+  }
+
   func discardStaleInterrupt() {}
   func waiting<T>(_ body: () -> T) -> T { body() }
   func takeInterrupt() -> Bool { false }

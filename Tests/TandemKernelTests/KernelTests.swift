@@ -111,6 +111,44 @@ final class KernelTests: XCTestCase {
     XCTAssertEqual(python.served.first?.kind, .commMsg)
   }
 
+  func testASubshellServesItsRequestsWhileTheMainShellIsBusy() {
+    startKernel()
+    let create = request("create_subshell_request")
+    transport.deliver(create, on: .control)
+    guard let id = transport.reply(to: create)?["subshell_id"]?.stringValue else {
+      return XCTFail("no subshell id")
+    }
+    let list = request("list_subshell_request")
+    transport.deliver(list, on: .control)
+    XCTAssertEqual(transport.reply(to: list)?["subshell_id"], [.string(id)])
+
+    let blocker = execute("wait")
+    XCTAssertTrue(waitUntil { self.python.servedCount == 1 })
+    var onSubshell = request("execute_request", ["code": "fail", "silent": false])
+    onSubshell.header.subshellID = id
+    var behind = request("execute_request", ["code": "after", "silent": false])
+    behind.header.subshellID = id
+    transport.deliver(onSubshell, on: .shell)
+    transport.deliver(behind, on: .shell)
+    // Served, and its queue aborted, while the main shell still waits.
+    XCTAssertEqual(transport.reply(to: onSubshell)?["status"], "error")
+    XCTAssertEqual(transport.reply(to: behind)?["status"], "aborted")
+    XCTAssertNil(transport.reply(to: blocker, timeout: 0.05))
+    python.gate.signal()
+    XCTAssertEqual(transport.reply(to: blocker)?["status"], "ok")
+
+    let delete = request("delete_subshell_request", ["subshell_id": .string(id)])
+    transport.deliver(delete, on: .control)
+    XCTAssertEqual(transport.reply(to: delete)?["status"], "ok")
+    var orphan = request("execute_request", ["code": "1", "silent": false])
+    orphan.header.subshellID = id
+    transport.deliver(orphan, on: .shell)
+    XCTAssertEqual(transport.reply(to: orphan)?["ename"], "SubshellNotFound")
+    let again = request("delete_subshell_request", ["subshell_id": .string(id)])
+    transport.deliver(again, on: .control)
+    XCTAssertEqual(transport.reply(to: again)?["ename"], "SubshellNotFound")
+  }
+
   func testControlIsAnsweredWhileACellRuns() {
     startKernel()
     let blocker = execute("wait")

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from ._errors import ConversionError, NoMapping, check_reply
 from ._interrupts import import_whole
+from ._parents import serves_own_requests
 
 # The codec needs numpy (and pandas for frames): imported at the first transfer,
 # not at kernel start.
@@ -103,9 +104,13 @@ class Bridge:
 
     def call(self, request: dict, frames: list | None = None) -> tuple[dict, list]:
         """Sends one request to R; returns its reply and the reply's frames."""
-        if threading.current_thread() is not threading.main_thread():
-            # One thread talks to R (the one running cells): the socket is not shared.
-            raise RuntimeError("R can be reached only from the thread that runs the cells, not from other threads")
+        if threading.current_thread() is not threading.main_thread() and not serves_own_requests():
+            # Only the threads that run cells talk to R (the kernel takes turns
+            # between the main shell's and the subshells'): R's socket is not shared.
+            raise RuntimeError(
+                "R can be reached only from the threads that run cells (the main shell's "
+                "and subshells'), not from other threads"
+            )
         reply, reply_frames = self._r_call(json.dumps(request).encode(), frames or [])
         return json.loads(reply), reply_frames
 

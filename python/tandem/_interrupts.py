@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, Callable, Iterator
@@ -52,7 +53,12 @@ def _raise_interrupt() -> None:
 @contextmanager
 def allowed() -> Iterator[None]:
     """Interrupts raise KeyboardInterrupt within the block (the cell's code runs);
-    one recorded just before the block is raised as it starts."""
+    one recorded just before the block is raised as it starts. Interrupts are for
+    the main shell's cells: on another thread (a subshell's) the block changes
+    nothing."""
+    if not _on_main_thread():
+        yield
+        return
     previous = _state.allowed
     _state.allowed = True
     try:
@@ -69,6 +75,9 @@ def deferred() -> Iterator[None]:
     allowed before it: for code that an exception halfway would leave broken (an
     import; ``concurrent.futures.wait``, which takes every future's lock one by one
     and, cut short, keeps them, so that no future completes again)."""
+    if not _on_main_thread():
+        yield
+        return
     previous = _state.allowed
     _state.allowed = False
     try:
@@ -80,8 +89,14 @@ def deferred() -> Iterator[None]:
 
 def check() -> None:
     """Raises an interrupt that is pending, if interrupts are allowed here."""
-    if _state.allowed and _state.pending:
+    if _state.allowed and _state.pending and _on_main_thread():
         _raise_interrupt()
+
+
+def _on_main_thread() -> bool:
+    """Whether this is the main shell's thread, the one interrupts are for (and
+    the one Python runs signal handlers on)."""
+    return threading.current_thread() is threading.main_thread()
 
 
 def drop_pending() -> None:

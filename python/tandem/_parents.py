@@ -23,6 +23,10 @@ import threading
 from . import _natives
 from ._jsonutil import dumps
 
+#: Threads that serve requests of their own (subshells'): their text goes to the
+#: request they serve, not through the kernel's file descriptors.
+_own_requests = threading.local()
+
 #: The parent this thread set: its header, and the msg_id of the request it was
 #: set during when it was set on the kernel's thread (it ends with that request).
 _override: contextvars.ContextVar[tuple[dict, str | None] | None] = contextvars.ContextVar(
@@ -89,9 +93,24 @@ def _chosen() -> dict | None:
     return header
 
 
+def serve_own_requests() -> None:
+    """Marks this thread as one that serves its own requests (a subshell's): its
+    output goes to the request it serves, or to the parent it chose."""
+    _own_requests.active = True
+    _route_streams()
+
+
+def serves_own_requests() -> bool:
+    """Whether this thread serves requests of its own (a subshell's)."""
+    return getattr(_own_requests, "active", False)
+
+
 def _elsewhere() -> bytes | None:
     """The header (JSON) to send this thread's output to, when that is not the
-    running request."""
+    main shell's running request (whose output goes through the file descriptors)."""
+    if getattr(_own_requests, "active", False):
+        header = _chosen() or _running()
+        return dumps(header) if header else None
     if _override.get() is None:
         return None
     return _unless_running(_chosen())
@@ -144,18 +163,65 @@ class ParentStream(io.TextIOWrapper):
         reset_parent(token)
 
 
+#: Text written for a parent other than the main shell's running request and not
+#: sent yet, by (thread, stream name): ``[parent, pieces, size]``.
+_routed: dict[tuple[int, str], list] = {}
+_routed_lock = threading.Lock()
+
+#: Routed text is sent by the line, as a terminal shows it, and at most this many
+#: characters at once; the rest at the next flush (the kernel's flush loop runs
+#: every few tens of milliseconds).
+_ROUTED_CHUNK = 8192
+
+
 class _RoutingStream(ParentStream):
     """A :class:`ParentStream` whose writes from a thread with a parent of its own
-    go to that parent."""
+    go to that parent, a line at a time (the rest on ``flush``)."""
 
     def write(self, text: str) -> int:
         parent = _elsewhere()
         if parent is None:
             return super().write(text)
-        super().flush()  # what was written before goes out first
-        content = dumps({"name": self.stream_name, "text": text})
-        _natives.publish_to(parent, "stream", content, b"{}", [])
+        key = (threading.get_ident(), self.stream_name)
+        with _routed_lock:
+            pending = _routed.get(key)
+            stale = _routed.pop(key) if pending is not None and pending[0] != parent else None
+            if pending is None or stale is not None:
+                pending = _routed[key] = [parent, [], 0]
+                fresh = True
+            else:
+                fresh = False
+            pending[1].append(text)
+            pending[2] += len(text)
+            full = "\n" in text or pending[2] >= _ROUTED_CHUNK
+            if full:
+                del _routed[key]
+        if stale is not None:
+            _send(self.stream_name, stale)
+        if fresh:
+            super().flush()  # what was written before goes out first
+        if full:
+            _send(self.stream_name, pending)
         return len(text)
+
+    def flush(self) -> None:
+        flush_routed(self.stream_name)
+        super().flush()
+
+
+def flush_routed(stream_name: str | None = None) -> None:
+    """Sends the routed text every thread wrote so far (to ``stream_name``, or to
+    both streams); safe from any thread."""
+    with _routed_lock:
+        keys = [key for key in _routed if stream_name is None or key[1] == stream_name]
+        taken = [(key[1], _routed.pop(key)) for key in keys]
+    for name, pending in taken:
+        _send(name, pending)
+
+
+def _send(stream_name: str, pending: list) -> None:
+    content = dumps({"name": stream_name, "text": "".join(pending[1])})
+    _natives.publish_to(pending[0], "stream", content, b"{}", [])
 
 
 def _route_streams() -> None:

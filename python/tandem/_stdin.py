@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import getpass
+import threading
 from typing import Callable
 
 from IPython.core.error import StdinNotImplementedError
@@ -16,7 +17,22 @@ class Stdin:
 
     def __init__(self, request: Callable[[str, bool], str]) -> None:
         self._request = request
-        self.allowed = False
+        # A subshell's request allows stdin or not for its own thread; every
+        # other thread (the user's too) follows the main shell's request.
+        self._main_allowed = False
+        self._subshell = threading.local()
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the request this thread serves allows input requests."""
+        return getattr(self._subshell, "allowed", self._main_allowed)
+
+    @allowed.setter
+    def allowed(self, value: bool) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._main_allowed = value
+        else:
+            self._subshell.allowed = value
 
     def install(self) -> None:
         builtins.input = self.input

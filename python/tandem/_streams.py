@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import TextIO
 
-from ._parents import ParentStream
+from ._parents import ParentStream, flush_routed
 
 FLUSH_INTERVAL = 0.05
 BUFFER_SIZE = 1 << 16
@@ -53,7 +53,9 @@ def open_stream(fd: int, name: str) -> ParentStream:
 
 
 def flush_all(streams: list[TextIO]) -> None:
-    """Flush the byte buffers under the streams; safe from any thread."""
+    """Flush the byte buffers under the streams, and the text threads wrote for
+    parents of their own; safe from any thread."""
+    flush_routed()
     for stream in streams:
         try:
             stream.buffer.flush()

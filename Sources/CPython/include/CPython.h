@@ -43,6 +43,8 @@ typedef struct PyMethodDef {
   F(int, PySys_SetObject, (const char *name, PyObject *value), (name, value))          \
   F(PyThreadState *, PyEval_SaveThread, (void), ())                                    \
   V(PyEval_RestoreThread, (PyThreadState * state), (state))                            \
+  F(int, PyGILState_Ensure, (void), ())                                                \
+  V(PyGILState_Release, (int state), (state))                                          \
   F(int, PyErr_CheckSignals, (void), ())                                               \
   V(PyErr_Clear, (void), ())                                                           \
   F(PyObject *, PyErr_Occurred, (void), ())                                            \

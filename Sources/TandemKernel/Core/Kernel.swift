@@ -19,9 +19,8 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   private let finished = DispatchSemaphore(value: 0)
   private lazy var kernelInfoContent: [UInt8] = makeKernelInfo()
   private let counter = ExecutionCounter()
-  private lazy var mainShell = Shell(
-    transport: transport, router: router, output: output, counter: counter, logger: logger,
-    kernelInfo: { [unowned self] in kernelInfoContent })
+  private lazy var mainShell = makeShell(subshellID: nil)
+  private let subshells = Subshells()
 
   /// Serves requests from `transport` through `router`; the text code writes is
   /// collected by `output` and published to the request that runs.
@@ -63,13 +62,22 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
     }
     switch channel {
     case .shell:
-      mainShell.submit(message)
+      guard let id = message.header.subshellID else {
+        mainShell.submit(message)
+        return
+      }
+      if let subshell = subshells.shell(id) {
+        subshell.submit(message)
+      } else {
+        rejectUnknownSubshell(message, id: id)
+      }
     case .control:
       serveControl(message)
     case .stdin:
       if message.msgType == "input_reply" {
         let value = (try? message.parsedContent())?["value"]?.stringValue ?? ""
-        mainShell.inputReply(value)
+        // The shell that asked: a subshell's request may wait for input too.
+        (subshells.all.first { $0.isAwaitingInput } ?? mainShell).inputReply(value)
       } else {
         logger.warning("ignored \(message.msgType) on stdin")
       }
@@ -87,6 +95,25 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
     else { return }
     let error = Reply.error(ename: "InvalidMessage", evalue: "header field(s) missing: \(fields)")
     transport.reply(to: message, type: type, content: error.content, on: channel)
+  }
+
+  /// A shell request for a subshell that does not exist (any more): answered with an
+  /// error naming it, never run elsewhere.
+  private func rejectUnknownSubshell(_ message: Message, id: String) {
+    logger.warning("\(message.msgType) for unknown subshell \(id)")
+    guard let type = RequestKind.replyType(of: message.msgType) else { return }
+    transport.publishStatus("busy", parent: message)
+    let error = Reply.error(
+      ename: "SubshellNotFound",
+      evalue: "no subshell \(id): it was deleted or never created (create_subshell_request makes one)")
+    transport.reply(to: message, type: type, content: error.content, on: .shell)
+    transport.publishStatus("idle", parent: message)
+  }
+
+  private func makeShell(subshellID: String?) -> Shell {
+    Shell(
+      transport: transport, router: router, output: output, counter: counter, logger: logger,
+      subshellID: subshellID, kernelInfo: { [unowned self] in kernelInfoContent })
   }
 
   // MARK: - Control (transport thread)
@@ -113,6 +140,33 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
           parentHeader: request.rawHeader, content: reply.serialized), on: .iopub)
       let shutdown = Thread { [self] in shutDown() }
       shutdown.start()
+    case "create_subshell_request":
+      let id = UUID().uuidString.lowercased()
+      let subshell = makeShell(subshellID: id)
+      do {
+        try router.thread.spawn(name: "subshell-\(id.prefix(8))") { subshell.serveUntilClosed() }
+        subshells.add(subshell, id: id)
+        let reply: JSONValue = ["status": "ok", "subshell_id": .string(id)]
+        transport.reply(to: request, type: "create_subshell_reply", content: reply.serialized, on: .control)
+      } catch {
+        logger.error("cannot start a subshell's thread: \(error)")
+        let reply = Reply.error(ename: "SubshellError", evalue: "cannot start a subshell's thread: \(error)")
+        transport.reply(to: request, type: "create_subshell_reply", content: reply.content, on: .control)
+      }
+    case "delete_subshell_request":
+      let id = content["subshell_id"]?.stringValue ?? ""
+      if let subshell = subshells.remove(id) {
+        subshell.close()
+        transport.reply(
+          to: request, type: "delete_subshell_reply", content: Array(#"{"status":"ok"}"#.utf8), on: .control)
+      } else {
+        let reply = Reply.error(
+          ename: "SubshellNotFound", evalue: "no subshell \(id) to delete (list_subshell_request lists them)")
+        transport.reply(to: request, type: "delete_subshell_reply", content: reply.content, on: .control)
+      }
+    case "list_subshell_request":
+      let reply: JSONValue = ["status": "ok", "subshell_id": .array(subshells.ids.map { .string($0) })]
+      transport.reply(to: request, type: "list_subshell_reply", content: reply.serialized, on: .control)
     case "debug_request":
       let reply: JSONValue = [
         "type": "response", "request_seq": content["seq"] ?? 0, "success": false,
@@ -130,6 +184,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   }
 
   private func shutDown() {
+    for subshell in subshells.removeAll() { subshell.close() }
     let done = DispatchSemaphore(value: 0)
     router.thread.enqueue { [router] in
       router.shutdown()
@@ -149,7 +204,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
     info["implementation"] = "tandem"
     info["implementation_version"] = .string(Kernel.version)
     info["debugger"] = false
-    info["supported_features"] = []
+    info["supported_features"] = ["kernel subshells"]
     return JSONValue.object(info).serialized
   }
 }

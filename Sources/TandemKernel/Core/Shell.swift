@@ -3,13 +3,16 @@ import JSON
 import JupyterWire
 import Logging
 
-/// One shell: its requests run one at a time, in arrival order, on the engine
-/// thread, each between a busy and an idle status. It is the frontend its engines
-/// publish to and read input from while one of its requests runs.
+/// One shell: its requests run one at a time, in arrival order, each between a
+/// busy and an idle status. It is the frontend its engines publish to and read
+/// input from while one of its requests runs.
 ///
-/// A failed execution aborts the executions queued behind it (stop_on_error). A
-/// subshell is another `Shell` with its own queue.
+/// A failed execution aborts the executions queued behind it (stop_on_error). The
+/// main shell serves on the engine thread; a subshell (JEP 91) is another `Shell`,
+/// with its own queue, served on a thread of its own (`serveUntilClosed`).
 final class Shell: Frontend, @unchecked Sendable {
+  /// The subshell's id; nil for the main shell.
+  let subshellID: String?
   private let transport: KernelTransport
   private let router: CellRouter
   private let output: CapturedOutput
@@ -22,12 +25,18 @@ final class Shell: Frontend, @unchecked Sendable {
   private var current: Message?
   private var executing = false
   private var allowStdin = false
+  private var awaitingInput = false
+  /// A subshell's: one signal per request queued, and one when it is closed.
+  private let arrivals = DispatchSemaphore(value: 0)
+  private var closed = false
 
   /// `kernelInfo` answers kernel_info_request; `counter` numbers the executions.
+  /// `subshellID` makes it a subshell.
   init(
     transport: KernelTransport, router: CellRouter, output: CapturedOutput, counter: ExecutionCounter,
-    logger: Logger, kernelInfo: @escaping () -> [UInt8]
+    logger: Logger, subshellID: String? = nil, kernelInfo: @escaping () -> [UInt8]
   ) {
+    self.subshellID = subshellID
     self.counter = counter
     self.transport = transport
     self.router = router
@@ -39,10 +48,42 @@ final class Shell: Frontend, @unchecked Sendable {
   /// Queues a request (from the transport's thread).
   func submit(_ message: Message) {
     queue.append(message)
-    router.thread.enqueue { [self] in
-      // Once a large request is handled and let go, its memory goes back.
-      if serveNext() >= MemoryRelease.threshold { MemoryRelease.releaseFreeMemory() }
+    guard subshellID == nil else {
+      arrivals.signal()
+      return
     }
+    router.thread.enqueue { [self] in serveAndRelease() }
+  }
+
+  /// A subshell's loop, on its own engine thread: serves its requests as they come
+  /// until `close()`; what is still queued then is answered, not dropped.
+  func serveUntilClosed() {
+    while true {
+      router.thread.waiting { arrivals.wait() }
+      if lock.withLock({ closed }) { break }
+      serveAndRelease()
+    }
+    for request in queue.removeAll(where: { _ in true }) {
+      if request.msgType == RequestKind.execute.rawValue {
+        abort(request)
+      } else if let type = RequestKind.replyType(of: request.msgType) {
+        transport.publishStatus("busy", parent: request)
+        let error = Reply.error(ename: "SubshellDeleted", evalue: "subshell \(subshellID ?? "") was deleted")
+        transport.reply(to: request, type: type, content: error.content, on: .shell)
+        transport.publishStatus("idle", parent: request)
+      }
+    }
+  }
+
+  /// Ends a subshell's loop once its running request, if any, has ended.
+  func close() {
+    lock.withLock { closed = true }
+    arrivals.signal()
+  }
+
+  private func serveAndRelease() {
+    // Once a large request is handled and let go, its memory goes back.
+    if serveNext() >= MemoryRelease.threshold { MemoryRelease.releaseFreeMemory() }
   }
 
   /// Interrupts the running request, if any.
@@ -58,6 +99,11 @@ final class Shell: Frontend, @unchecked Sendable {
     stdin.put(value)
   }
 
+  /// Whether one of this shell's requests asked for input and has no reply yet.
+  var isAwaitingInput: Bool {
+    lock.withLock { awaitingInput }
+  }
+
   // MARK: - Serving (engine thread)
 
   /// Serves the oldest waiting request; returns how many bytes its message held.
@@ -68,13 +114,14 @@ final class Shell: Frontend, @unchecked Sendable {
     current = request
     executing = true
     lock.unlock()
-    router.thread.discardStaleInterrupt()
+    if subshellID == nil { router.thread.discardStaleInterrupt() }
 
     let (read, reply) = serve(request)
 
     lock.lock()
     executing = false
     allowStdin = false
+    awaitingInput = false
     lock.unlock()
     output.flush()
     // Requests queued before this reply goes out are the ones stop_on_error aborts;
@@ -174,12 +221,15 @@ final class Shell: Frontend, @unchecked Sendable {
     guard let request, allowed else { throw InputNotAllowed() }
     output.flush()
     stdin.clear()
+    lock.withLock { awaitingInput = true }
     let content: JSONValue = ["prompt": .string(prompt), "password": .bool(password)]
     transport.reply(to: request, type: "input_request", content: content.serialized, on: .stdin)
   }
 
   func takeInputReply(timeout: Double) -> String? {
-    stdin.take(timeout: timeout)
+    guard let value = stdin.take(timeout: timeout) else { return nil }
+    lock.withLock { awaitingInput = false }
+    return value
   }
 }
 

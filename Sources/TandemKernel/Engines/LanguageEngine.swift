@@ -37,24 +37,31 @@ public protocol HostEngine: LanguageEngine {
   func recordHistory(_ code: String, executionCount: Int64)
 }
 
-/// The thread every engine's calls happen on. Python owns it (R's calls into Python
-/// must run there), so it is where waits release Python's lock and where an
-/// interrupt lands.
+/// The thread the main shell's requests are served on, by every engine. Python owns
+/// it (R's calls into Python must run there), so it is where waits release Python's
+/// lock and where an interrupt lands. Subshells are served on threads it spawns;
+/// "on the thread" below means on any of them, unless it says the main one.
 public protocol EngineThread: AnyObject {
   /// Runs work on the thread, in order.
   func enqueue(_ work: @escaping () -> Void)
 
-  /// Interrupts the running request (called from any thread).
+  /// Interrupts the main thread's running request (called from any thread).
   func interrupt()
 
+  /// Starts another thread on which engines serve requests (a subshell's): `body`
+  /// runs there as the main thread's work does, holding the thread's lock except in
+  /// `waiting`, and the thread ends when it returns. Called from any thread.
+  func spawn(name: String, _ body: @escaping () -> Void) throws
+
   /// Drops an interrupt that arrived after the request it was meant for had ended;
-  /// called on the thread before each request.
+  /// called on the main thread before each request.
   func discardStaleInterrupt()
 
   /// On the thread: runs `body` with the interpreter lock released, for waits.
   func waiting<T>(_ body: () -> T) -> T
 
-  /// On the thread: whether an interrupt arrived since the last call (consumed).
+  /// On the thread: whether an interrupt arrived since the last call (consumed);
+  /// always false on a subshell's thread, as interrupts are for the main shell.
   /// Only where a cell's code runs (inside `interruptible`, or in a host cell's
   /// code): an interrupt that lands elsewhere waits for the cell it was meant for.
   func takeInterrupt() -> Bool
@@ -80,6 +87,10 @@ public protocol Frontend: AnyObject {
 
   /// The serialised header of the request being served, if any. Callable from any thread.
   var currentParent: [UInt8]? { get }
+
+  /// The subshell (JEP 91) whose requests this frontend serves, on a thread of its
+  /// own; nil for the main shell.
+  var subshellID: String? { get }
 
   /// Sends input_request on the stdin channel. Throws when the request did not allow stdin.
   func sendInputRequest(prompt: String, password: Bool) throws

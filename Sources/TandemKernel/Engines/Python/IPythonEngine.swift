@@ -94,7 +94,7 @@ public final class IPythonEngine: HostEngine {
 
   public func serve(_ request: ShellRequest, frontend: Frontend) throws -> Reply? {
     guard let kernel else { return nil }
-    slot.frontend = frontend
+    slot.bind(frontend)
     let buffers = PyRef(list: request.message.buffers.map { PyRef(bytes: $0) })
     let cell = request.cell ?? (defaultLanguage, 0)
     let reply = try kernel.callMethod(

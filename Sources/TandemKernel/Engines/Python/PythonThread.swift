@@ -1,3 +1,4 @@
+import Foundation
 import PythonEngine
 
 /// The embedded interpreter's thread as the thread every engine runs on: waits
@@ -7,6 +8,13 @@ final class PythonThread: EngineThread {
   let interpreter: PythonInterpreter
   /// `tandem._interrupts`, once Tandem's Python half is imported.
   var interrupts: PyRef?
+
+  private let spawnLock = NSLock()
+  /// The bodies of threads being started, by token, until their thread takes them.
+  private var spawning: [Int: () -> Void] = [:]
+  private var lastToken = 0
+  /// The one callback every spawned thread runs (callbacks live as long as the process).
+  private var runSpawned: PyRef?
 
   init(_ interpreter: PythonInterpreter) {
     self.interpreter = interpreter
@@ -18,6 +26,37 @@ final class PythonThread: EngineThread {
 
   func interrupt() {
     interpreter.interrupt()
+  }
+
+  /// A Python thread (`tandem._subshells`), so that `threading` counts and names it.
+  func spawn(name: String, _ body: @escaping () -> Void) throws {
+    let token = spawnLock.withLock {
+      lastToken += 1
+      spawning[lastToken] = body
+      return lastToken
+    }
+    do {
+      try interpreter.withGIL {
+        let run = try runner()
+        _ = try PyRef.importModule("tandem._subshells").callMethod("start", PyRef(name), run, PyRef(token))
+      }
+    } catch {
+      _ = spawnLock.withLock { spawning.removeValue(forKey: token) }
+      throw error
+    }
+  }
+
+  /// With the GIL held.
+  private func runner() throws -> PyRef {
+    if let runSpawned { return runSpawned }
+    let run = try PythonCallback.make(name: "run_spawned") { [weak self] args in
+      guard let self, let token = args.first?.doubleValue.map(Int.init) else { return .none }
+      let body = spawnLock.withLock { self.spawning.removeValue(forKey: token) }
+      body?()
+      return .none
+    }
+    runSpawned = run
+    return run
   }
 
   func discardStaleInterrupt() {

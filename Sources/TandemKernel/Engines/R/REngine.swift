@@ -6,8 +6,10 @@ import RSession
 
 /// R cells, run by the child R session. R serves its own completion, inspection and
 /// is_complete, and runs the R-first kernel's cells (`RCellExecution.swift`); the
-/// host's R magics (`%%R -i x`, `%R`, `r.x`) call `run`. Every call happens on the
-/// engine thread, so the session's socket has one owner.
+/// host's R magics (`%%R -i x`, `%R`, `r.x`) call `run`. Calls happen on engine
+/// threads, one at a time: a subshell's completion or inspection waits for the R
+/// request running. R code runs for the main shell only: what R prints reaches the
+/// kernel through the file descriptors the main shell's cells print to.
 public final class REngine: LanguageEngine {
   public let language = CellLanguage.r
   public let servedKinds = RequestKind.introspection.union([.execute])
@@ -20,6 +22,9 @@ public final class REngine: LanguageEngine {
   private var lastSequence: Int64 = 0
   /// How long R may stay silent after an interrupt before it is ended.
   private let interruptGrace: Double
+  /// Held by the thread whose request R runs; reentrant, for R's calls into Python
+  /// that call R again.
+  private let owner = NSRecursiveLock()
 
   /// Serves a call R makes into Python while it runs (`py$x`, `py_eval()`): takes the
   /// request and its frames, returns the reply and its frames.
@@ -105,6 +110,16 @@ public final class REngine: LanguageEngine {
   public func run(_ request: JSONValue, frames: [[UInt8]] = [], frontend: Frontend?, resultCount: Int64?)
     -> RMessage
   {
+    if frontend?.subshellID != nil {
+      return Self.failure(
+        "R code runs on the main shell only, not in a subshell: what R prints would show in "
+          + "another cell. Run it without a subshell (a notebook cell, not a console on a subshell).")
+    }
+    if !owner.try() {
+      // Another shell's request runs in R: wait without holding the engine's lock.
+      if let thread { thread.waiting { owner.lock() } } else { owner.lock() }
+    }
+    defer { owner.unlock() }
     do {
       let fresh = try session.start()
       if fresh && session.starts > 1, let frontend {
