@@ -49,7 +49,7 @@ apt: .build/apt.stamp
 	@mkdir -p .build && touch $@
 
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: requirements.txt python/pyproject.toml python/setup.py python/tandem/_strings.c .build/apt.stamp
+$(VENV)/.stamp: requirements.txt python/pyproject.toml python/setup.py python/tandem/_strings.c python/tandem/_murmur.c .build/apt.stamp
 	[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e python
@@ -111,7 +111,7 @@ integration: build venv bench-venv
 
 # The anchors (rpy2, reticulate, ipykernel + rpy2) need pandas 2: their own venv.
 bench-venv: $(BENCH_VENV)/.stamp
-$(BENCH_VENV)/.stamp: bench/requirements.txt python/pyproject.toml python/setup.py python/tandem/_strings.c .build/apt.stamp
+$(BENCH_VENV)/.stamp: bench/requirements.txt python/pyproject.toml python/setup.py python/tandem/_strings.c python/tandem/_murmur.c .build/apt.stamp
 	[ -x $(BENCH_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-cache-dir -r bench/requirements.txt
 	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e python

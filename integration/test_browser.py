@@ -2,7 +2,8 @@
 Chromium through selenium. For each kernelspec a notebook runs a cell of each
 language, a plot, a value crossing between the languages and a futures fan-out
 with its progress bar; the outputs are read from the page and a screenshot is
-saved in out/browser/."""
+saved in out/browser/. The debugger panel stops a Python cell at a breakpoint set
+in the editor's gutter and shows the paused function's variables."""
 
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ NOTEBOOKS = {
         ],
     ),
 }
+
+
+DEBUGGED_CELL = "def f(a, b):\n    c = a + b\n    return c\n\nf(2, 3)"
+NOTEBOOKS["debugger"] = (NOTEBOOKS["tandem"][0], [DEBUGGED_CELL])
 
 
 def _free_port() -> int:
@@ -188,3 +193,56 @@ def test_notebook_in_jupyterlab(lab, browser, name):
     _check_progress_bar(outputs[expected["fan_out"]])
     assert "mapped 8" in outputs[expected["fan_out"]]
     assert "jp-OutputArea-error" not in "".join(outputs)
+
+
+def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, token = lab
+    wait = WebDriverWait(browser, 90)
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    browser.get(f"{url}/lab/tree/debugger.ipynb?reset&token={token}")
+    wait.until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, f"{panel} .jp-Notebook-ExecutionIndicator[data-status='idle']")))
+    bug = f"{panel} jp-button.jp-DebuggerBugButton"
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, bug).get_attribute("aria-disabled") == "false")
+    browser.find_element(By.CSS_SELECTOR, bug).click()
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, bug).get_attribute("aria-pressed") == "true")
+
+    cell = browser.find_element(By.CSS_SELECTOR, f"{panel} .jp-CodeCell")
+    # The breakpoint gutter's first element is a hidden spacer; then one per line.
+    gutter = ".cm-gutter.cm-breakpoint-gutter .cm-gutterElement"
+    lines = wait.until(lambda d: len(cell.find_elements(By.CSS_SELECTOR, gutter)) >= 6
+                       and cell.find_elements(By.CSS_SELECTOR, gutter))
+    lines[2].click()
+    wait.until(lambda d: cell.find_elements(By.CSS_SELECTOR, ".cm-breakpoint-gutter .cm-gutterElement .cm-breakpoint-icon"))
+    cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").click()
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+
+    def paused_variables(d):
+        found = d.find_elements(By.CSS_SELECTOR, ".jp-DebuggerSidebar .jp-DebuggerVariables")
+        text = found[0].text if found else ""
+        return text if "a:" in text.replace("\n", "") or "a\n2" in text else False
+
+    variables = wait.until(paused_variables)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "debugger.png"))
+    shown = [line.strip().rstrip(":") for line in variables.splitlines() if line.strip()]
+    assert shown[shown.index("a") + 1] == "2" and shown[shown.index("b") + 1] == "3", shown
+    stack = browser.find_element(By.CSS_SELECTOR, ".jp-DebuggerSidebar .jp-DebuggerCallstack").text
+    frames = [line for line in stack.splitlines() if line in ("f", "<module>") or ".py:" in line]
+    # The paused function and the cell, and no frame of IPython's or the kernel's.
+    assert [line for line in frames if not line.startswith("/")] == ["f", "<module>"], stack
+    assert "ipython" not in stack.lower() and "tandem/" not in stack
+    highlighted = cell.find_elements(By.CSS_SELECTOR, ".jp-DebuggerEditor-highlight, .cm-line.jp-DebuggerEditor-highlight")
+    assert highlighted and "c = a + b" in highlighted[0].text
+
+    continue_button = next(
+        e for e in browser.find_elements(By.CSS_SELECTOR, ".jp-DebuggerSidebar jp-button, .jp-DebuggerSidebar button")
+        if (e.get_attribute("title") or "").startswith("Continue"))
+    continue_button.click()
+    wait.until(lambda d: cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:")

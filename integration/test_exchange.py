@@ -552,7 +552,7 @@ def test_r_from_another_thread_is_a_clear_error(shared):
     out = ok(kc, "import threading\nerrors = []\n"
                  "def use():\n    try:\n        r('1')\n    except RuntimeError as e:\n        errors.append(str(e))\n"
                  "t = threading.Thread(target=use); t.start(); t.join()\nprint(errors[0])")
-    assert "only from the thread that runs the cells" in out
+    assert "only from the threads that run cells" in out
     assert ok(kc, "print(r('2L'))").strip() == "2"
 
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from conftest import run_cell, running_kernel, stdout_of
+from conftest import run_cell, running_kernel
 from test_exchange import HELPERS, PY_CASES, R_CASES
 
 # Python -> R -> Python: code that sets `back` from `original`.

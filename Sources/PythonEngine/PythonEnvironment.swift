@@ -33,6 +33,12 @@ public struct PythonEnvironment: Sendable {
     case missing
   }
 
+  /// Whether the probe imported debugpy, which the debugger of Python cells needs.
+  public var hasDebugger: Bool {
+    if case .version = modules["debugpy"] { return true }
+    return false
+  }
+
   /// The environment's name as a user knows it: its folder (a venv's, a pyenv
   /// version's, a conda environment's), or "system" for /usr and /usr/local.
   public var name: String {

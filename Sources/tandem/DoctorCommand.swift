@@ -43,6 +43,7 @@ struct DoctorCommand: ParsableCommand {
     PythonModule(
       module: "matplotlib_inline", label: "matplotlib-inline", package: "matplotlib matplotlib-inline",
       required: false),
+    PythonModule(module: "debugpy", label: "debugpy (debugger)", package: "debugpy", required: false),
   ]
 
   /// What is wrong with `module` in `environment`, with the fix; nil when nothing is.

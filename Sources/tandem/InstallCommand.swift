@@ -92,7 +92,10 @@ struct InstallCommand: ParsableCommand {
       "interrupt_mode": .string(interruptMode),
       "kernel_protocol_version": .string(protocolVersion),
       // jupyter_client provisions CurveZMQ keys for kernels that say they take them.
-      "metadata": ["debugger": false, "supported_encryption": ZMQContext.has("curve") ? ["curve"] : []],
+      "metadata": [
+        "debugger": .bool(environment.hasDebugger),
+        "supported_encryption": ZMQContext.has("curve") ? ["curve"] : [],
+      ],
     ]
     try Data(spec.serialized).write(to: URL(fileURLWithPath: folder + "/kernel.json"))
     if let logos = resources ?? InstalledFiles.logos {

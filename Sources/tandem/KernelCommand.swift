@@ -131,7 +131,8 @@ struct KernelCommand: ParsableCommand {
     }
     let router = CellRouter(
       host: pythonEngine, others: [rEngine], defaultLanguage: language, thread: pythonEngine.thread)
-    let kernel = Kernel(transport: server, router: router, output: capture, logger: logger)
+    let kernel = Kernel(
+      transport: server, router: router, output: capture, debugger: pythonEngine.debugger, logger: logger)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
     exitWithParent(logger: logger) { folder.remove() }
     kernel.run()

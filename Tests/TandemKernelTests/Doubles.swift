@@ -180,3 +180,25 @@ final class OutputDouble: CapturedOutput, @unchecked Sendable {
 func request(_ type: String, _ content: JSONValue = [:]) -> Message {
   Message(header: MessageHeader(msgType: type, session: "client"), content: content.serialized)
 }
+
+/// A debugger that echoes each request's command and sends one event per request.
+final class DebuggerDouble: Debugger, @unchecked Sendable {
+  let isAvailable = true
+  private var sink: (([UInt8]) -> Void)?
+
+  func setEventSink(_ sink: @escaping ([UInt8]) -> Void) {
+    self.sink = sink
+  }
+
+  func serve(_ request: [UInt8]) -> [UInt8] {
+    let parsed = (try? JSONValue.parse(request)) ?? [:]
+    sink?(
+      (["type": "event", "event": "output", "body": ["echo": parsed["command"] ?? ""]] as JSONValue)
+        .serialized)
+    let response: JSONValue = [
+      "type": "response", "success": true, "request_seq": parsed["seq"] ?? 0,
+      "command": parsed["command"] ?? "",
+    ]
+    return response.serialized
+  }
+}

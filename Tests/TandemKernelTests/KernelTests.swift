@@ -15,6 +15,8 @@ final class KernelTests: XCTestCase {
   private var r: EngineDouble!
   private var kernel: Kernel!
 
+  private var debugger: DebuggerDouble?
+
   private func startKernel(defaultLanguage: CellLanguage = .python) {
     transport = TransportDouble()
     thread = SerialThread()
@@ -26,7 +28,8 @@ final class KernelTests: XCTestCase {
     r = EngineDouble(language: .r, kinds: RequestKind.introspection.union([.execute]))
     let router = CellRouter(host: python, others: [r], defaultLanguage: defaultLanguage, thread: thread)
     kernel = Kernel(
-      transport: transport, router: router, output: OutputDouble(), logger: Logger(label: "test"))
+      transport: transport, router: router, output: OutputDouble(), debugger: debugger,
+      logger: Logger(label: "test"))
     kernel.start()
   }
 
@@ -122,20 +125,28 @@ final class KernelTests: XCTestCase {
     transport.deliver(list, on: .control)
     XCTAssertEqual(transport.reply(to: list)?["subshell_id"], [.string(id)])
 
+    func onSubshell(_ code: String) -> Message {
+      var message = request("execute_request", ["code": .string(code), "silent": false])
+      message.header.subshellID = id
+      transport.deliver(message, on: .shell)
+      return message
+    }
+    // Served while the main shell waits.
     let blocker = execute("wait")
     XCTAssertTrue(waitUntil { self.python.servedCount == 1 })
-    var onSubshell = request("execute_request", ["code": "fail", "silent": false])
-    onSubshell.header.subshellID = id
-    var behind = request("execute_request", ["code": "after", "silent": false])
-    behind.header.subshellID = id
-    transport.deliver(onSubshell, on: .shell)
-    transport.deliver(behind, on: .shell)
-    // Served, and its queue aborted, while the main shell still waits.
-    XCTAssertEqual(transport.reply(to: onSubshell)?["status"], "error")
-    XCTAssertEqual(transport.reply(to: behind)?["status"], "aborted")
+    XCTAssertEqual(transport.reply(to: onSubshell("1 + 1"))?["status"], "ok")
     XCTAssertNil(transport.reply(to: blocker, timeout: 0.05))
     python.gate.signal()
     XCTAssertEqual(transport.reply(to: blocker)?["status"], "ok")
+    // A failure aborts what waits in the subshell's own queue.
+    let waiting = onSubshell("wait")
+    XCTAssertTrue(waitUntil { self.python.servedCount == 3 })
+    let failing = onSubshell("fail")
+    let behind = onSubshell("after")
+    python.gate.signal()
+    XCTAssertEqual(transport.reply(to: waiting)?["status"], "ok")
+    XCTAssertEqual(transport.reply(to: failing)?["status"], "error")
+    XCTAssertEqual(transport.reply(to: behind)?["status"], "aborted")
 
     let delete = request("delete_subshell_request", ["subshell_id": .string(id)])
     transport.deliver(delete, on: .control)
@@ -147,6 +158,25 @@ final class KernelTests: XCTestCase {
     let again = request("delete_subshell_request", ["subshell_id": .string(id)])
     transport.deliver(again, on: .control)
     XCTAssertEqual(transport.reply(to: again)?["ename"], "SubshellNotFound")
+  }
+
+  func testDebugRequestsAreServedWhileACellRunsAndTheirEventsNameThem() {
+    debugger = DebuggerDouble()
+    startKernel()
+    let info = request("kernel_info_request")
+    transport.deliver(info, on: .control)
+    XCTAssertEqual(transport.reply(to: info)?["debugger"], true)
+    XCTAssertEqual(transport.reply(to: info)?["supported_features"], ["debugger", "kernel subshells"])
+    let blocker = execute("wait")
+    XCTAssertTrue(waitUntil { self.python.servedCount == 1 })
+    let debug = request("debug_request", ["type": "request", "seq": 7, "command": "stackTrace"])
+    transport.deliver(debug, on: .control)
+    XCTAssertEqual(transport.reply(to: debug)?["request_seq"], 7)
+    XCTAssertTrue(transport.waitForIdle(debug))
+    XCTAssertEqual(
+      transport.trace(of: debug), ["status:busy", "iopub:debug_event", "control:debug_reply", "status:idle"])
+    python.gate.signal()
+    XCTAssertEqual(transport.reply(to: blocker)?["status"], "ok")
   }
 
   func testControlIsAnsweredWhileACellRuns() {

@@ -44,6 +44,10 @@ publish_to: Callable[[bytes, str, bytes, bytes, list], None] = _stub("publish_to
 #: and waits, the GIL released; an interrupt raises KeyboardInterrupt.
 request_input: Callable[[str, bool], str] = _stub("request_input", "")
 
+#: ``debug_event(event_json)``: a debugger event (DAP), published as debug_event
+#: with the last debug request as its parent (DebugNatives.swift).
+debug_event: Callable[[bytes], None] = _stub("debug_event", "")
+
 # -- R (RBridgeNatives.swift) --------------------------------------------------
 
 #: ``r_call(request_json, frames) -> [reply_json, frames]``: one request to the R

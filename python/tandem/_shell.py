@@ -8,12 +8,14 @@ from typing import Any, Iterator
 
 from IPython.core import page, payloadpage
 from IPython.core.autocall import ExitAutocall
+from IPython.core.compilerop import CachingCompiler
 from IPython.core.extensions import ExtensionManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type, default
 from traitlets.config import Config
 
 from . import _parents
+from . import _cell_files
 from ._display import TandemDisplayHook, TandemDisplayPublisher
 from ._streams import flush_streams
 
@@ -58,6 +60,14 @@ class _ExtensionManager(ExtensionManager):
         magics.rpy2_shapes = on
 
 
+class CellCompiler(CachingCompiler):
+    """IPython's compiler, naming each cell's code by its cell file (the name
+    JupyterLab's debugger sets breakpoints by); tracebacks still say ``Cell In[n]``."""
+
+    def get_code_name(self, raw_code: str, transformed_code: str, number: int) -> str:
+        return _cell_files.file_name(raw_code)
+
+
 class ZMQInteractiveShell(InteractiveShell):
     """An ``InteractiveShell`` whose output goes to a Jupyter frontend.
 
@@ -72,6 +82,8 @@ class ZMQInteractiveShell(InteractiveShell):
 
     displayhook_class = Type(TandemDisplayHook)
     display_pub_class = Type(TandemDisplayPublisher)
+    # Cells are compiled under the file names JupyterLab's debugger sets breakpoints in.
+    compiler_class = Type(CellCompiler)
 
     @default("exiter")
     def _exiter_default(self) -> _ExitAutocall:

@@ -13,6 +13,7 @@ import traceback
 import types
 from typing import Any
 
+from . import _cell_files
 from ._errors import RemoteTraceback, TaskError
 from ._interrupts import import_whole
 
@@ -83,7 +84,7 @@ def dumps_with_sources(fn: Any) -> list[bytes]:
     sources = {
         name: linecache.cache[name][2]
         for name in pickler.filenames
-        if name.startswith("<") and name in linecache.cache
+        if (name.startswith("<") or _cell_files.is_cell(name)) and name in linecache.cache
     }
     return [buffer.getvalue(), pickle.dumps(sources, PROTOCOL)] if sources else [buffer.getvalue()]
 

@@ -21,13 +21,24 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   private let counter = ExecutionCounter()
   private lazy var mainShell = makeShell(subshellID: nil)
   private let subshells = Subshells()
+  private let debugger: Debugger?
+  /// Debug requests run here, one at a time, apart from the transport's thread.
+  private let debugQueue = DispatchQueue(label: "tandem-debugger")
+  private let debugParentLock = NSLock()
+  /// The header of the last debug request: the parent of the debugger's events.
+  private var debugParent: [UInt8] = Array("{}".utf8)
 
   /// Serves requests from `transport` through `router`; the text code writes is
-  /// collected by `output` and published to the request that runs.
-  public init(transport: KernelTransport, router: CellRouter, output: CapturedOutput, logger: Logger) {
+  /// collected by `output` and published to the request that runs. `debugger`
+  /// serves debug_request.
+  public init(
+    transport: KernelTransport, router: CellRouter, output: CapturedOutput, debugger: Debugger? = nil,
+    logger: Logger
+  ) {
     self.transport = transport
     self.router = router
     self.output = output
+    self.debugger = debugger
     self.logger = logger
   }
 
@@ -45,6 +56,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
       let content: JSONValue = ["name": .string(stream), "text": .string(text)]
       shell.publish("stream", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
     }
+    debugger?.setEventSink { [weak self] event in self?.publishDebugEvent(event) }
     transport.start(handler: self)
   }
 
@@ -119,6 +131,10 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   // MARK: - Control (transport thread)
 
   private func serveControl(_ request: Message) {
+    if request.msgType == "debug_request", let debugger, debugger.isAvailable {
+      serveDebug(request, with: debugger)
+      return
+    }
     transport.publishStatus("busy", parent: request)
     defer { transport.publishStatus("idle", parent: request) }
     let content = (try? request.parsedContent()) ?? [:]
@@ -170,7 +186,9 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
     case "debug_request":
       let reply: JSONValue = [
         "type": "response", "request_seq": content["seq"] ?? 0, "success": false,
-        "command": content["command"] ?? "", "message": "Tandem has no debugger",
+        "command": content["command"] ?? "",
+        "message":
+          "this kernel's Python environment has no debugger: install debugpy in it, then restart the kernel",
       ]
       transport.reply(to: request, type: "debug_reply", content: reply.serialized, on: .control)
     default:
@@ -181,6 +199,26 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
         transport.reply(to: request, type: type, content: error.content, on: .control)
       }
     }
+  }
+
+  /// A debug request, served on the debugger's queue: answered while a cell runs
+  /// or is stopped at a breakpoint.
+  private func serveDebug(_ request: Message, with debugger: Debugger) {
+    debugQueue.async { [self] in
+      transport.publishStatus("busy", parent: request)
+      debugParentLock.withLock { debugParent = request.rawHeader }
+      let response = debugger.serve(request.content)
+      transport.reply(to: request, type: "debug_reply", content: response, on: .control)
+      transport.publishStatus("idle", parent: request)
+    }
+  }
+
+  private func publishDebugEvent(_ event: [UInt8]) {
+    let parent = debugParentLock.withLock { debugParent }
+    transport.send(
+      Message(
+        header: MessageHeader(msgType: "debug_event", session: transport.session), parentHeader: parent,
+        content: event), on: .iopub)
   }
 
   private func shutDown() {
@@ -203,8 +241,9 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
     info["protocol_version"] = .string(protocolVersion)
     info["implementation"] = "tandem"
     info["implementation_version"] = .string(Kernel.version)
-    info["debugger"] = false
-    info["supported_features"] = ["kernel subshells"]
+    let debugs = debugger?.isAvailable ?? false
+    info["debugger"] = .bool(debugs)
+    info["supported_features"] = .array((debugs ? ["debugger"] : []) + ["kernel subshells"])
     return JSONValue.object(info).serialized
   }
 }

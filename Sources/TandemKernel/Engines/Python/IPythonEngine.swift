@@ -29,6 +29,9 @@ public final class IPythonEngine: HostEngine {
   private let r: REngine?
   private let defaultLanguage: CellLanguage
   private let futures: LocalClient?
+  private let pythonDebugger: PythonDebugger
+  /// The debugger of Python cells (debugpy), for debug_request.
+  public var debugger: Debugger { pythonDebugger }
 
   /// `defaultLanguage` is the language of cells without a magic; `r` serves R cells
   /// (`%%R`, `%R`) and the Python half's calls to R when given; `futures` is the
@@ -39,6 +42,7 @@ public final class IPythonEngine: HostEngine {
   ) {
     interpreter = PythonInterpreter(environment: python, logger: logger)
     pythonThread = PythonThread(interpreter)
+    pythonDebugger = PythonDebugger(interpreter)
     self.r = r
     self.defaultLanguage = defaultLanguage
     self.futures = futures
@@ -67,7 +71,9 @@ public final class IPythonEngine: HostEngine {
               + "(\(error)): \(fix)")
         }
       }
-      var natives = try OutputNatives.make(slot) + InputNatives.make(slot, thread: pythonThread)
+      var natives =
+        try OutputNatives.make(slot) + InputNatives.make(slot, thread: pythonThread)
+        + DebugNatives.make(pythonDebugger.events)
       if let r {
         r.attach(thread: pythonThread) { [weak self] message in
           self?.serveR(message)
@@ -80,6 +86,7 @@ public final class IPythonEngine: HostEngine {
       }
       try PyRef.importModule("tandem._natives").callMethod("provide", PyRef(dictionary: natives))
       pythonThread.interrupts = try PyRef.importModule("tandem._interrupts")
+      pythonDebugger.probe()
       let kernel = try PyRef.importModule("tandem._kernel").callMethod(
         "start", PyRef(defaultLanguage.rawValue))
       self.kernel = kernel

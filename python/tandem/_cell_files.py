@@ -1,0 +1,60 @@
+"""The file names cells are compiled under, as JupyterLab's debugger computes them.
+
+The debugger panel sets a breakpoint in a cell by the file name it expects the
+kernel to have compiled that cell under: ``tmpFilePrefix + murmur2(code,
+hashSeed) + tmpFileSuffix``, with the prefix, seed and suffix the kernel gave in
+its ``debugInfo`` reply. So every cell is compiled under that name (as ipykernel
+does, by the shell's compiler), and ``dumpCell`` writes the cell's text there for
+the debugger to show.
+The folder is private to the kernel's user (``tempfile.mkdtemp``), not a
+predictable name in a shared ``/tmp``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from . import _murmur
+
+#: The seed JupyterLab's debugger hashes cells with; given in ``debugInfo``.
+HASH_SEED = 0xC70F6907
+SUFFIX = ".py"
+
+_folder: str | None = None
+
+
+def murmur2(data: bytes, seed: int) -> int:
+    """MurmurHash2, 32 bits, as JupyterLab's debugger computes it (in C)."""
+    return _murmur.murmur2(data, seed)
+
+
+def folder() -> str:
+    """The kernel's folder of cell files, made on first use."""
+    global _folder
+    if _folder is None:
+        _folder = tempfile.mkdtemp(prefix=f"tandem-cells-{os.getpid()}-")
+    return _folder
+
+
+def prefix() -> str:
+    """What every cell's file name starts with (``tmpFilePrefix``)."""
+    return os.path.join(folder(), "")
+
+
+def file_name(code: str) -> str:
+    """The file name the cell ``code`` is compiled under."""
+    return f"{prefix()}{murmur2(code.encode('utf-8'), HASH_SEED)}{SUFFIX}"
+
+
+def is_cell(name: str) -> bool:
+    """Whether ``name`` is the file name of a cell of this kernel's."""
+    return _folder is not None and name.startswith(prefix())
+
+
+def write(code: str) -> str:
+    """Writes the cell's text to its file (``dumpCell``); returns the file's name."""
+    name = file_name(code)
+    with open(name, "w", encoding="utf-8") as file:
+        file.write(code)
+    return name
