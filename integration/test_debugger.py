@@ -237,3 +237,26 @@ def test_requests_before_initialize_are_refused_by_name():
         assert info["isStarted"] is False
         assert info["hashMethod"] == "Murmur2"
         assert info["tmpFilePrefix"].endswith("/") and info["tmpFileSuffix"] == ".py"
+
+
+def test_an_interrupt_at_a_breakpoint_lets_the_cell_go_on_into_the_interrupt():
+    """Interrupted while stopped, the cell goes on and is interrupted in its own
+    code (raised inside the debugger it would stop the debugger tracing the
+    thread for good); later breakpoints stop as before."""
+    looping = "import time\ndef spin():\n    x = 1\n    while True:\n        time.sleep(0.01)\n\nspin()"
+    with running_kernel("tandem") as (km, kc):
+        start(kc)
+        _, event = break_in(kc, looping, 3)
+        km.interrupt_kernel()
+        deadline = time.monotonic() + 30
+        reply = None
+        while reply is None and time.monotonic() < deadline:
+            message = kc.get_shell_msg(timeout=30)
+            if message["msg_type"] == "execute_reply":
+                reply = message["content"]
+        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+        assert any("while True" in line or "sleep" in line for line in reply["traceback"])
+        assert debug(kc, "debugInfo")["body"]["stoppedThreads"] == []
+        _, event = break_in(kc, CELL, 3)
+        assert event["content"]["body"]["reason"] == "breakpoint"
+        assert finish(kc, event)["status"] == "ok"

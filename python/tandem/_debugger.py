@@ -22,19 +22,23 @@ import json
 import os
 import queue
 import re
+import signal
 import socket
 import sys
 import threading
 import time
 from typing import Any, Callable
 
-from . import _cell_files, _natives
+from . import _cell_files, _interrupts, _natives
 
 #: How long a request to pydevd may take before it is answered as failed.
 RESPONSE_TIMEOUT = 30.0
 
 #: Requests that need the debugger started; the rest are answered in any state.
 _NEED_START = {"dumpCell", "setBreakpoints", "source", "stackTrace", "variables", "attach", "configurationDone"}
+
+#: Requests that let stopped threads go on.
+_RESUMING = {"continue", "next", "stepIn", "stepOut", "stepBack", "reverseContinue", "goto"}
 
 #: Names the variables panel leaves out, as ipykernel does.
 _HIDDEN_NAMES = {
@@ -192,7 +196,18 @@ class Debugger:
             return handler(request)
         if not self.started or self._connection is None:
             return _response(request, False, text=f"{command} needs the debugger started (initialize)")
-        return self._connection.request(request)
+        response = self._connection.request(request)
+        if command in _RESUMING and response.get("success"):
+            self._resumed(request, response)
+        return response
+
+    def _resumed(self, request: dict, response: dict) -> None:
+        """The threads a successful continue or step let go are stopped no more
+        (pydevd sends no event for them)."""
+        if (response.get("body") or {}).get("allThreadsContinued", request["command"] == "continue"):
+            self.stopped_threads = set()
+        else:
+            self.stopped_threads.discard((request.get("arguments") or {}).get("threadId"))
 
     def _initialize(self, request: dict) -> dict:
         if not available():
@@ -200,6 +215,7 @@ class Debugger:
                              f"`{sys.executable} -m pip install debugpy`, then restart the kernel")
         if self._connection is None:
             self._connection = _Connection(self._on_event)
+            _interrupts.set_debugger_hook(_interrupt_if_stopped)
         if self._initialized is None:
             self._initialized = self._connection.request(request)
         self.started = bool(self._initialized.get("success"))
@@ -221,7 +237,8 @@ class Debugger:
                                "arguments": {"source": {"path": path}, "breakpoints": []}})
             self._forward({"type": "request", "command": "setExceptionBreakpoints", "arguments": {"filters": []}})
             if self.stopped_threads:
-                self._forward({"type": "request", "command": "continue", "arguments": {"threadId": min(self.stopped_threads)}})
+                self._forward({"type": "request", "command": "continue",
+                               "arguments": {"threadId": min(self.stopped_threads)}})
         self.started = False
         self.breakpoints = {}
         self.stopped_threads = set()
@@ -355,6 +372,14 @@ class Debugger:
             self._stash = None
         return _response(request, body={"data": data, "metadata": {k: v for k, v in metadata.items() if k in data}})
 
+    def _resume_and_interrupt(self) -> None:
+        if self.stopped_threads:
+            request = {"type": "request", "command": "continue", "arguments": {"threadId": min(self.stopped_threads)}}
+            response = self._forward(request)
+            if response.get("success"):
+                self._resumed(request, response)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
     def _keep(self, formatted: Any) -> None:
         self._stash = formatted
 
@@ -429,6 +454,32 @@ def debugger() -> Debugger:
     if _debugger is None:
         _debugger = Debugger()
     return _debugger
+
+
+def _interrupt_if_stopped(frame: Any) -> bool:
+    """An interrupt that lands while the debugger holds the cell's thread
+    (stopped at a breakpoint) would raise inside pydevd's trace function, after
+    which Python traces the thread no more: no later breakpoint would stop it. So
+    the debugger lets the thread go on, and the interrupt is sent again, to land in
+    the cell's code. True when that is what happens."""
+    debugger = _debugger
+    if debugger is None or not debugger.stopped_threads or not _inside_debugger(frame):
+        return False
+    thread = threading.Thread(target=debugger._resume_and_interrupt, name="tandem-debugger-interrupt", daemon=True)
+    thread.pydev_do_not_trace = True
+    thread.is_pydev_daemon_thread = True
+    thread.start()
+    return True
+
+
+def _inside_debugger(frame: Any) -> bool:
+    for _ in range(8):
+        if frame is None:
+            return False
+        if "pydevd" in frame.f_code.co_filename or "debugpy" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def handle(request: bytes) -> bytes:

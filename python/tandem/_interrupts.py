@@ -26,6 +26,9 @@ class _State:
     pending = False
     #: Cancels or interrupts the session's futures (the kernel's broker).
     interrupt_futures: Callable[[], None] | None = None
+    #: Given the interrupted frame, takes an interrupt that landed in the
+    #: debugger (a cell stopped at a breakpoint) and says so.
+    debugger_takes: Callable[[Any], bool] | None = None
 
 
 _state = _State()
@@ -37,8 +40,15 @@ def install(interrupt_futures: Callable[[], None] | None) -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
 
 
+def set_debugger_hook(takes: Callable[[Any], bool]) -> None:
+    """Lets the debugger take interrupts that land while it holds the cell."""
+    _state.debugger_takes = takes
+
+
 def _on_interrupt(signum: int, frame: Any) -> None:
     if _state.allowed:
+        if _state.debugger_takes is not None and _state.debugger_takes(frame):
+            return
         _raise_interrupt()
     _state.pending = True
 
