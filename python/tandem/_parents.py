@@ -9,9 +9,9 @@ output goes to the cell it chose, even while later cells run).
 
 Text written to ``sys.stdout`` and ``sys.stderr`` goes out through the kernel's
 file descriptors, attributed to the running request. Only once some thread set
-a parent other than the running request do the two streams route each write
-(:class:`_RoutingStream`): until then a write costs what a plain
-``io.TextIOWrapper`` write costs.
+a parent other than the running request (or a subshell runs) are the two
+streams replaced by routing ones (:class:`_RoutingStream`): until then a write
+costs what a plain ``io.TextIOWrapper`` write costs.
 """
 
 from __future__ import annotations
@@ -146,21 +146,22 @@ def publish_running(msg_type: str, content: dict, metadata: dict | None = None, 
     _natives.publish(msg_type, dumps(content), dumps(metadata) if metadata else b"{}", views)
 
 
-class ParentStream(io.TextIOWrapper):
-    """``sys.stdout`` / ``sys.stderr``: an ``io.TextIOWrapper`` (C speed) with
-    ipykernel's stream methods for choosing a parent. ``stream_name`` is the
-    stream's name in messages."""
+def parent_stream(buffer: io.BufferedWriter, name: str, cls: type = io.TextIOWrapper) -> io.TextIOWrapper:
+    """``sys.stdout`` / ``sys.stderr``: an ``io.TextIOWrapper`` over ``buffer``
+    with ipykernel's stream methods for choosing a parent (``set_parent``,
+    ``set_thread_parent``, ``reset_thread_parent``) and ``stream_name``, its name
+    in messages. The methods are the instance's own, not a subclass's: ``print``
+    to a subclass of ``io.TextIOWrapper`` costs a tenth more."""
+    stream = cls(buffer, encoding="utf-8", errors="backslashreplace", write_through=True)
+    stream.stream_name = name
+    stream.set_parent = _set_stream_parent
+    stream.set_thread_parent = set_parent
+    stream.reset_thread_parent = reset_parent
+    return stream
 
-    stream_name = "stdout"
 
-    def set_parent(self, parent: dict | None) -> None:
-        set_parent(parent)
-
-    def set_thread_parent(self, parent: dict | None) -> contextvars.Token:
-        return set_parent(parent)
-
-    def reset_thread_parent(self, token: contextvars.Token) -> None:
-        reset_parent(token)
+def _set_stream_parent(parent: dict | None) -> None:
+    set_parent(parent)
 
 
 #: Text written for a parent other than the main shell's running request and not
@@ -174,9 +175,9 @@ _routed_lock = threading.Lock()
 _ROUTED_CHUNK = 8192
 
 
-class _RoutingStream(ParentStream):
-    """A :class:`ParentStream` whose writes from a thread with a parent of its own
-    go to that parent, a line at a time (the rest on ``flush``)."""
+class _RoutingStream(io.TextIOWrapper):
+    """A parent stream whose writes from a thread with a parent of its own go to
+    that parent, a line at a time (the rest on ``flush``)."""
 
     def write(self, text: str) -> int:
         parent = _elsewhere()
@@ -225,8 +226,12 @@ def _send(stream_name: str, pending: list) -> None:
 
 
 def _route_streams() -> None:
+    """Makes ``sys.stdout`` and ``sys.stderr`` routing streams over the same
+    buffers (nothing is held between a text stream and its buffer, so the two
+    objects interleave safely; one kept from before writes as it did)."""
     import sys
 
-    for stream in (sys.stdout, sys.stderr):
-        if type(stream) is ParentStream:
-            stream.__class__ = _RoutingStream
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if type(stream) is io.TextIOWrapper and hasattr(stream, "stream_name"):
+            setattr(sys, name, parent_stream(stream.buffer, stream.stream_name, _RoutingStream))

@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import TextIO
 
-from ._parents import ParentStream, flush_routed
+from ._parents import flush_routed, parent_stream
 
 FLUSH_INTERVAL = 0.05
 BUFFER_SIZE = 1 << 16
@@ -38,18 +38,11 @@ _DIRECT_WRITERS = frozenset(
 )
 
 
-def open_stream(fd: int, name: str) -> ParentStream:
+def open_stream(fd: int, name: str) -> io.TextIOWrapper:
     """A buffered UTF-8 text stream over a file descriptor it does not own, named
     ``name`` (stdout, stderr) in messages."""
     raw = io.FileIO(fd, "w", closefd=False)
-    stream = ParentStream(
-        io.BufferedWriter(raw, buffer_size=BUFFER_SIZE),
-        encoding="utf-8",
-        errors="backslashreplace",
-        write_through=True,
-    )
-    stream.stream_name = name
-    return stream
+    return parent_stream(io.BufferedWriter(raw, buffer_size=BUFFER_SIZE), name)
 
 
 def flush_all(streams: list[TextIO]) -> None:
