@@ -222,10 +222,15 @@ def test_the_debugger_starts_again_after_a_disconnect_and_hides_the_kernels_thre
             assert kc.get_control_msg(timeout=10)["parent_header"]["msg_id"] == info["header"]["msg_id"]
             assert finish(kc, event)["status"] == "ok"
             assert debug(kc, "disconnect", {"restart": False, "terminateDebuggee": True})["success"]
-        # Without the debugger the breakpoints are gone: the cell runs through.
+        # Without the debugger the breakpoints are gone: the cell runs through,
+        # and untraced (pydevd's tracing makes Python code some 25 times slower).
         content, _ = run_cell(kc, CELL)
         assert content["status"] == "ok"
         assert debug(kc, "debugInfo")["body"]["isStarted"] is False
+        traced = "import sys\nprint(sys.gettrace() is not None)"
+        assert "".join(c["text"] for t, c in run_cell(kc, traced)[1] if t == "stream") == "False\n"
+        start(kc)
+        assert "".join(c["text"] for t, c in run_cell(kc, traced)[1] if t == "stream") == "True\n"
 
 
 def test_requests_before_initialize_are_refused_by_name():

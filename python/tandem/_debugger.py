@@ -456,6 +456,25 @@ def debugger() -> Debugger:
     return _debugger
 
 
+#: Whether pydevd traces this thread: from its start on it traces every thread.
+_tracing = threading.local()
+
+
+def before_cell() -> None:
+    """On the thread about to run a cell: pydevd's tracing makes Python code
+    about 25 times slower, and it stays on after the frontend has stopped the
+    debugger (pydevd stays attached, see ``Debugger``). So a thread is traced
+    only while the debugger is started."""
+    debugger = _debugger
+    if debugger is None or debugger._connection is None:
+        return
+    if getattr(_tracing, "on", True) != debugger.started:
+        import debugpy
+
+        debugpy.trace_this_thread(debugger.started)
+        _tracing.on = debugger.started
+
+
 def _interrupt_if_stopped(frame: Any) -> bool:
     """An interrupt that lands while the debugger holds the cell's thread
     (stopped at a breakpoint) would raise inside pydevd's trace function, after

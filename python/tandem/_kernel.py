@@ -21,7 +21,7 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _detection, _natives, _parents, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
-from . import _bridge, _errors, _interrupts
+from . import _bridge, _debugger, _errors, _interrupts
 from ._bridge import Bridge
 from ._kernel_object import KernelObject
 from ._rmagic import RMagics, r_first_cell_transform
@@ -155,6 +155,7 @@ class Kernel:
             _parents.publish("execute_input", {"code": code, "execution_count": shell.execution_count})
         self.stdin.allowed = bool(content.get("allow_stdin", False))
         shell.last_error = None
+        _debugger.before_cell()
         try:
             with _interrupts.allowed():
                 result = shell.run_cell(code, store_history=store_history, silent=silent)
