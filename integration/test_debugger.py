@@ -10,6 +10,7 @@ frames."""
 from __future__ import annotations
 
 import itertools
+import os
 import time
 
 import pytest
@@ -265,3 +266,17 @@ def test_an_interrupt_at_a_breakpoint_lets_the_cell_go_on_into_the_interrupt():
         _, event = break_in(kc, CELL, 3)
         assert event["content"]["body"]["reason"] == "breakpoint"
         assert finish(kc, event)["status"] == "ok"
+
+
+def test_a_debugged_kernel_removes_its_cell_files_when_it_shuts_down():
+    with running_kernel("tandem") as (km, kc):
+        start(kc)
+        source = debug(kc, "dumpCell", {"code": CELL})["body"]["sourcePath"]
+        folder = os.path.dirname(source)
+        assert os.path.isfile(source) and os.stat(folder).st_mode & 0o077 == 0
+        kc.shutdown()
+        deadline = time.monotonic() + 10
+        while km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not km.is_alive()
+    assert not os.path.exists(folder)

@@ -52,9 +52,12 @@ def replies(kc, msg_ids: list[str], timeout: float = 60) -> list[dict]:
     """The shell replies to `msg_ids`, in that order."""
     found: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
-    while len(found) < len(msg_ids) and time.monotonic() < deadline:
+    # Other replies may come first (a late kernel_info reply from the start).
+    while not set(msg_ids) <= found.keys() and time.monotonic() < deadline:
         reply = kc.get_shell_msg(timeout=timeout)
-        found[reply["parent_header"]["msg_id"]] = reply
+        found[reply["parent_header"].get("msg_id")] = reply
+    missing = [msg_id for msg_id in msg_ids if msg_id not in found]
+    assert not missing, f"no reply to {missing}"
     return [found[msg_id] for msg_id in msg_ids]
 
 

@@ -6,13 +6,18 @@ hashSeed) + tmpFileSuffix``, with the prefix, seed and suffix the kernel gave in
 its ``debugInfo`` reply. So every cell is compiled under that name (as ipykernel
 does, by the shell's compiler), and ``dumpCell`` writes the cell's text there for
 the debugger to show.
-The folder is private to the kernel's user (``tempfile.mkdtemp``), not a
-predictable name in a shared ``/tmp``.
+
+The folder is named with a random part (never a predictable name in a shared
+``/tmp``) and made, readable by the kernel's user alone, only when the first cell
+is written to it: a kernel that is never debugged leaves nothing behind. A
+debugged kernel removes it when it shuts down (:func:`remove`).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import tempfile
 
 from . import _murmur
@@ -30,10 +35,10 @@ def murmur2(data: bytes, seed: int) -> int:
 
 
 def folder() -> str:
-    """The kernel's folder of cell files, made on first use."""
+    """The kernel's folder of cell files (made by :func:`write`)."""
     global _folder
     if _folder is None:
-        _folder = tempfile.mkdtemp(prefix=f"tandem-cells-{os.getpid()}-")
+        _folder = os.path.join(tempfile.gettempdir(), f"tandem-cells-{os.getpid()}-{secrets.token_hex(8)}")
     return _folder
 
 
@@ -55,6 +60,14 @@ def is_cell(name: str) -> bool:
 def write(code: str) -> str:
     """Writes the cell's text to its file (``dumpCell``); returns the file's name."""
     name = file_name(code)
+    if not os.path.isdir(folder()):
+        os.mkdir(folder(), 0o700)  # fails, rather than share, if another user made it
     with open(name, "w", encoding="utf-8") as file:
         file.write(code)
     return name
+
+
+def remove() -> None:
+    """Removes the folder and the cells written to it (at shutdown)."""
+    if _folder is not None:
+        shutil.rmtree(_folder, ignore_errors=True)

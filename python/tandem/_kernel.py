@@ -21,7 +21,7 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _detection, _natives, _parents, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
-from . import _bridge, _debugger, _errors, _interrupts
+from . import _bridge, _cell_files, _debugger, _errors, _interrupts
 from ._bridge import Bridge
 from ._kernel_object import KernelObject
 from ._rmagic import RMagics, r_first_cell_transform
@@ -113,6 +113,14 @@ class Kernel:
             return self.bridge.serve(request, frames)
         finally:
             flush_streams()  # what Python printed comes before what R prints next
+
+    def shutdown(self) -> None:
+        """The kernel's orderly end: IPython's exit work (history saved), and the
+        cell files the debugger was given removed."""
+        try:
+            self.shell.atexit_operations()
+        finally:
+            _cell_files.remove()
 
     def after_request(self) -> None:
         """Deferred work once the reply is out."""

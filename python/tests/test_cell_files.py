@@ -21,14 +21,17 @@ def test_the_hash_is_the_one_the_frontend_computes():
         assert _cell_files.murmur2(text.encode(), _cell_files.HASH_SEED) == murmur2_x86(text, _cell_files.HASH_SEED)
 
 
-def test_cells_are_named_in_a_folder_only_the_user_can_enter():
+def test_cells_are_written_to_a_folder_only_the_user_can_enter_and_removed():
     name = _cell_files.file_name("x = 1")
     assert name.startswith(_cell_files.prefix()) and name.endswith(".py")
     assert name != _cell_files.file_name("x = 2")
-    assert stat.S_IMODE(os.stat(_cell_files.folder()).st_mode) == 0o700
+    assert not os.path.exists(_cell_files.folder())  # made only when a cell is written
     written = _cell_files.write("x = 1\n")
+    assert stat.S_IMODE(os.stat(_cell_files.folder()).st_mode) == 0o700
     with open(written, encoding="utf-8") as file:
         assert file.read() == "x = 1\n"
+    _cell_files.remove()
+    assert not os.path.exists(_cell_files.folder())
 
 
 def test_the_shells_compiler_names_code_by_its_cell_file():

@@ -144,6 +144,6 @@ public final class IPythonEngine: HostEngine {
   }
 
   public func shutdown() {
-    _ = try? kernel?.attribute("shell")?.callMethod("atexit_operations")
+    _ = try? kernel?.callMethod("shutdown")
   }
 }
