@@ -45,6 +45,8 @@ let package = Package(
     // Where values crossing between Python and R travel when large (the format
     // itself is coded in the Python and R halves).
     .target(name: "Exchange"),
+    // What the kernel's process tree and the machine use, read from /proc.
+    .target(name: "ProcessStats"),
     // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
     // so it uses language mode 5.
     .target(
@@ -56,7 +58,7 @@ let package = Package(
     .target(
       name: "TandemKernel",
       dependencies: [
-        "JSON", "JupyterWire", "PythonEngine", "RSession", "Futures",
+        "JSON", "JupyterWire", "PythonEngine", "RSession", "Futures", "ProcessStats",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
@@ -73,6 +75,7 @@ let package = Package(
     ),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
+    .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),
     .testTarget(
       name: "RSessionTests",
       dependencies: ["RSession", "JSON", .product(name: "Logging", package: "swift-log")]

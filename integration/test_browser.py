@@ -3,7 +3,8 @@ Chromium through selenium. For each kernelspec a notebook runs a cell of each
 language, a plot, a value crossing between the languages and a futures fan-out
 with its progress bar; the outputs are read from the page and a screenshot is
 saved in out/browser/. The debugger panel stops a Python cell at a breakpoint set
-in the editor's gutter and shows the paused function's variables."""
+in the editor's gutter and shows the paused function's variables. The resource
+panel (jupyter-resource-usage) shows the memory of the kernel with its R child."""
 
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ NOTEBOOKS = {
 
 DEBUGGED_CELL = "def f(a, b):\n    c = a + b\n    return c\n\nf(2, 3)"
 NOTEBOOKS["debugger"] = (NOTEBOOKS["tandem"][0], [DEBUGGED_CELL])
+# 400 MB in Python and 200 MB in the R child, for the resource panel to count.
+NOTEBOOKS["usage"] = (
+    NOTEBOOKS["tandem"][0],
+    ["import numpy as np\nbig = np.ones(50_000_000)", "%%R\nbig <- rep(1, 25e6)\ncat(length(big))"],
+)
 
 
 def _free_port() -> int:
@@ -246,3 +252,55 @@ def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, b
         if (e.get_attribute("title") or "").startswith("Continue"))
     continue_button.click()
     wait.until(lambda d: cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:")
+
+
+def _bytes(text: str) -> float:
+    number, unit = text.split()
+    return float(number) * {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[unit]
+
+
+def test_the_resource_panel_counts_the_kernel_with_its_r_child(lab, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, token = lab
+    _run_all(browser, url, token, "usage")
+    assert "25000000" in _outputs(browser)[1]
+    browser.find_element(By.CSS_SELECTOR, ".lm-TabBar-tab[data-id='kernelusage-panel-id']").click()
+
+    def figures(d):
+        text = d.find_element(By.ID, "kernelusage-panel-id").text
+        found = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+        # The panel asks every few seconds; its first answer may predate the cells.
+        return found if "Process ID" in found and _bytes(found.get("Memory", "0 B")) > 600e6 else False
+
+    # Both arrays (600 MB) and so both processes are counted...
+    shown = WebDriverWait(browser, 60).until(figures)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "usage.png"))
+    memory = _bytes(shown["Memory"])
+    # ...and the figure is the tree's, as /proc gives it.
+    kernel = int(shown["Process ID"])
+    tree = [kernel] + [int(pid) for pid in _children(kernel)]
+    assert len(tree) >= 2, tree
+    assert abs(memory - sum(_pss(pid) for pid in tree)) < 0.15 * memory
+
+
+def _children(pid: int) -> list[str]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if entry.isdigit() and int(stat.read().rsplit(")", 1)[1].split()[1]) == parent:
+                        found.append(entry)
+                        todo.append(int(entry))
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def _pss(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        return next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))

@@ -21,6 +21,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   private let counter = ExecutionCounter()
   private lazy var mainShell = makeShell(subshellID: nil)
   private let subshells = Subshells()
+  private let usage = UsageReport()
   private let debugger: Debugger?
   /// Debug requests run here, one at a time, apart from the transport's thread.
   private let debugQueue = DispatchQueue(label: "tandem-debugger")
@@ -180,6 +181,8 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
           ename: "SubshellNotFound", evalue: "no subshell \(id) to delete (list_subshell_request lists them)")
         transport.reply(to: request, type: "delete_subshell_reply", content: reply.content, on: .control)
       }
+    case "usage_request":
+      transport.reply(to: request, type: "usage_reply", content: usage.content().serialized, on: .control)
     case "list_subshell_request":
       let reply: JSONValue = ["status": "ok", "subshell_id": .array(subshells.ids.map { .string($0) })]
       transport.reply(to: request, type: "list_subshell_reply", content: reply.serialized, on: .control)

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A process and its descendants as `/proc` shows them (Linux): what the kernel,
+/// its R child and its workers hold together.
+public struct ProcessTree: Sendable {
+  /// One process's figures.
+  public struct Process: Sendable, Equatable {
+    public let pid: Int32
+    /// User plus system CPU time, in seconds.
+    public let cpuSeconds: Double
+    /// Proportional set size (shared pages split among their users), or the
+    /// resident set size where the kernel gives no PSS, in bytes.
+    public let memory: UInt64
+  }
+
+  /// The root first, then its descendants.
+  public let processes: [Process]
+
+  /// The figures of `root` and every process below it; empty if `root` is gone.
+  public static func read(root: Int32 = getpid()) -> ProcessTree {
+    var children: [Int32: [Int32]] = [:]
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries {
+      guard let pid = Int32(entry), let stat = Stat(pid: pid) else { continue }
+      children[stat.parent, default: []].append(pid)
+    }
+    var order: [Int32] = [root]
+    var index = 0
+    while index < order.count {
+      order += children[order[index]] ?? []
+      index += 1
+    }
+    return ProcessTree(processes: order.compactMap(Self.process))
+  }
+
+  /// The sum of the processes' memory, in bytes.
+  public var memory: UInt64 { processes.reduce(0) { $0 + $1.memory } }
+
+  private static func process(_ pid: Int32) -> Process? {
+    guard let stat = Stat(pid: pid) else { return nil }
+    let memory = proportionalSetSize(pid) ?? stat.residentPages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    return Process(pid: pid, cpuSeconds: stat.cpuSeconds, memory: memory)
+  }
+
+  private static func proportionalSetSize(_ pid: Int32) -> UInt64? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else {
+      return nil
+    }
+    for line in text.split(separator: "\n") where line.hasPrefix("Pss:") {
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      if fields.count >= 2, let kilobytes = UInt64(fields[1]) { return kilobytes * 1024 }
+    }
+    return nil
+  }
+}
+
+/// The fields of `/proc/<pid>/stat` that are read.
+struct Stat {
+  let parent: Int32
+  let cpuSeconds: Double
+  let residentPages: UInt64
+
+  init?(pid: Int32) {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
+    self.init(text)
+  }
+
+  /// The command name (field 2) is in parentheses and may hold spaces and
+  /// parentheses itself: the fields after it start after its last ")".
+  init?(_ text: String) {
+    guard let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+    // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15, rss 24.
+    guard fields.count > 21, let parent = Int32(fields[1]), let user = Double(fields[11]),
+      let system = Double(fields[12]), let resident = UInt64(fields[21])
+    else { return nil }
+    self.parent = parent
+    cpuSeconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    residentPages = resident
+  }
+}
