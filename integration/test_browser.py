@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from conftest import process_tree, pss
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -281,26 +282,6 @@ def test_the_resource_panel_counts_the_kernel_with_its_r_child(lab, browser):
     memory = _bytes(shown["Memory"])
     # ...and the figure is the tree's, as /proc gives it.
     kernel = int(shown["Process ID"])
-    tree = [kernel] + [int(pid) for pid in _children(kernel)]
+    tree = process_tree(kernel)
     assert len(tree) >= 2, tree
-    assert abs(memory - sum(_pss(pid) for pid in tree)) < 0.15 * memory
-
-
-def _children(pid: int) -> list[str]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for entry in os.listdir("/proc"):
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if entry.isdigit() and int(stat.read().rsplit(")", 1)[1].split()[1]) == parent:
-                        found.append(entry)
-                        todo.append(int(entry))
-            except (OSError, ValueError):
-                continue
-    return found
-
-
-def _pss(pid: int) -> int:
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        return next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+    assert abs(memory - sum(pss(pid) for pid in tree)) < 0.15 * memory

@@ -6,10 +6,9 @@ its R child and its workers — with figures checked against /proc."""
 from __future__ import annotations
 
 import json
-import os
 import time
 
-from conftest import PYTHON, install_ipykernel, run_cell, running_kernel, stdout_of
+from conftest import PYTHON, install_ipykernel, process_tree, pss, run_cell, running_kernel, stdout_of
 
 IPYKERNEL = install_ipykernel(PYTHON, "ipykernel-tandem-env")
 
@@ -24,34 +23,6 @@ def usage(kc) -> dict:
             assert reply["msg_type"] == "usage_reply"
             return reply["content"]
     raise AssertionError("no usage_reply")
-
-
-def pss(pid: int) -> int:
-    """The process's proportional set size from /proc, in bytes."""
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        for line in rollup:
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError(f"no Pss for {pid}")
-
-
-def descendants(root: int) -> set[int]:
-    """`root` and every process below it, walked from /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    found = {root}
-    grew = True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in found} - found
-        found |= more
-        grew = bool(more)
-    return found
 
 
 def test_usage_has_ipykernels_shape():
@@ -82,7 +53,7 @@ def test_usage_counts_the_r_child_and_the_workers():
         assert first["pid"] == kernel_pid
         counted = {p["pid"] for p in first["processes"]}
         assert {kernel_pid, r_pid, *workers} <= counted
-        assert counted <= descendants(kernel_pid)  # nothing from outside the kernel's tree
+        assert counted <= process_tree(kernel_pid)  # nothing from outside the kernel's tree
         # Memory: each process's PSS as /proc gives it, summed.
         for process in first["processes"]:
             if process["pid"] in (kernel_pid, r_pid, *workers):

@@ -18,29 +18,35 @@ public struct ProcessTree: Sendable {
 
   /// The figures of `root` and every process below it; empty if `root` is gone.
   public static func read(root: Int32 = getpid()) -> ProcessTree {
+    // One pass over /proc: each process's stat is read once, for its parent and its figures.
+    var stats: [Int32: Stat] = [:]
     var children: [Int32: [Int32]] = [:]
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     for entry in entries {
       guard let pid = Int32(entry), let stat = Stat(pid: pid) else { continue }
+      stats[pid] = stat
       children[stat.parent, default: []].append(pid)
     }
+    guard stats[root] != nil else { return ProcessTree(processes: []) }
     var order: [Int32] = [root]
     var index = 0
     while index < order.count {
       order += children[order[index]] ?? []
       index += 1
     }
-    return ProcessTree(processes: order.compactMap(Self.process))
+    let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    return ProcessTree(
+      processes: order.compactMap { pid in
+        stats[pid].map { stat in
+          Process(
+            pid: pid, cpuSeconds: stat.cpuSeconds,
+            memory: proportionalSetSize(pid) ?? stat.residentPages * pageSize)
+        }
+      })
   }
 
   /// The sum of the processes' memory, in bytes.
   public var memory: UInt64 { processes.reduce(0) { $0 + $1.memory } }
-
-  private static func process(_ pid: Int32) -> Process? {
-    guard let stat = Stat(pid: pid) else { return nil }
-    let memory = proportionalSetSize(pid) ?? stat.residentPages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
-    return Process(pid: pid, cpuSeconds: stat.cpuSeconds, memory: memory)
-  }
 
   private static func proportionalSetSize(_ pid: Int32) -> UInt64? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else {

@@ -284,9 +284,6 @@ class Debugger:
         self.breakpoints[arguments["source"]["path"]] = arguments.get("breakpoints", [])
         return self._forward(request)
 
-    def _configurationDone(self, request: dict) -> dict:
-        return self._forward(request)
-
     def _source(self, request: dict) -> dict:
         path = request.get("arguments", {}).get("source", {}).get("path", "")
         try:
