@@ -9,6 +9,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
   ],
   targets: [
     // System libraries and the C macros Swift cannot import.
@@ -40,13 +43,28 @@ let package = Package(
     // Parallel futures: the broker and the pool of worker processes.
     .target(
       name: "Futures",
-      dependencies: ["CZeroMQ", "ZeroMQ", "ChildProcess", .product(name: "Logging", package: "swift-log")]
+      dependencies: [
+        "CZeroMQ", "ZeroMQ", "ChildProcess", "ProcessStats",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ]
     ),
     // Where values crossing between Python and R travel when large (the format
     // itself is coded in the Python and R halves).
     .target(name: "Exchange"),
     // What the kernel's process tree and the machine use, read from /proc.
     .target(name: "ProcessStats"),
+    // The kernel's metrics in Prometheus's text format, served over HTTP.
+    .target(
+      name: "Telemetry",
+      dependencies: [
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ]
+    ),
     // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
     // so it uses language mode 5.
     .target(
@@ -60,6 +78,7 @@ let package = Package(
       dependencies: [
         "JSON", "JupyterWire", "PythonEngine", "RSession", "Futures", "ProcessStats",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
@@ -67,8 +86,9 @@ let package = Package(
       name: "tandem",
       dependencies: [
         "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange", "Futures",
-        "ChildProcess",
+        "ChildProcess", "ProcessStats", "Telemetry",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
@@ -76,6 +96,7 @@ let package = Package(
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),
+    .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
     .testTarget(
       name: "RSessionTests",
       dependencies: ["RSession", "JSON", .product(name: "Logging", package: "swift-log")]

@@ -1,6 +1,7 @@
 import CZeroMQ
 import Foundation
 import Logging
+import ProcessStats
 import ZeroMQ
 
 /// The futures broker: a ZeroMQ ROUTER that clients (the kernel's Python, the R
@@ -23,6 +24,15 @@ public final class Broker: @unchecked Sendable {
   private var scheduler = Scheduler(prefetching: [.python])
   private let pool: WorkerPool
   private var nextTask: UInt64 = 1
+  let metrics = PoolMetrics()
+  /// Outcomes by language, the latest tasks' durations and when tasks failed: what
+  /// the status panel shows besides the workers.
+  private var ended: [WorkerLanguage: [PoolMetrics.Outcome: Int]] = [:]
+  private var recent: [PoolSnapshot.Recent] = []
+  private var failures: [UInt64] = []
+  private var stuckAfter: Double
+  /// How many finished tasks the snapshot keeps the durations of.
+  public static let recentLimit = 200
 
   /// Held by the broker's thread while it works (not while it waits), so that the
   /// in-process client can ask about its tasks from its own thread.
@@ -40,8 +50,12 @@ public final class Broker: @unchecked Sendable {
   /// kernel's private folder, which only this user can enter: whoever can connect
   /// can run code as this user, so the broker never listens on a TCP port.
   /// `poolSize` workers per language, the number of cores by default.
-  public init(directory: String, launch: WorkerLaunch, poolSize: Int? = nil, logger: Logger) throws {
+  /// A task running longer than `stuckAfter` seconds counts as stuck.
+  public init(
+    directory: String, launch: WorkerLaunch, poolSize: Int? = nil, stuckAfter: Double = 300, logger: Logger
+  ) throws {
     self.logger = logger
+    self.stuckAfter = stuckAfter
     socket = try ZMQSocket(context: context, kind: .router)
     // A long batch of results for one client must queue, not be dropped.
     try socket.setOption(ZMQ_SNDHWM, 0)
@@ -81,6 +95,56 @@ public final class Broker: @unchecked Sendable {
     guard thread != nil else { return }
     post(.stop)
     _ = finished.wait(timeout: .now() + 3)
+  }
+
+  /// Sets how many seconds a task may run before it counts as stuck. Any thread.
+  public func setStuckThreshold(_ seconds: Double) {
+    withScheduler { _ in stuckAfter = seconds }
+  }
+
+  /// What the pool does now, with each worker's CPU time and memory. Any thread.
+  public func snapshot() -> PoolSnapshot {
+    let now = Self.now()
+    var snapshot: PoolSnapshot = withScheduler { scheduler in
+      failures.removeAll { now &- $0 > 60_000_000_000 }
+      let workers = pool.workers.map { id, worker in
+        let running = scheduler.running(on: id)
+        let held = scheduler.held(by: id).count
+        return PoolSnapshot.Worker(
+          name: worker.name, language: worker.language.rawValue, pid: worker.process.pid,
+          state: !worker.ready ? "starting" : held == 0 ? "idle" : "busy",
+          task: running?.task.id, taskSeconds: running.map { Double(now &- $0.since) / 1e9 }, held: held,
+          done: worker.done, failed: worker.failed)
+      }
+      return PoolSnapshot(
+        workers: workers.sorted {
+          ($0.language, $0.name.count, $0.name) < ($1.language, $1.name.count, $1.name)
+        },
+        queued: Dictionary(
+          uniqueKeysWithValues: WorkerLanguage.allCases.map { ($0.rawValue, scheduler.queuedCount($0)) }),
+        ended: Dictionary(
+          uniqueKeysWithValues: ended.map { language, counts in
+            (language.rawValue, Dictionary(uniqueKeysWithValues: counts.map { ($0.rawValue, $1) }))
+          }),
+        recent: recent, failuresLastMinute: failures.count, stuckAfter: stuckAfter)
+    }
+    // /proc is read outside the lock: the broker's thread need not wait for it.
+    for index in snapshot.workers.indices {
+      let figures = ProcessTree.process(snapshot.workers[index].pid)
+      snapshot.workers[index].cpuSeconds = figures?.cpuSeconds
+      snapshot.workers[index].memory = figures?.memory
+    }
+    return snapshot
+  }
+
+  /// Sets the pool's gauges (tasks queued and running, workers by state, stuck
+  /// tasks, each worker's CPU time and memory) from a snapshot; returns it. The
+  /// metrics endpoint calls it before each scrape. Any thread.
+  @discardableResult
+  public func recordGauges() -> PoolSnapshot {
+    let snapshot = snapshot()
+    metrics.record(snapshot)
+    return snapshot
   }
 
   /// Runs `body` with the broker's state, while the broker's thread does not use it.
@@ -159,12 +223,14 @@ public final class Broker: @unchecked Sendable {
       }
       let task = QueuedTask(
         id: nextTask, replyTo: peer, clientTaskID: frames[2], language: language,
-        payload: Array(frames.dropFirst(4)))
+        payload: Array(frames.dropFirst(4)), queuedAt: Self.now())
       nextTask += 1
       scheduler.submit(task)
+      metrics.submitted(language)
       ensurePool(language)
     case Verb.cancel where frames.count >= 3:
-      if scheduler.cancel(clientTaskID: frames[2], replyTo: peer) {
+      if let task = scheduler.cancel(clientTaskID: frames[2], replyTo: peer) {
+        count(task, .cancelled)
         send([peer, Verb.failed, frames[2], Verb.cancelled, Array("cancelled".utf8)])
       }
     case Verb.resize where frames.count >= 4:
@@ -182,9 +248,16 @@ public final class Broker: @unchecked Sendable {
       scheduler.addWorker(peer, language: worker.language)
       logger.debug("\(worker.language.displayName) worker \(worker.name) ready (pid \(worker.process.pid))")
     case Verb.done where frames.count >= 3:
-      guard let id = UInt64(frame: frames[2]), let task = scheduler.finish(id, on: peer, at: Self.now())
+      let now = Self.now()
+      guard let id = UInt64(frame: frames[2]), let (task, began) = scheduler.finish(id, on: peer, at: now)
       else {
         return
+      }
+      let failed = frames.count > 3 && frames[3] != Verb.ok
+      let seconds = now >= began ? now - began : 0
+      count(task, failed ? .failed : .finished, ranNanoseconds: seconds)
+      if let worker = pool.workers[peer] {
+        if failed { worker.failed += 1 } else { worker.done += 1 }
       }
       send([task.replyTo, Verb.done, task.clientTaskID] + frames.dropFirst(3))
       retireIfSurplus(peer)
@@ -215,11 +288,27 @@ public final class Broker: @unchecked Sendable {
 
   private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+  /// Counts how a task ended, for the metrics and the status panel.
+  func count(_ task: QueuedTask, _ outcome: PoolMetrics.Outcome, ranNanoseconds: UInt64? = nil) {
+    metrics.ended(task.language, outcome, runNanoseconds: ranNanoseconds)
+    ended[task.language, default: [:]][outcome, default: 0] += 1
+    if outcome == .failed || outcome == .lost { failures.append(Self.now()) }
+    if let ranNanoseconds, outcome == .finished || outcome == .failed {
+      if recent.count >= Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit + 1) }
+      recent.append(
+        PoolSnapshot.Recent(
+          language: task.language.rawValue, seconds: Double(ranNanoseconds) / 1e9, failed: outcome == .failed)
+      )
+    }
+  }
+
   private func dispatch() {
     // An idle worker gets the tasks others hold but have not started.
     for id in scheduler.stealable(.python) { scheduler.requeue(takeBack(from: id)) }
-    for (worker, task) in scheduler.assign(at: Self.now()) {
+    let now = Self.now()
+    for (worker, task) in scheduler.assign(at: now) {
       pool.workers[worker]?.sent += 1
+      metrics.sent(task.language, waitedNanoseconds: now >= task.queuedAt ? now - task.queuedAt : 0)
       send([worker, Verb.task, task.id.frame] + task.payload)
     }
   }
@@ -271,6 +360,7 @@ public final class Broker: @unchecked Sendable {
   private func reap() {
     for ended in pool.reap(runningWorkers: { scheduler.workerCount($0) }) {
       let worker = ended.worker
+      metrics.restarted(worker.language, cause: ended.cause)
       guard worker.ready else {
         logger.error("\(ended.how) while starting")
         if ended.givesUp {
@@ -287,6 +377,7 @@ public final class Broker: @unchecked Sendable {
       // runs again.)
       let running = worker.state?.started ?? held.first?.id
       for task in held where task.id == running {
+        count(task, .lost)
         send([
           task.replyTo, Verb.failed, task.clientTaskID, Verb.lost,
           Array("\(ended.how) while running this task".utf8),
@@ -302,6 +393,7 @@ public final class Broker: @unchecked Sendable {
     var keep: [QueuedTask] = []
     for task in scheduler.cancelQueued() {
       if task.language == language {
+        count(task, .lost)
         send([task.replyTo, Verb.failed, task.clientTaskID, Verb.lost, Array(reason.utf8)])
       } else {
         keep.append(task)
@@ -314,6 +406,7 @@ public final class Broker: @unchecked Sendable {
   private func interruptAll() {
     let unstarted = scheduler.busyWorkers.flatMap { takeBack(from: $0) }
     for task in unstarted + scheduler.cancelQueued() {
+      count(task, .cancelled)
       send([task.replyTo, Verb.failed, task.clientTaskID, Verb.cancelled, Self.interrupted])
     }
     for id in scheduler.busyWorkers { pool.signal(id, SIGINT) }

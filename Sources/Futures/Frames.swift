@@ -18,6 +18,8 @@ enum Verb {
   static let failed = Array("failed".utf8)
   static let lost = Array("lost".utf8)
   static let cancelled = Array("cancelled".utf8)
+  // the status of a worker's outcome that is not an error
+  static let ok = Array("ok".utf8)
 }
 
 extension UInt64 {

@@ -55,6 +55,16 @@ public final class LocalClient: @unchecked Sendable {
     taskWaits(clientTaskID, removing: false)
   }
 
+  /// The pool's state as JSON (`PoolSnapshot`), for `tandem.status()`.
+  public func status() -> String {
+    broker?.snapshot().json ?? "{}"
+  }
+
+  /// Sets how many seconds a task may run before it counts as stuck.
+  public func setStuckThreshold(_ seconds: Double) {
+    broker?.setStuckThreshold(seconds)
+  }
+
   /// Cancels every queued task and interrupts the running ones, of every client.
   public func interruptAll() {
     broker?.interrupt()
@@ -89,9 +99,10 @@ public final class LocalClient: @unchecked Sendable {
       if let unread, removing { inbox.remove(at: unread) }
       inboxLock.unlock()
       if unread != nil { return true }
-      return removing
-        ? scheduler.cancel(clientTaskID: clientTaskID, replyTo: Self.peer)
-        : scheduler.isQueued(clientTaskID: clientTaskID, replyTo: Self.peer)
+      guard removing else { return scheduler.isQueued(clientTaskID: clientTaskID, replyTo: Self.peer) }
+      guard let task = scheduler.cancel(clientTaskID: clientTaskID, replyTo: Self.peer) else { return false }
+      broker.count(task, .cancelled)
+      return true
     }
   }
 }

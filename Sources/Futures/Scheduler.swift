@@ -18,6 +18,8 @@ struct QueuedTask: Equatable {
   let clientTaskID: [UInt8]
   let language: WorkerLanguage
   let payload: [[UInt8]]
+  /// When it was submitted (nanoseconds, `DispatchTime`'s clock), for the queue wait.
+  var queuedAt: UInt64 = 0
 }
 
 /// Which task goes to which worker. Pure bookkeeping, no sockets or processes:
@@ -101,9 +103,19 @@ struct Scheduler {
     workers[id] = Worker(language: language)
   }
 
+  /// The task `worker` runs (the first it holds) and since when: its last outcome
+  /// or, if later, when the task was sent.
+  func running(on worker: [UInt8]) -> (task: QueuedTask, since: UInt64)? {
+    guard let state = workers[worker], let first = state.held.first else { return nil }
+    return (first.task, max(first.sentAt, state.lastDone))
+  }
+
   /// Records that `worker` finished `taskID` at `now` (nanoseconds, any monotonic
-  /// clock); returns the task, or nil when the worker does not hold it.
-  mutating func finish(_ taskID: UInt64, on worker: [UInt8], at now: UInt64 = 0) -> QueuedTask? {
+  /// clock); returns the task and when it began, or nil when the worker does not
+  /// hold it.
+  mutating func finish(_ taskID: UInt64, on worker: [UInt8], at now: UInt64 = 0) -> (
+    task: QueuedTask, began: UInt64
+  )? {
     guard let index = workers[worker]?.held.firstIndex(where: { $0.task.id == taskID }) else { return nil }
     let held = workers[worker]!.held.remove(at: index)
     let began = max(held.sentAt, workers[worker]!.lastDone)
@@ -113,7 +125,7 @@ struct Scheduler {
       let time = Double(now - began)
       serviceTime[language] = serviceTime[language].map { $0 * 0.8 + time * 0.2 } ?? time
     }
-    return held.task
+    return (held.task, began)
   }
 
   /// Takes back the tasks `worker` holds after `started` (all of them when it does
@@ -161,18 +173,17 @@ struct Scheduler {
     return sent
   }
 
-  /// Removes a queued (not yet sent) task; returns whether it was queued.
-  mutating func cancel(clientTaskID: [UInt8], replyTo: [UInt8]) -> Bool {
+  /// Removes a queued (not yet sent) task; returns it, or nil when it was not queued.
+  mutating func cancel(clientTaskID: [UInt8], replyTo: [UInt8]) -> QueuedTask? {
     for language in WorkerLanguage.allCases {
       compact(language)
       if let index = queues[language]?.firstIndex(where: {
         $0.clientTaskID == clientTaskID && $0.replyTo == replyTo
       }) {
-        queues[language]!.remove(at: index)
-        return true
+        return queues[language]!.remove(at: index)
       }
     }
-    return false
+    return nil
   }
 
   /// Whether a task waits in a queue (not yet sent to a worker).

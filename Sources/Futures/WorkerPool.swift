@@ -85,6 +85,10 @@ final class WorkerPool {
     /// It never came up, and neither did as many others as the pool has: give up
     /// on the language rather than restarting workers forever.
     let givesUp: Bool
+    /// For the restart metric: `killed` (by a signal), `exited`, or `start_failed`.
+    var cause: String {
+      !worker.ready ? "start_failed" : worker.process.exitDescription.contains("signal") ? "killed" : "exited"
+    }
   }
 
   /// Removes the workers that ended (retiring ones silently) and says which.
@@ -141,6 +145,9 @@ final class WorkerProcess {
   let state: WorkerState?
   /// How many tasks it was sent.
   var sent: UInt64 = 0
+  /// Its tasks that returned, and that raised.
+  var done = 0
+  var failed = 0
   /// Connected and announced itself.
   var ready = false
   /// Asked to stop because the pool shrank.

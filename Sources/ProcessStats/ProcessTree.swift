@@ -11,6 +11,12 @@ public struct ProcessTree: Sendable {
     /// Proportional set size (shared pages split among their users), or the
     /// resident set size where the kernel gives no PSS, in bytes.
     public let memory: UInt64
+
+    init(pid: Int32, stat: Stat, pageSize: UInt64) {
+      self.pid = pid
+      cpuSeconds = stat.cpuSeconds
+      memory = ProcessTree.proportionalSetSize(pid) ?? stat.residentPages * pageSize
+    }
   }
 
   /// The root first, then its descendants.
@@ -37,18 +43,21 @@ public struct ProcessTree: Sendable {
     let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
     return ProcessTree(
       processes: order.compactMap { pid in
-        stats[pid].map { stat in
-          Process(
-            pid: pid, cpuSeconds: stat.cpuSeconds,
-            memory: proportionalSetSize(pid) ?? stat.residentPages * pageSize)
-        }
+        stats[pid].map { Process(pid: pid, stat: $0, pageSize: pageSize) }
       })
+  }
+
+  /// One process's figures, without its descendants; nil if it is gone.
+  public static func process(_ pid: Int32) -> Process? {
+    guard let stat = Stat(pid: pid) else { return nil }
+    let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    return Process(pid: pid, stat: stat, pageSize: pageSize)
   }
 
   /// The sum of the processes' memory, in bytes.
   public var memory: UInt64 { processes.reduce(0) { $0 + $1.memory } }
 
-  private static func proportionalSetSize(_ pid: Int32) -> UInt64? {
+  fileprivate static func proportionalSetSize(_ pid: Int32) -> UInt64? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else {
       return nil
     }

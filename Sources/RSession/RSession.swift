@@ -93,6 +93,7 @@ public final class RSession {
       // in larger steps spends less time in garbage collection (R's own setting).
       if environment["R_GC_MEM_GROW"] == nil { environment["R_GC_MEM_GROW"] = "3" }
       process = try ChildProcess(arguments: arguments, environment: environment)
+      pidLock.withLock { launched = process?.pid }
     } catch {
       throw RSessionError.cannotStart("\(error): is R installed (apt-get install r-base-core)?")
     }
@@ -183,6 +184,12 @@ public final class RSession {
 
   /// The process id of the running R, if any.
   public var pid: Int32? { process?.isRunning == true ? process?.pid : nil }
+
+  /// The process id of the R launched last, which may have ended; any thread
+  /// (unlike `pid`, which reaps).
+  public var launchedPID: Int32? { pidLock.withLock { launched } }
+  private let pidLock = NSLock()
+  private var launched: Int32?
 
   /// `text` escaped for a single-quoted R string literal.
   public static func escape(_ text: String) -> String {

@@ -124,6 +124,9 @@ struct DoctorCommand: ParsableCommand {
       problems.append(
         "R is not installed (R cells need it): apt-get install r-base-core, or run `make setup`")
     }
+    for line in MetricsSettings.lines(python: python) {
+      print("\("metrics".padding(toLength: 18, withPad: " ", startingAt: 0)) \(line)")
+    }
     if !notes.isEmpty {
       print("\nOptional:")
       for note in notes { print("  - \(note)") }

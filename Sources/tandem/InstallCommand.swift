@@ -4,6 +4,7 @@ import JSON
 import JupyterWire
 import PythonEngine
 import TandemKernel
+import Telemetry
 import ZeroMQ
 
 /// `tandem install`: writes the kernelspec Jupyter uses to start Tandem.
@@ -50,6 +51,12 @@ struct InstallCommand: ParsableCommand {
   var interruptMode = "signal"
 
   @Option(
+    help: ArgumentHelp(
+      "Kernels of this spec serve Prometheus metrics on http://ADDRESS/metrics (HOST:PORT, or PORT on "
+        + "127.0.0.1). One kernel at a time can hold a port.", valueName: "address"))
+  var metrics: String?
+
+  @Option(
     help:
       "The folder holding the logo files (default: the installed ones, or kernelspec/ of the source tree).")
   var resources: String?
@@ -63,6 +70,13 @@ struct InstallCommand: ParsableCommand {
     }
     if let name, name.isEmpty || name.contains("/") {
       throw ValidationError("--name must be a plain folder name")
+    }
+    if let metrics {
+      do {
+        _ = try MetricsAddress(parsing: metrics)
+      } catch {
+        throw ValidationError("--metrics: \(error)")
+      }
     }
   }
 
@@ -83,6 +97,7 @@ struct InstallCommand: ParsableCommand {
     ]
     if rFirst { argv += ["--language", "r"] }
     if let rLibrary { argv += ["--r-library", .string(PythonLocation.absolute(rLibrary))] }
+    if let metrics { argv += ["--metrics", .string(metrics)] }
     let embedded = "Python \(environment.shortVersion), \(environment.name)"
     let spec: JSONValue = [
       "argv": .array(argv),

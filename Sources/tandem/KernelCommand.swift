@@ -8,6 +8,7 @@ import Logging
 import PythonEngine
 import RSession
 import TandemKernel
+import Telemetry
 
 /// `tandem kernel -f CONNECTION_FILE`: what Jupyter runs.
 struct KernelCommand: ParsableCommand {
@@ -43,6 +44,12 @@ struct KernelCommand: ParsableCommand {
 
   @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); also TANDEM_LOG_LEVEL.")
   var logLevel: Logger.Level?
+
+  @Option(
+    help: ArgumentHelp(
+      "Serve Prometheus metrics on http://ADDRESS/metrics (HOST:PORT, or PORT on 127.0.0.1; port 0 picks a "
+        + "free one); also TANDEM_METRICS. Off by default.", valueName: "address"))
+  var metrics: String?
 
   func run() throws {
     // Only the Python thread may take SIGINT: block it before any thread exists.
@@ -111,13 +118,33 @@ struct KernelCommand: ParsableCommand {
       fail("cannot set up the R session: \(error)")
     }
     exportSystemTimeZone()
+    // Before anything records a metric: handles made earlier would stay no-ops.
+    let metricsAddress = metricsAddress(logger: logger)
+    let registry = metricsAddress.map { _ in MetricsEndpoint.bootstrap() }
     let broker = startBroker(directory: folder.path, rLibrary: library, logger: logger)
+    var metricsState = MetricsEndpointState()
+    var endpoint: MetricsEndpoint?
+    if let metricsAddress, let registry {
+      do {
+        endpoint = try MetricsEndpoint(metricsAddress, registry: registry) { [rEngine] in
+          broker?.recordGauges()
+          KernelMetrics.recordProcesses(rPID: rEngine.processID)
+        }
+        metricsState.url = "http://\(endpoint!.address)/metrics"
+        logger.notice("serving metrics on \(metricsState.url!)")
+      } catch {
+        // The kernel runs on without metrics (another kernel may hold the port).
+        metricsState.problem = "\(error)"
+        logger.error("\(error); the kernel runs without metrics")
+      }
+    }
     if language == .r {
       // R-first: R boots while Python initialises.
       rEngine.launch()
     }
     let pythonEngine = IPythonEngine(
-      python: environment, r: rEngine, defaultLanguage: language, futures: broker?.local, logger: logger)
+      python: environment, r: rEngine, defaultLanguage: language, futures: broker?.local,
+      metrics: metricsState, logger: logger)
     do {
       try pythonEngine.start()
     } catch {
@@ -136,9 +163,31 @@ struct KernelCommand: ParsableCommand {
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
     exitWithParent(logger: logger) { folder.remove() }
     kernel.run()
+    endpoint?.stop()
     broker?.stop()
     folder.remove()
     Foundation.exit(0)
+  }
+}
+
+extension KernelCommand {
+  /// The address metrics are served on (`--metrics`, else `TANDEM_METRICS`), or nil
+  /// when they are off. A bad address ends the kernel with the form expected; an
+  /// address beyond loopback is served as asked, with a warning.
+  fileprivate func metricsAddress(logger: Logger) -> MetricsAddress? {
+    guard let text = metrics ?? ProcessInfo.processInfo.environment["TANDEM_METRICS"], !text.isEmpty else {
+      return nil
+    }
+    do {
+      let address = try MetricsAddress(parsing: text)
+      if !address.isLoopback {
+        logger.warning(
+          "metrics on \(address) can be read from other machines: use 127.0.0.1 to keep them local")
+      }
+      return address
+    } catch {
+      fail("\(error)")
+    }
   }
 }
 
@@ -166,8 +215,10 @@ extension KernelCommand {
           + (library.map { ["--r-library", $0] } ?? [])
       }, environment: environment)
     let size = ProcessInfo.processInfo.environment["TANDEM_WORKERS"].flatMap { Int($0) }
+    let stuckAfter = ProcessInfo.processInfo.environment["TANDEM_STUCK_AFTER"].flatMap { Double($0) } ?? 300
     do {
-      let broker = try Broker(directory: directory, launch: launch, poolSize: size, logger: logger)
+      let broker = try Broker(
+        directory: directory, launch: launch, poolSize: size, stuckAfter: stuckAfter, logger: logger)
       setenv("TANDEM_FUTURES", broker.endpoint, 1)
       broker.start()
       return broker

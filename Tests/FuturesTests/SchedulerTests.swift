@@ -40,7 +40,7 @@ final class SchedulerTests: XCTestCase {
     _ = scheduler.assign()
     XCTAssertNil(scheduler.finish(99, on: a))
     XCTAssertNil(scheduler.finish(1, on: b))
-    XCTAssertEqual(scheduler.finish(1, on: a)?.id, 1)
+    XCTAssertEqual(scheduler.finish(1, on: a)?.task.id, 1)
     XCTAssertEqual(scheduler.assign().map(\.task.id), [2])
   }
 
@@ -64,8 +64,8 @@ final class SchedulerTests: XCTestCase {
     XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t1".utf8), replyTo: Array("c".utf8)))
     XCTAssertTrue(scheduler.isQueued(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8)))
     XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t2".utf8), replyTo: Array("other".utf8)))
-    XCTAssertFalse(scheduler.cancel(clientTaskID: Array("t1".utf8), replyTo: Array("c".utf8)))
-    XCTAssertTrue(scheduler.cancel(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8)))
+    XCTAssertNil(scheduler.cancel(clientTaskID: Array("t1".utf8), replyTo: Array("c".utf8)))
+    XCTAssertEqual(scheduler.cancel(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8))?.id, 2)
     XCTAssertEqual(scheduler.queuedCount(.python), 0)
     XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t2".utf8), replyTo: Array("c".utf8)))
   }
@@ -93,7 +93,7 @@ final class SchedulerTests: XCTestCase {
       if next.task.id == 6_000 {
         XCTAssertEqual(scheduler.queuedCount(.python), 4_000)
         XCTAssertFalse(scheduler.isQueued(clientTaskID: Array("t5999".utf8), replyTo: Array("c".utf8)))
-        XCTAssertTrue(scheduler.cancel(clientTaskID: Array("t6001".utf8), replyTo: Array("c".utf8)))
+        XCTAssertNotNil(scheduler.cancel(clientTaskID: Array("t6001".utf8), replyTo: Array("c".utf8)))
       }
     }
     XCTAssertEqual(sent, Array(1...6_000) + Array(6_002...10_000))
@@ -108,7 +108,7 @@ final class SchedulerTests: XCTestCase {
     // Nothing known of the tasks yet: one each.
     XCTAssertEqual(scheduler.assign(at: 0).count, 2)
     let first = scheduler.held(by: a).contains { $0.id == 1 } ? a : b
-    XCTAssertEqual(scheduler.finish(1, on: first, at: 100_000)?.id, 1)
+    XCTAssertEqual(scheduler.finish(1, on: first, at: 100_000)?.task.id, 1)
     XCTAssertEqual(scheduler.depth(.python), Scheduler.prefetch)
     let sent = scheduler.assign(at: 100_000)
     XCTAssertEqual(sent.count, 2 * Scheduler.prefetch - 1)

@@ -12,8 +12,10 @@ import json
 import os
 import sys
 import threading
+import time
 from typing import Any, Callable
 
+from . import _natives
 from ._errors import ConversionError, NoMapping, check_reply
 from ._interrupts import import_whole
 from ._parents import serves_own_requests
@@ -33,6 +35,7 @@ def pack(
     queue, as futures' tasks do, must carry their values)."""
     _exchange = import_whole("tandem._exchange")
 
+    start = time.perf_counter()
     writer = _exchange.Writer()
     nodes = {}
     errors = []
@@ -49,7 +52,14 @@ def pack(
         _say_where_integer64(nodes)
     directory = None if inline else os.environ.get("TANDEM_EXCHANGE_DIR")
     header, frames = writer.finish({"values": nodes}, directory)
+    _count_exchange("python_to_r", header, start)
     return header, frames, errors
+
+
+def _count_exchange(direction: str, header: dict, start: float) -> None:
+    """Counts a crossing in the kernel's metrics (worker processes have none)."""
+    if _natives.provided("metrics_exchange"):
+        _natives.metrics_exchange(direction, header.get("size", 0), time.perf_counter() - start)
 
 
 def _say_where_integer64(nodes: dict[str, dict]) -> None:
@@ -84,6 +94,7 @@ def unpack(
     Python counterpart; with ``rpy2``, in the shapes rpy2's conversion gives."""
     _exchange = import_whole("tandem._exchange")
 
+    start = time.perf_counter()
     reader = _exchange.Reader(header, frames)
     values = {}
     errors = []
@@ -92,6 +103,7 @@ def unpack(
             values[name] = _exchange.decode(node, reader, rpy2=rpy2)
         except (NoMapping, ValueError, TypeError, KeyError) as error:
             errors.append(f"{name} cannot cross from {source}: {error}")
+    _count_exchange("r_to_python", header, start)
     return values, errors
 
 

@@ -67,6 +67,20 @@ futures_interrupt: Callable[[], None] = _stub("futures_interrupt", " with its wo
 futures_cancel: Callable[[bytes], bool] = _stub("futures_cancel", " with its worker pool")
 #: ``futures_queued(task_id) -> bool``: whether a task has not started.
 futures_queued: Callable[[bytes], bool] = _stub("futures_queued", " with its worker pool")
+#: ``futures_status() -> str``: the pool's state as JSON (workers, queues, totals,
+#: recent task durations), for :func:`tandem.status`.
+futures_status: Callable[[], str] = _stub("futures_status", " with its worker pool")
+#: ``futures_stuck_after(seconds)``: a task running longer counts as stuck.
+futures_stuck_after: Callable[[float], None] = _stub("futures_stuck_after", " with its worker pool")
+
+# -- metrics (TelemetryNatives.swift) -------------------------------------------
+
+#: ``metrics_address() -> {"url": str | None, "problem": str | None}``: where the
+#: kernel serves Prometheus metrics, or why it does not (both None: metrics off).
+metrics_address: Callable[[], dict] = _stub("metrics_address", "")
+#: ``metrics_exchange(direction, nbytes, seconds)``: values crossed between Python
+#: and R (``python_to_r`` or ``r_to_python``), timed in Python's half.
+metrics_exchange: Callable[[str, int, float], None] = _stub("metrics_exchange", "")
 
 
 def provide(natives: dict[str, Callable]) -> None:

@@ -69,6 +69,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   // MARK: - Routing (transport thread)
 
   public func handle(_ message: Message, from channel: Channel) {
+    KernelMetrics.received(message.msgType)
     if !message.header.missingFields.isEmpty {
       rejectIncompleteHeader(message, on: channel)
       return

@@ -109,6 +109,8 @@ final class Shell: Frontend, @unchecked Sendable {
   /// Serves the oldest waiting request; returns how many bytes its message held.
   private func serveNext() -> Int {
     guard let request = queue.next() else { return 0 }
+    let busySince = DispatchTime.now().uptimeNanoseconds
+    defer { KernelMetrics.wasBusy(nanoseconds: DispatchTime.now().uptimeNanoseconds - busySince) }
     transport.publishStatus("busy", parent: request)
     lock.lock()
     current = request

@@ -3,7 +3,7 @@ import JSON
 
 /// The language a cell is written in: the kernel's default, or another one named by
 /// a cell magic on its first line (`%%R`, `%%python`).
-public enum CellLanguage: String, Sendable {
+public enum CellLanguage: String, Sendable, CaseIterable {
   case python
   case r
 

@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 
 /// Picks the engine for each request, so the kernel knows shells and not languages.
@@ -50,6 +51,8 @@ public final class CellRouter {
       ?? (defaultLanguage, 0)
     request.cell = (language, offset)
     if request.kind == .execute {
+      let start = DispatchTime.now().uptimeNanoseconds
+      defer { KernelMetrics.executed(language, nanoseconds: DispatchTime.now().uptimeNanoseconds - start) }
       return try execute(request, language: language, magicLength: offset, frontend: frontend)
     }
     guard RequestKind.introspection.contains(request.kind) else {

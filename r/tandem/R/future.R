@@ -113,7 +113,8 @@ result.TandemFuture <- function(future, ...) {
       (outcome$status == "error" && rawToChar(outcome$frames[[3]]) %in% c("interrupt", "KeyboardInterrupt"))) {
     signal_interrupt()
   }
-  if (outcome$status != "ok") stop(outcome_error(outcome, future))
+  # "raised": the future's own code signalled an error, which its result carries.
+  if (!outcome$status %in% c("ok", "raised")) stop(outcome_error(outcome, future))
   result <- unserialize(outcome$frames[[1]])
   future$result <- result
   future$state <- "finished"

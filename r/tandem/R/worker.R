@@ -69,7 +69,9 @@ run_future <- function(frames, relay) {
     message = function(m) invokeRestart("muffleMessage"),
     warning = function(w) invokeRestart("muffleWarning")
   )
-  list("ok", serialize(result, NULL, xdr = FALSE))
+  # The broker counts a future whose code signalled an error as failed.
+  raised <- any(vapply(result$conditions, function(c) inherits(c$condition, "error"), logical(1)))
+  list(if (raised) "raised" else "ok", serialize(result, NULL, xdr = FALSE))
 }
 
 # R code from Python: inputs decoded, the code's last value encoded back; what

@@ -29,16 +29,18 @@ public final class IPythonEngine: HostEngine {
   private let r: REngine?
   private let defaultLanguage: CellLanguage
   private let futures: LocalClient?
+  private let metrics: MetricsEndpointState
   private let pythonDebugger: PythonDebugger
   /// The debugger of Python cells (debugpy), for debug_request.
   public var debugger: Debugger { pythonDebugger }
 
   /// `defaultLanguage` is the language of cells without a magic; `r` serves R cells
   /// (`%%R`, `%R`) and the Python half's calls to R when given; `futures` is the
-  /// broker's in-process client, through which Python runs the session's futures.
+  /// broker's in-process client, through which Python runs the session's futures;
+  /// `metrics` says where the metrics endpoint listens, if it does.
   public init(
     python: PythonEnvironment, r: REngine? = nil, defaultLanguage: CellLanguage = .python,
-    futures: LocalClient? = nil, logger: Logger
+    futures: LocalClient? = nil, metrics: MetricsEndpointState = MetricsEndpointState(), logger: Logger
   ) {
     interpreter = PythonInterpreter(environment: python, logger: logger)
     pythonThread = PythonThread(interpreter)
@@ -46,6 +48,7 @@ public final class IPythonEngine: HostEngine {
     self.r = r
     self.defaultLanguage = defaultLanguage
     self.futures = futures
+    self.metrics = metrics
     self.logger = logger
   }
 
@@ -73,7 +76,7 @@ public final class IPythonEngine: HostEngine {
       }
       var natives =
         try OutputNatives.make(slot) + InputNatives.make(slot, thread: pythonThread)
-        + DebugNatives.make(pythonDebugger.events)
+        + DebugNatives.make(pythonDebugger.events) + TelemetryNatives.make(metrics)
       if let r {
         r.attach(thread: pythonThread) { [weak self] message in
           self?.serveR(message)

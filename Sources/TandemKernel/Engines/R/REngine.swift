@@ -41,6 +41,9 @@ public final class REngine: LanguageEngine {
     self.logger = logger
   }
 
+  /// The process id of the R launched last (it may have ended); any thread.
+  public var processID: Int32? { session.launchedPID }
+
   /// Sets the thread R requests run on and who serves R's calls into Python.
   public func attach(thread: EngineThread, pythonHandler: @escaping PythonHandler) {
     self.thread = thread
@@ -122,6 +125,7 @@ public final class REngine: LanguageEngine {
     defer { owner.unlock() }
     do {
       let fresh = try session.start()
+      if fresh && session.starts > 1 { KernelMetrics.rRestarted() }
       if fresh && session.starts > 1, let frontend {
         let note: JSONValue = [
           "name": "stderr", "text": "R restarted: this is a fresh R session; earlier R variables are gone.\n",

@@ -8,6 +8,8 @@ import PythonEngine
 /// - `futures_interrupt()`, which every interrupt of the kernel calls;
 /// - `futures_cancel(task_id) -> bool` and `futures_queued(task_id) -> bool`
 ///   (whether a task has not started), answered at once.
+/// - `futures_status() -> str`, the pool's state as JSON, and
+///   `futures_stuck_after(seconds)`, for `tandem.status()`.
 /// A task's output goes to its cell through the output natives (`parent`, `publish_to`).
 enum FuturesNatives {
   static func make(client: LocalClient, thread: PythonThread) throws -> [(
@@ -39,9 +41,20 @@ enum FuturesNatives {
       }
       return PyRef(client.isQueued(id))
     }
+    let status = try PythonCallback.make(name: "futures_status") { _ in
+      PyRef(client.status())
+    }
+    let stuckAfter = try PythonCallback.make(name: "futures_stuck_after") { args in
+      guard args.count == 1, let seconds = args[0].doubleValue, seconds > 0 else {
+        throw PythonError(typeName: "ValueError", message: "futures_stuck_after(seconds > 0)")
+      }
+      client.setStuckThreshold(seconds)
+      return .none
+    }
     return [
       ("futures_send", send), ("futures_receive", receive), ("futures_interrupt", interrupt),
-      ("futures_cancel", cancel), ("futures_queued", queued),
+      ("futures_cancel", cancel), ("futures_queued", queued), ("futures_status", status),
+      ("futures_stuck_after", stuckAfter),
     ]
   }
 }

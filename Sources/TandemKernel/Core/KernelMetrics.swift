@@ -1,0 +1,114 @@
+import Foundation
+import JupyterWire
+import Metrics
+import ProcessStats
+
+/// The kernel's own metrics, recorded through swift-metrics: no-ops unless the
+/// kernel bootstrapped a backend (`tandem kernel --metrics`), which it does before
+/// anything records. Names follow Prometheus's conventions (`tandem_` prefix, base
+/// units, `_total` counters); the pool's are in `Futures`' `PoolMetrics`.
+public enum KernelMetrics {
+  /// The message types counted by name; any other counts as "other", so that a
+  /// client cannot grow the metrics without bound.
+  static let knownTypes: Set<String> = Set(
+    RequestKind.allCases.map(\.rawValue) + [
+      "shutdown_request", "interrupt_request", "debug_request", "usage_request", "input_reply",
+      "create_subshell_request", "list_subshell_request", "delete_subshell_request",
+    ])
+
+  private static let requests: [String: Counter] = Dictionary(
+    uniqueKeysWithValues: (knownTypes + ["other"]).map {
+      ($0, Counter(label: "tandem_requests_total", dimensions: [("msg_type", $0)]))
+    })
+
+  private static let executeDurations: [String: Timer] = Dictionary(
+    uniqueKeysWithValues: CellLanguage.allCases.map {
+      ($0.rawValue, Timer(label: "tandem_execute_duration_seconds", dimensions: [("language", $0.rawValue)]))
+    })
+
+  private static let busy = FloatingPointCounter(label: "tandem_busy_seconds_total")
+  private static let rRestarts = Counter(label: "tandem_r_session_restarts_total")
+
+  private static let exchangeBytes: [String: Counter] = Dictionary(
+    uniqueKeysWithValues: ExchangeDirection.allCases.map {
+      ($0.rawValue, Counter(label: "tandem_exchange_bytes_total", dimensions: [("direction", $0.rawValue)]))
+    })
+  private static let exchangeDurations: [String: Timer] = Dictionary(
+    uniqueKeysWithValues: ExchangeDirection.allCases.map {
+      (
+        $0.rawValue,
+        Timer(label: "tandem_exchange_duration_seconds", dimensions: [("direction", $0.rawValue)])
+      )
+    })
+
+  /// Which way values crossed between Python and R.
+  enum ExchangeDirection: String, CaseIterable {
+    case pythonToR = "python_to_r"
+    case rToPython = "r_to_python"
+  }
+
+  /// A request arrived (any channel).
+  static func received(_ msgType: String) {
+    (requests[msgType] ?? requests["other"]!).increment()
+  }
+
+  /// A cell of `language` ran for `nanoseconds`.
+  static func executed(_ language: CellLanguage, nanoseconds: UInt64) {
+    executeDurations[language.rawValue]!.recordNanoseconds(Int64(clamping: nanoseconds))
+  }
+
+  /// A shell was busy (between its busy and idle status) for `nanoseconds`.
+  static func wasBusy(nanoseconds: UInt64) {
+    busy.increment(by: Double(nanoseconds) / 1e9)
+  }
+
+  /// R came up again after its session ended.
+  static func rRestarted() { rRestarts.increment() }
+
+  /// Values of `bytes` crossed `direction`, taking `seconds` in Python's half.
+  static func exchanged(_ direction: ExchangeDirection, bytes: Int, seconds: Double) {
+    exchangeBytes[direction.rawValue]!.increment(by: max(0, bytes))
+    exchangeDurations[direction.rawValue]!.recordSeconds(max(0, seconds))
+  }
+
+  /// Memory and CPU time of the kernel process and of its R child, as gauges read
+  /// at each scrape (`rPID` nil when R is not running).
+  public static func recordProcesses(rPID: Int32?) {
+    processes.withLock { series in
+      for (role, pid) in [("kernel", getpid()), ("r", rPID)] {
+        guard let pid, let figures = ProcessTree.process(pid) else { continue }
+        let handles = series[role] ?? ProcessSeries(role: role)
+        series[role] = handles
+        handles.memory.record(figures.memory)
+        // A new R process starts its CPU time from zero: the counter goes on from where it was.
+        let before = handles.pid == pid ? handles.cpuSeen : 0
+        if figures.cpuSeconds > before { handles.cpu.increment(by: figures.cpuSeconds - before) }
+        handles.pid = pid
+        handles.cpuSeen = figures.cpuSeconds
+      }
+    }
+  }
+
+  private final class ProcessSeries {
+    let memory: Gauge
+    let cpu: FloatingPointCounter
+    var pid: Int32 = 0
+    var cpuSeen = 0.0
+
+    init(role: String) {
+      memory = Gauge(label: "tandem_process_memory_bytes", dimensions: [("process", role)])
+      cpu = FloatingPointCounter(label: "tandem_process_cpu_seconds_total", dimensions: [("process", role)])
+    }
+  }
+
+  private static let processes = LockedSeries()
+
+  private final class LockedSeries: @unchecked Sendable {
+    private let lock = NSLock()
+    private var series: [String: ProcessSeries] = [:]
+
+    func withLock(_ body: (inout [String: ProcessSeries]) -> Void) {
+      lock.withLock { body(&series) }
+    }
+  }
+}
