@@ -108,6 +108,8 @@ final class SerialThread: EngineThread, @unchecked Sendable {
 /// a request whose code is "wait" blocks until `gate` is signalled. An execution's
 /// reply carries the code and execution count it was given.
 final class EngineDouble: HostEngine, @unchecked Sendable {
+  /// How many cells ended (`cellEnded`).
+  var cellsEnded = 0
   let language: CellLanguage
   let servedKinds: Set<RequestKind>
   let kernelInfo: JSONValue
@@ -163,6 +165,12 @@ final class EngineDouble: HostEngine, @unchecked Sendable {
   func recordHistory(_ code: String, executionCount: Int64) {
     lock.lock()
     history.append((code, executionCount))
+    lock.unlock()
+  }
+
+  func cellEnded() {
+    lock.lock()
+    cellsEnded += 1
     lock.unlock()
   }
 

@@ -17,6 +17,7 @@ __all__ = [
     "executor",
     "map",
     "r",
+    "status",
     "submit",
     "submit_r",
     "__version__",
@@ -38,6 +39,10 @@ def __getattr__(name: str) -> Any:
         for future_name in _FUTURES:
             globals()[future_name] = getattr(_futures, future_name)
         return globals()[name]
+    if name == "status":
+        from ._status import status
+
+        return status
     if name == "r":
         from ._bridge import session
 

@@ -24,6 +24,7 @@ from ._jsonutil import dumps
 from . import _bridge, _cell_files, _debugger, _errors, _interrupts
 from ._bridge import Bridge
 from ._kernel_object import KernelObject
+from ._magics import TandemMagics
 from ._rmagic import RMagics, r_first_cell_transform
 from ._shell import ZMQInteractiveShell
 from ._stdin import Stdin
@@ -42,6 +43,7 @@ class Kernel:
         self.stdin = Stdin(_natives.request_input)
         self.stdin.install()
         self.comm_manager = _comms.install(_parents.publish_running)
+        self.shell.register_magics(TandemMagics(self.shell))
         self.shell.kernel = _comms.TandemComm.kernel = KernelObject(self.shell, self.comm_manager)
         self.bridge: Bridge | None = None
         #: The language of the cell being served and the length of its magic line,
@@ -121,6 +123,13 @@ class Kernel:
             self.shell.atexit_operations()
         finally:
             _cell_files.remove()
+
+    def cell_ended(self) -> None:
+        """Work due when a cell of any language ends, before its reply: the last
+        update of the pool panels it showed."""
+        status = sys.modules.get("tandem._status")
+        if status is not None:
+            status.finish_cell()
 
     def after_request(self) -> None:
         """Deferred work once the reply is out."""

@@ -35,6 +35,8 @@ public protocol LanguageEngine: AnyObject {
 public protocol HostEngine: LanguageEngine {
   /// Records a cell that another engine ran, under its execution count.
   func recordHistory(_ code: String, executionCount: Int64)
+  /// A cell of any language ended; its reply is not sent yet.
+  func cellEnded()
 }
 
 /// The thread the main shell's requests are served on, by every engine. Python owns

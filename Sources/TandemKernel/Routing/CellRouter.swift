@@ -52,7 +52,10 @@ public final class CellRouter {
     request.cell = (language, offset)
     if request.kind == .execute {
       let start = DispatchTime.now().uptimeNanoseconds
-      defer { KernelMetrics.executed(language, nanoseconds: DispatchTime.now().uptimeNanoseconds - start) }
+      defer {
+        host.cellEnded()
+        KernelMetrics.executed(language, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+      }
       return try execute(request, language: language, magicLength: offset, frontend: frontend)
     }
     guard RequestKind.introspection.contains(request.kind) else {

@@ -142,6 +142,10 @@ public final class IPythonEngine: HostEngine {
     }
   }
 
+  public func cellEnded() {
+    _ = try? kernel?.callMethod("cell_ended")
+  }
+
   public func requestFinished() {
     _ = try? kernel?.callMethod("after_request")
   }
