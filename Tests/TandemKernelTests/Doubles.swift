@@ -168,6 +168,8 @@ final class EngineDouble: HostEngine, @unchecked Sendable {
     lock.unlock()
   }
 
+  func cellStarting(_ frontend: Frontend) {}
+
   func cellEnded() {
     lock.lock()
     cellsEnded += 1

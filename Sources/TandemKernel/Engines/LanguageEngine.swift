@@ -35,6 +35,9 @@ public protocol LanguageEngine: AnyObject {
 public protocol HostEngine: LanguageEngine {
   /// Records a cell that another engine ran, under its execution count.
   func recordHistory(_ code: String, executionCount: Int64)
+  /// Another engine is about to run a cell: what Python shows meanwhile (R's calls
+  /// into Python, the pool panel) goes to that cell.
+  func cellStarting(_ frontend: Frontend)
   /// A cell of any language ended; its reply is not sent yet.
   func cellEnded()
 }

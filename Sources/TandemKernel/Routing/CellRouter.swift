@@ -87,6 +87,7 @@ public final class CellRouter {
     else {
       return try host.serve(request, frontend: frontend)
     }
+    host.cellStarting(frontend)
     let reply = try engine.serve(request, frontend: frontend)
     if request.storesHistory, let code = request.code {
       host.recordHistory(code, executionCount: request.executionCount)

@@ -142,6 +142,10 @@ public final class IPythonEngine: HostEngine {
     }
   }
 
+  public func cellStarting(_ frontend: Frontend) {
+    slot.bind(frontend)
+  }
+
   public func cellEnded() {
     _ = try? kernel?.callMethod("cell_ended")
   }
