@@ -17,7 +17,7 @@ APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config gc
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat \
   r-cran-future r-cran-future.apply r-cran-furrr r-cran-progressr chromium chromium-driver \
-  r-cran-ggplot2 r-cran-tidyverse
+  r-cran-ggplot2 r-cran-tidyverse prometheus
 R_LIBRARY := $(VENV)/R-library
 R_SOURCES := $(shell find r/tandem -type f ! -name '*.o' ! -name '*.so')
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -70,6 +70,7 @@ struct KernelCommand: ParsableCommand {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       fail("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
     }
+    let metricsAddress = metricsAddress(logger: logger)
     let environment: PythonEnvironment
     do {
       // What install recorded, while it still holds; else ask the interpreter.
@@ -119,7 +120,6 @@ struct KernelCommand: ParsableCommand {
     }
     exportSystemTimeZone()
     // Before anything records a metric: handles made earlier would stay no-ops.
-    let metricsAddress = metricsAddress(logger: logger)
     let registry = metricsAddress.map { _ in MetricsEndpoint.bootstrap() }
     let broker = startBroker(directory: folder.path, rLibrary: library, logger: logger)
     var metricsState = MetricsEndpointState()

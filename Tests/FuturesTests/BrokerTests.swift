@@ -130,4 +130,47 @@ final class BrokerTests: XCTestCase {
     XCTAssertEqual(Array(failed[0...2]), [Verb.failed, Array("t1".utf8), Verb.cancelled])
     XCTAssertFalse(broker.local.isQueued(Array("t1".utf8)))
   }
+
+  func testTheSnapshotShowsTheRunningTaskAndCountsOutcomes() throws {
+    let broker = try startBroker(workers: "exec /bin/sleep 30")
+    submit(broker, task: "t1", payload: "first")
+    submit(broker, task: "t2", payload: "second")
+    submit(broker, task: "t3", payload: "third")
+    let worker = try peer(broker, id: "w1")
+    _ = try worker.send([Verb.ready, Array("1".utf8)])
+    guard let first = next(worker) else { return XCTFail("no task reached the worker") }
+    var snapshot = broker.snapshot()
+    XCTAssertEqual(snapshot.workers.map(\.name), ["w1"])
+    XCTAssertEqual(snapshot.workers[0].state, "busy")
+    XCTAssertEqual(snapshot.workers[0].task, 1)
+    XCTAssertNotNil(snapshot.workers[0].taskSeconds)
+    XCTAssertEqual(snapshot.queued["r"], 2)
+    // The worker's pid is the process the pool started: /proc has its figures.
+    XCTAssertNotNil(snapshot.workers[0].memory)
+
+    _ = try worker.send([Verb.done, first[1], Array("error".utf8), [], Array("boom".utf8)])
+    _ = nextLocal(broker)
+    guard let second = next(worker) else { return XCTFail("the second task did not come") }
+    // An R worker holds one task at a time: the third still waits, and is cancelled.
+    XCTAssertTrue(broker.local.cancel(Array("t3".utf8)))
+    _ = try worker.send([Verb.done, second[1], Array("ok".utf8), Array("42".utf8)])
+    _ = nextLocal(broker)
+    snapshot = broker.snapshot()
+    XCTAssertEqual(snapshot.ended["r"], ["failed": 1, "finished": 1, "cancelled": 1])
+    XCTAssertEqual(snapshot.workers[0].done, 1)
+    XCTAssertEqual(snapshot.workers[0].failed, 1)
+    XCTAssertEqual(snapshot.workers[0].state, "idle")
+    XCTAssertNil(snapshot.workers[0].task)
+    XCTAssertEqual(snapshot.recent.map(\.failed), [true, false])
+    XCTAssertEqual(snapshot.failuresLastMinute, 1)
+    XCTAssertEqual(snapshot.queued["r"], 0)
+  }
+
+  func testTheStuckThresholdIsTheUsers() throws {
+    let broker = try startBroker(workers: "exec /bin/sleep 30")
+    XCTAssertEqual(broker.snapshot().stuckAfter, 300)
+    broker.local.setStuckThreshold(2.5)
+    XCTAssertEqual(broker.snapshot().stuckAfter, 2.5)
+    XCTAssertTrue(broker.local.status().contains("\"stuckAfter\":2.5"))
+  }
 }
