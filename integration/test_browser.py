@@ -63,6 +63,12 @@ NOTEBOOKS = {
 DEBUGGED_CELL = "def f(a, b):\n    c = a + b\n    return c\n\nf(2, 3)"
 NOTEBOOKS["debugger"] = (NOTEBOOKS["tandem"][0], [DEBUGGED_CELL])
 # 400 MB in Python and 200 MB in the R child, for the resource panel to count.
+# The pool panel during a fan-out of four 4-second tasks on two workers.
+NOTEBOOKS["status"] = (
+    NOTEBOOKS["tandem"][0],
+    ["import tandem, time\ntandem.status()\nfs = [tandem.submit(time.sleep, 4) for _ in range(4)]\n"
+     "print('slept', sum(1 for f in fs if f.result() is None))"],
+)
 NOTEBOOKS["usage"] = (
     NOTEBOOKS["tandem"][0],
     ["import numpy as np\nbig = np.ones(50_000_000)", "%%R\nbig <- rep(1, 25e6)\ncat(length(big))"],
@@ -135,6 +141,12 @@ def browser():
 
 
 def _run_all(driver, url: str, token: str, name: str) -> None:
+    _start_all(driver, url, token, name)
+    _wait_until_all_ran(driver)
+
+
+def _start_all(driver, url: str, token: str, name: str) -> None:
+    """Opens the notebook and clicks Run All Cells."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -154,6 +166,13 @@ def _run_all(driver, url: str, token: str, name: str) -> None:
 
     wait.until(labelled(".lm-MenuBar-itemLabel", "Run")).click()
     wait.until(labelled(".lm-Menu-itemLabel", "Run All Cells")).click()
+
+
+def _wait_until_all_ran(driver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 90)
 
     def all_ran(d):
         prompts = [p.text for p in d.find_elements(
@@ -285,3 +304,40 @@ def test_the_resource_panel_counts_the_kernel_with_its_r_child(lab, browser):
     tree = process_tree(kernel)
     assert len(tree) >= 2, tree
     assert abs(memory - sum(pss(pid) for pid in tree)) < 0.15 * memory
+
+
+def _panel_rows(driver) -> list[dict[str, str]]:
+    from selenium.webdriver.common.by import By
+
+    rows = []
+    for table in driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status table"):
+        headings = [h.text for h in table.find_elements(By.TAG_NAME, "th")]
+        for row in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
+            rows.append(dict(zip(headings, [c.text for c in row.find_elements(By.TAG_NAME, "td")])))
+    return rows
+
+
+def test_the_pool_panel_updates_during_a_fan_out(lab, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, token = lab
+    _start_all(browser, url, token, "status")
+    # While the tasks sleep, the panel in the page shows both workers busy, each with
+    # a task that has run for a while.
+    busy = WebDriverWait(browser, 90).until(
+        lambda d: (rows := _panel_rows(d)) and all(r["state"] == "busy" and r["running"] for r in rows) and rows
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "status.png"))
+    assert {r["language"] for r in busy} == {"Python"}
+    assert all(r["task"].startswith("#") for r in busy)
+    panel = browser.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status").text
+    assert f"queued: Python {4 - len(busy)}" in panel, panel
+    _wait_until_all_ran(browser)
+    assert "slept 4" in _outputs(browser)[0]
+    # The same output, updated in place to the end: no second panel, all idle.
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status")) == 1
+    final = _panel_rows(browser)
+    assert {r["state"] for r in final} == {"idle"}
+    assert sum(int(r["done"]) for r in final) == 4
