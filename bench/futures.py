@@ -13,12 +13,18 @@ R (in the Tandem kernel's R session, both plans in the same session):
     future_lapply(1:1000, chunk.size = 1), plan(tandem::workers) against
     plan(multisession, workers = 2).
 
+Metrics (three Tandem kernels: one serving Prometheus metrics and scraped each
+second as a Prometheus server would, two without): batched Python tasks and an R
+future_lapply, in rotating rounds, by wall time and by the kernel process's CPU
+time; what the second kernel without metrics differs from the first is the
+machine's floor for what recording the metrics costs.
+
 Floors on this machine, measured in the same run: a bare ZeroMQ round trip between
 two processes (pyzmq at both ends, no task) under a serial task's round trip; bare
 ZeroMQ messages pipelined to two echo processes under batched tasks; and the
 speedup of two forked processes running the CPU-bound tasks with no pool at all.
 
-Usage: python bench/futures.py [--tasks 2000] [--only python|r]
+Usage: python bench/futures.py [--tasks 2000] [--only python|r|metrics] [--rounds 7]
 (`make bench` sets TANDEM_BIN and TANDEM_PYTHON.)
 """
 
@@ -288,22 +294,120 @@ def r_part(kc) -> list[tuple[str, float, float, str]]:
     ]
 
 
+METRICS_R_MEASURE = """%%R
+library(future)
+options(tandem.progress = FALSE)
+plan(tandem::workers)
+invisible(value(future(NULL)))
+start <- Sys.time()
+invisible(future.apply::future_lapply(seq_len(200), identity, future.chunk.size = 1))
+cat(as.numeric(difftime(Sys.time(), start, units = "secs")) / 200 * 1e3)
+"""
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time of all the threads of a process, in nanoseconds (schedstat)."""
+    total = 0
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/task/{thread}/schedstat") as stat:
+                total += int(stat.read().split()[0])
+    return total
+
+
+def metrics_part(tasks: int, rounds: int, scrape_every: float) -> list[tuple[str, float, float, str]]:
+    """Batched tasks in three kernels, in rotating order each round: one serving
+    metrics (scraped every `scrape_every` seconds, as a Prometheus server would;
+    0: never), one without, and a second one without: how far apart two identical
+    kernels come out is this machine's floor for the on/off comparison."""
+    import re
+    import statistics
+    import threading
+    import urllib.request
+
+    os.environ["TANDEM_METRICS"] = "127.0.0.1:0"
+    kernels = {"on": kernel_client("tandem-bench")}
+    os.environ.pop("TANDEM_METRICS")
+    kernels["off"] = kernel_client("tandem-bench")
+    kernels["off2"] = kernel_client("tandem-bench")
+    url = re.search(r"metrics: (http://\S+)", run_cell(kernels["on"][1], "%tandem")).group(1)
+    stop = threading.Event()
+    scrapes = []
+
+    def scrape() -> None:
+        while scrape_every > 0 and not stop.wait(scrape_every):
+            with urllib.request.urlopen(url, timeout=10) as response:
+                scrapes.append(len(response.read()))
+
+    scraper = threading.Thread(target=scrape, daemon=True)
+    scraper.start()
+    code = MEASURE + f"import tandem\nprint(batched_ms(tandem.submit, {tasks}))"
+    # Wall time per task, and the kernel process's own CPU time per task (its broker
+    # records the pool's metrics), by kernel and part.
+    wall: dict[str, dict[str, list[float]]] = {label: {"py": [], "r": []} for label in kernels}
+    cpu: dict[str, dict[str, list[float]]] = {label: {"py": [], "r": []} for label in kernels}
+    labels = list(kernels)
+    try:
+        for round_number in range(rounds):
+            shift = round_number % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                km, kc = kernels[label]
+                pid = km.provisioner.process.pid
+                for part, cell, count in (("py", code, tasks), ("r", METRICS_R_MEASURE, 200)):
+                    before = cpu_ns(pid)
+                    wall[label][part].append(float(run_cell(kc, cell)))
+                    cpu[label][part].append((cpu_ns(pid) - before) / count / 1e3)
+    finally:
+        stop.set()
+        scraper.join()
+        for km, kc in kernels.values():
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    assert scrapes or scrape_every <= 0, "the metrics endpoint was never scraped"
+    print(f"metrics: {len(scrapes)} scrapes of {scrapes[-1] if scrapes else 0} bytes during {rounds} rounds")
+    rows = []
+    names = {"py": "Python batched, ms/task", "r": "R future_lapply, ms/element"}
+    for figures, unit in ((wall, ""), (cpu, " (kernel CPU µs)")):
+        for part in ("py", "r"):
+            # Rounds pair the kernels seconds apart: the median of paired ratios is
+            # steadier than the ratio of medians on a machine whose speed drifts.
+            for label, target in (("on", "≤ 1.03x"), ("off2", "floor")):
+                ratios = [a / b for a, b in zip(figures[label][part], figures["off"][part])]
+                quartiles = statistics.quantiles(ratios, n=4)
+                name = f"{names[part]}{unit}, {'metrics on' if label == 'on' else 'identical kernel'} (vs off)"
+                print(f"  {name}: paired ratios median {statistics.median(ratios):.3f}, "
+                      f"quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f}")
+                rows.append((
+                    name, statistics.median(figures[label][part]), statistics.median(figures["off"][part]), target
+                ))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=2000)
-    parser.add_argument("--only", choices=["python", "r"])
+    parser.add_argument("--only", choices=["python", "r", "metrics"])
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of the metrics on/off comparison")
+    parser.add_argument(
+        "--scrape-every", type=float, default=1.0, help="seconds between scrapes of the metrics kernel (0: none)"
+    )
+
     options = parser.parse_args()
     install_spec()
-    km, kc = kernel_client("tandem-bench")
-    try:
-        rows = []
-        if options.only in (None, "python"):
-            rows += python_part(kc, options.tasks)
-        if options.only in (None, "r"):
-            rows += r_part(kc)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    os.environ.pop("TANDEM_METRICS", None)
+    rows = []
+    if options.only in (None, "python", "r"):
+        km, kc = kernel_client("tandem-bench")
+        try:
+            if options.only in (None, "python"):
+                rows += python_part(kc, options.tasks)
+            if options.only in (None, "r"):
+                rows += r_part(kc)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    if options.only in (None, "metrics"):
+        rows += metrics_part(options.tasks, options.rounds, options.scrape_every)
     print(f"\n{time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores, {platform.machine()})")
     print(f"{'measure':62} {'Tandem':>10} {'anchor':>10} {'ratio':>8}  target")
     for name, ours, theirs, target in rows:

@@ -251,7 +251,7 @@ def test_prometheus_scrapes_the_fan_outs_their_failures_and_restarts(tmp_path):
             # Everything ended: no task queued or running, no worker busy.
             wait_for(base, 'sum by (language) (tandem_tasks{state=~"queued|running"})',
                      {(("language", "py"),): 0.0, (("language", "r"),): 0.0})
-            workers = query(base, "tandem_worker_memory_bytes")
+            workers = query(base, "tandem_worker_resident_memory_bytes")
             assert {dict(key)["language"] for key in workers} == {"py", "r"}
             assert all(value > 1e6 for value in workers.values()), workers
 
@@ -305,8 +305,8 @@ def test_the_kernels_own_series_count_its_requests_cells_and_r(tmp_path):
         assert sample(text, "tandem_exchange_bytes_total", direction="r_to_python") >= 8_000_000
         assert sample(text, "tandem_exchange_duration_seconds_count", direction="python_to_r") >= 1
         assert sample(text, "tandem_busy_seconds_total") > 0
-        kernel_memory = sample(text, "tandem_process_memory_bytes", process="kernel")
-        r_memory = sample(text, "tandem_process_memory_bytes", process="r")
+        kernel_memory = sample(text, "tandem_process_resident_memory_bytes", process="kernel")
+        r_memory = sample(text, "tandem_process_resident_memory_bytes", process="r")
         assert kernel_memory > 8_000_000 and r_memory > 8_000_000, (kernel_memory, r_memory)
         # Histograms have the buckets of sub-millisecond cells and of hour-long ones.
         assert sample(text, "tandem_execute_duration_seconds_bucket", language="python", le="0.0001") is not None
@@ -392,3 +392,32 @@ def test_install_writes_the_address_and_doctor_reports_it(tmp_path):
     assert "metrics            kernelspec tandem-metrics: http://127.0.0.1:9464/metrics" in doctor.stdout, (
         doctor.stdout
     )
+
+
+def test_a_stuck_task_shows_in_the_metrics_for_an_alert():
+    with metrics_kernel() as (km, kc):
+        url = metrics_url(kc)
+        content, outputs = run_cell(
+            kc, "import tandem, time\ntandem.status(stuck_after=0.5)\nslow = tandem.submit(time.sleep, 30)"
+        )
+        assert content["status"] == "ok", outputs
+        deadline = time.monotonic() + 30
+        while True:
+            text = fetch(url)[2]
+            if sample(text, "tandem_tasks_stuck", language="py") == 1:
+                break
+            assert time.monotonic() < deadline, text
+            time.sleep(0.2)
+        assert sample(text, "tandem_task_oldest_running_seconds", language="py") > 0.5
+        assert sample(text, "tandem_tasks", language="py", state="running") == 1
+        assert sample(text, "tandem_workers", language="py", state="busy") == 1
+        # An interrupt of the cell waiting for it ends it: nothing is stuck any more.
+        kc.execute("slow.result()")
+        time.sleep(0.5)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+        deadline = time.monotonic() + 30
+        while sample(fetch(url)[2], "tandem_tasks_stuck", language="py") != 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)

@@ -140,6 +140,10 @@ def test_watch_waits_until_the_pool_is_idle(kernel):
     final = panel_messages(outputs)[-1][1]
     assert {row["state"] for row in rows(final)} == {"idle"}
     assert "queued: Python 0" in final["data"]["text/plain"]
+    # %tandem counts the same workers.
+    _, outputs = run_cell(kc, "%tandem")
+    text = "".join(c["text"] for t, c in outputs if t == "stream")
+    assert f"pool: {len(rows(final))} Python, 0 R workers running" in text, text
 
 
 @pytest.mark.parametrize(

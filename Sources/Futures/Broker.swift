@@ -28,8 +28,7 @@ public final class Broker: @unchecked Sendable {
   /// Outcomes by language, the latest tasks' durations and when tasks failed: what
   /// the status panel shows besides the workers.
   private var ended: [WorkerLanguage: [PoolMetrics.Outcome: Int]] = [:]
-  private var recent: [PoolSnapshot.Recent] = []
-  private var failures: [UInt64] = []
+  private var history = TaskHistory(limit: Broker.recentLimit)
   private var stuckAfter: Double
   /// How many finished tasks the snapshot keeps the durations of.
   public static let recentLimit = 200
@@ -102,11 +101,11 @@ public final class Broker: @unchecked Sendable {
     withScheduler { _ in stuckAfter = seconds }
   }
 
-  /// What the pool does now, with each worker's CPU time and memory. Any thread.
-  public func snapshot() -> PoolSnapshot {
+  /// What the pool does now, with each worker's CPU time and memory (PSS when
+  /// `proportional`, else RSS, which is cheaper to read). Any thread.
+  public func snapshot(proportional: Bool = true) -> PoolSnapshot {
     let now = Self.now()
     var snapshot: PoolSnapshot = withScheduler { scheduler in
-      failures.removeAll { now &- $0 > 60_000_000_000 }
       let workers = pool.workers.map { id, worker in
         let running = scheduler.running(on: id)
         let held = scheduler.held(by: id).count
@@ -126,11 +125,11 @@ public final class Broker: @unchecked Sendable {
           uniqueKeysWithValues: ended.map { language, counts in
             (language.rawValue, Dictionary(uniqueKeysWithValues: counts.map { ($0.rawValue, $1) }))
           }),
-        recent: recent, failuresLastMinute: failures.count, stuckAfter: stuckAfter)
+        recent: history.recent, failuresLastMinute: history.failures(before: now), stuckAfter: stuckAfter)
     }
     // /proc is read outside the lock: the broker's thread need not wait for it.
     for index in snapshot.workers.indices {
-      let figures = ProcessTree.process(snapshot.workers[index].pid)
+      let figures = ProcessTree.process(snapshot.workers[index].pid, proportional: proportional)
       snapshot.workers[index].cpuSeconds = figures?.cpuSeconds
       snapshot.workers[index].memory = figures?.memory
     }
@@ -138,11 +137,11 @@ public final class Broker: @unchecked Sendable {
   }
 
   /// Sets the pool's gauges (tasks queued and running, workers by state, stuck
-  /// tasks, each worker's CPU time and memory) from a snapshot; returns it. The
+  /// tasks, each worker's CPU time and resident memory) from a snapshot; returns it. The
   /// metrics endpoint calls it before each scrape. Any thread.
   @discardableResult
   public func recordGauges() -> PoolSnapshot {
-    let snapshot = snapshot()
+    let snapshot = snapshot(proportional: false)
     metrics.record(snapshot)
     return snapshot
   }
@@ -292,13 +291,9 @@ public final class Broker: @unchecked Sendable {
   func count(_ task: QueuedTask, _ outcome: PoolMetrics.Outcome, ranNanoseconds: UInt64? = nil) {
     metrics.ended(task.language, outcome, runNanoseconds: ranNanoseconds)
     ended[task.language, default: [:]][outcome, default: 0] += 1
-    if outcome == .failed || outcome == .lost { failures.append(Self.now()) }
+    if outcome == .failed || outcome == .lost { history.failed(at: Self.now()) }
     if let ranNanoseconds, outcome == .finished || outcome == .failed {
-      if recent.count >= Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit + 1) }
-      recent.append(
-        PoolSnapshot.Recent(
-          language: task.language.rawValue, seconds: Double(ranNanoseconds) / 1e9, failed: outcome == .failed)
-      )
+      history.ran(task.language, seconds: Double(ranNanoseconds) / 1e9, failed: outcome == .failed)
     }
   }
 

@@ -121,7 +121,7 @@ final class PoolMetrics {
 
     init(name: String, language: String, pid: Int32) {
       let labels = [("worker", name), ("language", language), ("pid", String(pid))]
-      memory = Gauge(label: "tandem_worker_memory_bytes", dimensions: labels)
+      memory = Gauge(label: "tandem_worker_resident_memory_bytes", dimensions: labels)
       cpu = FloatingPointCounter(label: "tandem_worker_cpu_seconds_total", dimensions: labels)
     }
   }

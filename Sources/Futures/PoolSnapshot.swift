@@ -21,7 +21,7 @@ public struct PoolSnapshot: Codable, Sendable, Equatable {
     /// Its tasks that returned, and that raised.
     public var done: Int
     public var failed: Int
-    /// Its CPU time and memory (PSS) from /proc; nil once it is gone.
+    /// Its CPU time and memory (PSS, or RSS for the metrics) from /proc; nil once it is gone.
     public var cpuSeconds: Double?
     public var memory: UInt64?
   }

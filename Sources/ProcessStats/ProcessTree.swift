@@ -9,13 +9,14 @@ public struct ProcessTree: Sendable {
     /// User plus system CPU time, in seconds.
     public let cpuSeconds: Double
     /// Proportional set size (shared pages split among their users), or the
-    /// resident set size where the kernel gives no PSS, in bytes.
+    /// resident set size where the kernel gives no PSS or it was not asked for, in bytes.
     public let memory: UInt64
 
-    init(pid: Int32, stat: Stat, pageSize: UInt64) {
+    init(pid: Int32, stat: Stat, pageSize: UInt64, proportional: Bool = true) {
       self.pid = pid
       cpuSeconds = stat.cpuSeconds
-      memory = ProcessTree.proportionalSetSize(pid) ?? stat.residentPages * pageSize
+      let resident = stat.residentPages * pageSize
+      memory = proportional ? ProcessTree.proportionalSetSize(pid) ?? resident : resident
     }
   }
 
@@ -47,11 +48,13 @@ public struct ProcessTree: Sendable {
       })
   }
 
-  /// One process's figures, without its descendants; nil if it is gone.
-  public static func process(_ pid: Int32) -> Process? {
+  /// One process's figures, without its descendants; nil if it is gone. Its memory
+  /// is its PSS when `proportional`, else its resident set size: reading PSS walks
+  /// every mapping of the process and costs milliseconds for a large one.
+  public static func process(_ pid: Int32, proportional: Bool = true) -> Process? {
     guard let stat = Stat(pid: pid) else { return nil }
     let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
-    return Process(pid: pid, stat: stat, pageSize: pageSize)
+    return Process(pid: pid, stat: stat, pageSize: pageSize, proportional: proportional)
   }
 
   /// The sum of the processes' memory, in bytes.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import shlex
 
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -50,6 +50,12 @@ def describe() -> str:
         lines.append(f"metrics: not served: {where['problem']}")
     else:
         lines.append("metrics: off (start the kernel with --metrics HOST:PORT or TANDEM_METRICS)")
-    workers = os.environ.get("TANDEM_WORKERS") or str(os.cpu_count())
-    lines.append(f"pool: {workers} workers per language; tandem.status() shows them")
+    if _natives.provided("futures_status"):
+        workers = json.loads(_natives.futures_status())["workers"]
+        counts = ", ".join(
+            f"{sum(1 for w in workers if w['language'] == code)} {name}" for code, name in (("py", "Python"), ("r", "R"))
+        )
+        lines.append(f"pool: {counts} workers running; tandem.status() shows them")
+    else:
+        lines.append("pool: none (the kernel has no futures broker)")
     return "\n".join(lines)

@@ -71,12 +71,12 @@ public enum KernelMetrics {
     exchangeDurations[direction.rawValue]!.recordSeconds(max(0, seconds))
   }
 
-  /// Memory and CPU time of the kernel process and of its R child, as gauges read
+  /// Resident memory and CPU time of the kernel process and of its R child, as gauges read
   /// at each scrape (`rPID` nil when R is not running).
   public static func recordProcesses(rPID: Int32?) {
     processes.withLock { series in
       for (role, pid) in [("kernel", getpid()), ("r", rPID)] {
-        guard let pid, let figures = ProcessTree.process(pid) else { continue }
+        guard let pid, let figures = ProcessTree.process(pid, proportional: false) else { continue }
         let handles = series[role] ?? ProcessSeries(role: role)
         series[role] = handles
         handles.memory.record(figures.memory)
@@ -96,7 +96,7 @@ public enum KernelMetrics {
     var cpuSeen = 0.0
 
     init(role: String) {
-      memory = Gauge(label: "tandem_process_memory_bytes", dimensions: [("process", role)])
+      memory = Gauge(label: "tandem_process_resident_memory_bytes", dimensions: [("process", role)])
       cpu = FloatingPointCounter(label: "tandem_process_cpu_seconds_total", dimensions: [("process", role)])
     }
   }

@@ -1,0 +1,54 @@
+"""The pool panel's text and HTML, from snapshots as the broker writes them."""
+
+from tandem import _status
+
+SNAPSHOT = {
+    "workers": [
+        {"name": "w1", "language": "py", "pid": 101, "state": "busy", "task": 7, "taskSeconds": 400.0,
+         "held": 1, "done": 5, "failed": 1, "cpuSeconds": 3.0, "memory": 12 * 2**20},
+        {"name": "w2", "language": "r", "pid": 102, "state": "idle", "held": 0, "done": 3, "failed": 0,
+         "cpuSeconds": 1.0, "memory": 2**30 + 2**29},
+    ],
+    "queued": {"py": 4, "r": 0},
+    "ended": {"py": {"finished": 5, "failed": 1, "lost": 0}, "r": {"finished": 3}},
+    "recent": [{"language": "py", "seconds": s, "failed": False} for s in (0.001, 0.002, 0.003, 2.0)],
+    "failuresLastMinute": 2,
+    "stuckAfter": 300.0,
+}
+
+
+def test_text_lists_each_worker_and_the_summary():
+    text = _status.render_text(SNAPSHOT, {101: 97.4})
+    lines = text.splitlines()
+    assert lines[0] == "Tandem pool: 2 workers"
+    assert lines[1].split() == ["worker", "language", "pid", "state", "task", "running", "CPU", "memory", "done",
+                                "failed"]
+    assert lines[2].split() == ["w1", "Python", "101", "STUCK", "#7", "6.7", "min", "97%", "12.0", "MB", "5", "1"]
+    assert lines[3].split() == ["w2", "R", "102", "idle", "1.5", "GB", "3", "0"]
+    assert "queued: Python 4, R 0" in lines
+    assert "tasks ended: Python: 1 failed, 5 finished; R: 3 finished" in lines
+    assert "last 4 task durations: median 3.0 ms, p90 2.0 s, max 2.0 s" in lines
+    assert "STUCK: w1 running one task for over 5.0 min" in lines
+    assert "FAILING: 2 tasks failed in the last minute" in lines
+
+
+def test_a_healthy_pool_has_no_warnings_and_html_escapes():
+    calm = dict(SNAPSHOT, failuresLastMinute=1, stuckAfter=1000.0)
+    calm["workers"] = [dict(SNAPSHOT["workers"][0], name="<w1>")]
+    text = _status.render_text(calm, {})
+    assert "STUCK" not in text and "FAILING" not in text
+    markup = _status.render_html(calm, {})
+    assert "<td>&lt;w1&gt;</td>" in markup and "<w1>" not in markup
+    assert "color:#c00" not in markup
+
+
+def test_an_empty_pool_says_so():
+    text = _status.render_text({"workers": [], "queued": {"py": 0, "r": 0}}, {})
+    assert text.splitlines()[0] == "Tandem pool: 0 workers (none started yet)"
+
+
+def test_status_outside_the_kernel_names_where_it_works():
+    import pytest
+
+    with pytest.raises(RuntimeError, match="call it in a Tandem notebook cell"):
+        _status.status()
