@@ -305,11 +305,15 @@ cat(as.numeric(difftime(Sys.time(), start, units = "secs")) / 200 * 1e3)
 """
 
 
-def cpu_ns(pid: int) -> int:
-    """CPU time of all the threads of a process, in nanoseconds (schedstat)."""
+def cpu_ns(pid: int, thread_prefix: str = "") -> int:
+    """CPU time of the threads of a process (those whose name starts with
+    `thread_prefix`), in nanoseconds (schedstat)."""
     total = 0
     for thread in os.listdir(f"/proc/{pid}/task"):
         with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/task/{thread}/comm") as comm:
+                if not comm.read().startswith(thread_prefix):
+                    continue
             with open(f"/proc/{pid}/task/{thread}/schedstat") as stat:
                 total += int(stat.read().split()[0])
     return total
@@ -360,11 +364,16 @@ def metrics_part(tasks: int, rounds: int, scrape_every: float) -> list[tuple[str
     finally:
         stop.set()
         scraper.join()
+        # The endpoint's event-loop thread does all of a scrape's work (reading /proc,
+        # rendering the text): its CPU time is what scrapes cost the kernel.
+        scrape_ns = cpu_ns(kernels["on"][0].provisioner.process.pid, "NIO-ELT")
         for km, kc in kernels.values():
             kc.stop_channels()
             km.shutdown_kernel(now=True)
     assert scrapes or scrape_every <= 0, "the metrics endpoint was never scraped"
     print(f"metrics: {len(scrapes)} scrapes of {scrapes[-1] if scrapes else 0} bytes during {rounds} rounds")
+    if scrapes:
+        print(f"metrics: a scrape costs the kernel {scrape_ns / len(scrapes) / 1e6:.2f} ms of CPU")
     rows = []
     names = {"py": "Python batched, ms/task", "r": "R future_lapply, ms/element"}
     for figures, unit in ((wall, ""), (cpu, " (kernel CPU µs)")):

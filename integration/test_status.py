@@ -6,8 +6,6 @@ kernel, their memory in /proc, the tasks the cell ran)."""
 from __future__ import annotations
 
 import html
-import json
-import os
 import re
 
 import pytest
@@ -97,6 +95,11 @@ def test_the_panel_updates_in_place_and_ends_with_the_cell(kernel):
     assert pids <= process_tree(kernel_pid)
     for row in workers:
         assert megabytes(row["memory"]) == pytest.approx(pss(int(row["pid"])) / 2**20, rel=0.25)
+    # The panel's thread ended with its cell.
+    _, outputs = run_cell(
+        kc, "import threading\nprint(sum(t.name == 'tandem status panel' for t in threading.enumerate()))"
+    )
+    assert [c["text"] for t, c in outputs if t == "stream"] == ["0\n"]
 
 
 def test_a_task_past_the_threshold_is_stuck_and_failures_mark_the_pool(kernel):

@@ -129,11 +129,15 @@ class Kernel:
         update of the pool panels it showed."""
         status = sys.modules.get("tandem._status")
         if status is not None:
-            status.finish_cell()
+            status.finish_request()
 
     def after_request(self) -> None:
-        """Deferred work once the reply is out."""
+        """Deferred work once the reply is out (and the end of a pool panel shown
+        by a request that is not a cell)."""
         self._history.touch()
+        status = sys.modules.get("tandem._status")
+        if status is not None:
+            status.finish_request()
 
     def kernel_info(self) -> bytes:
         """The language part of kernel_info_reply."""

@@ -56,14 +56,20 @@ def status(*, stuck_after: float | None = None, watch: float | None = None) -> N
         panel.update()
 
 
-def finish_cell() -> None:
-    """Ends the live panels of the cell that is ending, each with a last update
-    (the kernel calls it before the cell's reply)."""
+def finish_request() -> None:
+    """Ends the live panels of the request that is ending on this thread, each with
+    a last update. The kernel calls it before a cell's reply, and after any other
+    request (a comm message whose handler showed a panel)."""
+    ending_id = _msg_id(_natives.parent())
     with _panels_lock:
-        ending = list(_panels)
-        _panels.clear()
+        ending = [panel for panel in _panels if panel.msg_id == ending_id]
+        _panels[:] = [panel for panel in _panels if panel.msg_id != ending_id]
     for panel in ending:
         panel.stop()
+
+
+def _msg_id(header: bytes | None) -> str | None:
+    return json.loads(header).get("msg_id") if header else None
 
 
 class Panel:
@@ -71,6 +77,8 @@ class Panel:
 
     def __init__(self, parent: bytes) -> None:
         self._parent = parent
+        #: The request it belongs to: it updates until that request ends.
+        self.msg_id = _msg_id(parent)
         self._id = uuid.uuid4().hex
         self._cpu: dict[int, tuple[float, float]] = {}
         self._stop = threading.Event()
