@@ -306,38 +306,46 @@ def test_the_resource_panel_counts_the_kernel_with_its_r_child(lab, browser):
     assert abs(memory - sum(pss(pid) for pid in tree)) < 0.15 * memory
 
 
-def _panel_rows(driver) -> list[dict[str, str]]:
-    from selenium.webdriver.common.by import By
+_PANEL_SCRIPT = """
+const panels = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status');
+return Array.from(panels).map(panel => {
+  const headings = Array.from(panel.querySelectorAll('th')).map(h => h.textContent);
+  const rows = Array.from(panel.querySelectorAll('tbody tr')).map(row => Object.fromEntries(
+    Array.from(row.querySelectorAll('td')).map((cell, i) => [headings[i], cell.textContent])));
+  return {rows: rows, text: panel.innerText};
+});
+"""
 
-    rows = []
-    for table in driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status table"):
-        headings = [h.text for h in table.find_elements(By.TAG_NAME, "th")]
-        for row in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
-            rows.append(dict(zip(headings, [c.text for c in row.find_elements(By.TAG_NAME, "td")])))
-    return rows
+
+def _panels(driver) -> list[dict]:
+    """Each pool panel on the page: its workers' rows and its text, read at once in
+    the page (the panel is replaced at every update)."""
+    return driver.execute_script(_PANEL_SCRIPT)
 
 
 def test_the_pool_panel_updates_during_a_fan_out(lab, browser):
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     url, token = lab
     _start_all(browser, url, token, "status")
-    # While the tasks sleep, the panel in the page shows both workers busy, each with
-    # a task that has run for a while.
-    busy = WebDriverWait(browser, 90).until(
-        lambda d: (rows := _panel_rows(d)) and all(r["state"] == "busy" and r["running"] for r in rows) and rows
-    )
+
+    def all_busy(d):
+        # While the tasks sleep, the panel shows every worker busy with a task
+        # that has run for a while.
+        panels = _panels(d)
+        rows = panels[0]["rows"] if panels else []
+        return panels[0] if rows and all(r["state"] == "busy" and r["running"] for r in rows) else False
+
+    busy = WebDriverWait(browser, 90).until(all_busy)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "status.png"))
-    assert {r["language"] for r in busy} == {"Python"}
-    assert all(r["task"].startswith("#") for r in busy)
-    panel = browser.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status").text
-    assert f"queued: Python {4 - len(busy)}" in panel, panel
+    assert {r["language"] for r in busy["rows"]} == {"Python"}
+    assert all(r["task"].startswith("#") for r in busy["rows"])
+    assert f"queued: Python {4 - len(busy['rows'])}" in busy["text"], busy["text"]
     _wait_until_all_ran(browser)
     assert "slept 4" in _outputs(browser)[0]
     # The same output, updated in place to the end: no second panel, all idle.
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .tandem-status")) == 1
-    final = _panel_rows(browser)
-    assert {r["state"] for r in final} == {"idle"}
-    assert sum(int(r["done"]) for r in final) == 4
+    panels = _panels(browser)
+    assert len(panels) == 1
+    assert {r["state"] for r in panels[0]["rows"]} == {"idle"}
+    assert sum(int(r["done"]) for r in panels[0]["rows"]) == 4
