@@ -104,15 +104,17 @@ public final class Broker: @unchecked Sendable {
   /// What the pool does now, with each worker's CPU time and memory (PSS when
   /// `proportional`, else RSS, which is cheaper to read). Any thread.
   public func snapshot(proportional: Bool = true) -> PoolSnapshot {
-    let now = Self.now()
     var snapshot: PoolSnapshot = withScheduler { scheduler in
+      // Read under the lock: no task the broker sent or finished is later than it.
+      let now = Self.now()
       let workers = pool.workers.map { id, worker in
         let running = scheduler.running(on: id)
         let held = scheduler.held(by: id).count
         return PoolSnapshot.Worker(
           name: worker.name, language: worker.language.rawValue, pid: worker.process.pid,
           state: !worker.ready ? "starting" : held == 0 ? "idle" : "busy",
-          task: running?.task.id, taskSeconds: running.map { Double(now &- $0.since) / 1e9 }, held: held,
+          task: running?.task.id,
+          taskSeconds: running.map { Double(now > $0.since ? now - $0.since : 0) / 1e9 }, held: held,
           done: worker.done, failed: worker.failed)
       }
       return PoolSnapshot(
