@@ -41,11 +41,9 @@ def status(*, stuck_after: float | None = None, watch: float | None = None) -> N
     if not _natives.provided("futures_status"):
         raise RuntimeError("tandem.status() shows the kernel's worker pool: call it in a Tandem notebook cell")
     if stuck_after is not None:
-        if not stuck_after > 0:
-            raise ValueError(f"stuck_after must be a positive number of seconds, not {stuck_after!r}")
-        _natives.futures_stuck_after(float(stuck_after))
-    if watch is not None and not watch > 0:
-        raise ValueError(f"watch must be a positive number of seconds, not {watch!r}")
+        _natives.futures_stuck_after(_seconds_argument("stuck_after", stuck_after))
+    if watch is not None:
+        watch = _seconds_argument("watch", watch)
     panel = Panel(_natives.parent() or b"{}")
     if watch is None:
         panel.start()
@@ -54,6 +52,12 @@ def status(*, stuck_after: float | None = None, watch: float | None = None) -> N
     while time.monotonic() < deadline and panel.busy:
         time.sleep(min(_INTERVAL, max(0.0, deadline - time.monotonic())))
         panel.update()
+
+
+def _seconds_argument(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def finish_request() -> None:

@@ -1,5 +1,7 @@
 """The pool panel's text and HTML, from snapshots as the broker writes them."""
 
+import pytest
+
 from tandem import _status
 
 SNAPSHOT = {
@@ -48,7 +50,12 @@ def test_an_empty_pool_says_so():
 
 
 def test_status_outside_the_kernel_names_where_it_works():
-    import pytest
-
     with pytest.raises(RuntimeError, match="call it in a Tandem notebook cell"):
         _status.status()
+
+
+def test_arguments_must_be_positive_seconds():
+    for bad in ("soon", -1, 0, float("nan"), True):
+        with pytest.raises(ValueError, match="must be a positive number of seconds"):
+            _status._seconds_argument("watch", bad)
+    assert _status._seconds_argument("watch", 2) == 2.0
