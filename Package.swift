@@ -52,8 +52,8 @@ let package = Package(
     // Where values crossing between Python and R travel when large (the format
     // itself is coded in the Python and R halves).
     .target(name: "Exchange"),
-    // What the kernel's process tree and the machine use, read from /proc.
-    .target(name: "ProcessStats"),
+    // What the kernel's process tree and the machine use, read from /proc (and as metrics).
+    .target(name: "ProcessStats", dependencies: [.product(name: "Metrics", package: "swift-metrics")]),
     // The kernel's metrics in Prometheus's text format, served over HTTP.
     .target(
       name: "Telemetry",

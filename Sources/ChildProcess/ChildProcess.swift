@@ -91,6 +91,9 @@ public final class ChildProcess {
     return true
   }
 
+  /// Whether the child ended by a signal (nil while it runs).
+  public var endedBySignal: Bool? { status.map { $0 & 0x7f != 0 } }
+
   /// How the child ended, in words: "exited with status 1" or "was killed by
   /// signal 9 (Killed)".
   public var exitDescription: String {

@@ -139,13 +139,10 @@ public final class Broker: @unchecked Sendable {
   }
 
   /// Sets the pool's gauges (tasks queued and running, workers by state, stuck
-  /// tasks, each worker's CPU time and resident memory) from a snapshot; returns it. The
+  /// tasks, each worker's CPU time and resident memory) from a snapshot. The
   /// metrics endpoint calls it before each scrape. Any thread.
-  @discardableResult
-  public func recordGauges() -> PoolSnapshot {
-    let snapshot = snapshot(proportional: false)
-    metrics.record(snapshot)
-    return snapshot
+  public func recordGauges() {
+    metrics.record(snapshot(proportional: false))
   }
 
   /// Runs `body` with the broker's state, while the broker's thread does not use it.

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import ProcessStats
 
 /// The pool's metrics, recorded through swift-metrics (no-ops until the kernel
 /// bootstraps a backend, as `tandem kernel --metrics` does). Names follow
@@ -96,39 +97,24 @@ final class PoolMetrics {
         seen.insert(worker.name)
         let handles =
           series[worker.name]
-          ?? WorkerSeries(name: worker.name, language: worker.language, pid: worker.pid)
+          ?? ProcessSeries(
+            memory: "tandem_worker_resident_memory_bytes", cpu: "tandem_worker_cpu_seconds_total",
+            dimensions: [("worker", worker.name), ("language", worker.language), ("pid", String(worker.pid))])
         series[worker.name] = handles
-        if let memory = worker.memory { handles.memory.record(memory) }
-        if let cpu = worker.cpuSeconds, cpu > handles.cpuSeen {
-          handles.cpu.increment(by: cpu - handles.cpuSeen)
-          handles.cpuSeen = cpu
+        if let memory = worker.memory, let cpu = worker.cpuSeconds {
+          handles.record(ProcessTree.Process(pid: worker.pid, cpuSeconds: cpu, memory: memory))
         }
       }
       for (name, handles) in series where !seen.contains(name) {
-        handles.memory.destroy()
-        handles.cpu.destroy()
+        handles.destroy()
         series[name] = nil
       }
     }
   }
 
-  /// One worker's series, labelled with its name, language and pid.
-  private final class WorkerSeries {
-    let memory: Gauge
-    let cpu: FloatingPointCounter
-    /// The CPU time counted so far (the counter only goes up).
-    var cpuSeen = 0.0
-
-    init(name: String, language: String, pid: Int32) {
-      let labels = [("worker", name), ("language", language), ("pid", String(pid))]
-      memory = Gauge(label: "tandem_worker_resident_memory_bytes", dimensions: labels)
-      cpu = FloatingPointCounter(label: "tandem_worker_cpu_seconds_total", dimensions: labels)
-    }
-  }
-
   /// Written by whichever thread scrapes (one at a time).
   private let seriesLock = NSLock()
-  private var series: [String: WorkerSeries] = [:]
+  private var series: [String: ProcessSeries] = [:]
 
   /// A worker that died (not one the pool retired), and why: `exited` or `killed`
   /// by a signal, while running a task or idle, or while starting.

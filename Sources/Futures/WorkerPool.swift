@@ -87,7 +87,7 @@ final class WorkerPool {
     let givesUp: Bool
     /// For the restart metric: `killed` (by a signal), `exited`, or `start_failed`.
     var cause: String {
-      !worker.ready ? "start_failed" : worker.process.exitDescription.contains("signal") ? "killed" : "exited"
+      !worker.ready ? "start_failed" : worker.process.endedBySignal == true ? "killed" : "exited"
     }
   }
 

@@ -12,6 +12,12 @@ public struct ProcessTree: Sendable {
     /// resident set size where the kernel gives no PSS or it was not asked for, in bytes.
     public let memory: UInt64
 
+    public init(pid: Int32, cpuSeconds: Double, memory: UInt64) {
+      self.pid = pid
+      self.cpuSeconds = cpuSeconds
+      self.memory = memory
+    }
+
     init(pid: Int32, stat: Stat, pageSize: UInt64, proportional: Bool = true) {
       self.pid = pid
       cpuSeconds = stat.cpuSeconds

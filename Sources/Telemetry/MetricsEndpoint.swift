@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -34,18 +35,34 @@ public final class MetricsEndpoint: Sendable {
     300, 600, 1800, 3600,
   ]
 
+  /// Connections served at once; more are closed on arrival.
+  static let maxConnections = 16
+  /// A connection that sends nothing for this long is closed.
+  static let idleTimeout = TimeAmount.seconds(30)
+
   /// Listens at `host:port` (`MetricsAddress`); throws when it cannot bind.
   public init(
     _ requested: MetricsAddress, registry: PrometheusCollectorRegistry,
     collect: @escaping @Sendable () -> Void
   ) throws {
     group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let connections = ConnectionLimit(Self.maxConnections)
     let bootstrap = ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 16)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
-        channel.pipeline.configureHTTPServerPipeline().flatMap {
-          channel.pipeline.addHandler(ScrapeHandler(registry: registry, collect: collect))
+        // The port is open to every local user: connections are few and short, so
+        // that no one can hold the kernel's file descriptors.
+        guard connections.admit() else { return channel.close() }
+        channel.closeFuture.whenComplete { _ in connections.release() }
+        do {
+          let pipeline = channel.pipeline.syncOperations
+          try pipeline.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
+          try pipeline.configureHTTPServerPipeline()
+          try pipeline.addHandler(ScrapeHandler(registry: registry, collect: collect))
+          return channel.eventLoop.makeSucceededVoidFuture()
+        } catch {
+          return channel.eventLoop.makeFailedFuture(error)
         }
       }
     do {
@@ -90,6 +107,14 @@ private final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
     }
   }
 
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if event is IdleStateHandler.IdleStateEvent {
+      context.close(promise: nil)
+    } else {
+      context.fireUserInboundEventTriggered(event)
+    }
+  }
+
   private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
     let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
     var status = HTTPResponseStatus.ok
@@ -122,4 +147,23 @@ private final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
       if !keepAlive { channel.close(promise: nil) }
     }
   }
+}
+
+/// How many connections are open, against a limit.
+private final class ConnectionLimit: @unchecked Sendable {
+  private let lock = NSLock()
+  private let limit: Int
+  private var open = 0
+
+  init(_ limit: Int) { self.limit = limit }
+
+  func admit() -> Bool {
+    lock.withLock {
+      guard open < limit else { return false }
+      open += 1
+      return true
+    }
+  }
+
+  func release() { lock.withLock { open -= 1 } }
 }

@@ -215,7 +215,15 @@ extension KernelCommand {
           + (library.map { ["--r-library", $0] } ?? [])
       }, environment: environment)
     let size = ProcessInfo.processInfo.environment["TANDEM_WORKERS"].flatMap { Int($0) }
-    let stuckAfter = ProcessInfo.processInfo.environment["TANDEM_STUCK_AFTER"].flatMap { Double($0) } ?? 300
+    var stuckAfter = 300.0
+    if let text = ProcessInfo.processInfo.environment["TANDEM_STUCK_AFTER"] {
+      if let seconds = Double(text), seconds > 0 {
+        stuckAfter = seconds
+      } else {
+        logger.warning(
+          "TANDEM_STUCK_AFTER=\(text) is not a positive number of seconds; tasks count as stuck after 300 s")
+      }
+    }
     do {
       let broker = try Broker(
         directory: directory, launch: launch, poolSize: size, stuckAfter: stuckAfter, logger: logger)

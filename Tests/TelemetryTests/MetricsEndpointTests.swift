@@ -6,21 +6,27 @@ import XCTest
 
 /// The endpoint over a real loopback socket: what a Prometheus server's scrape gets.
 final class MetricsEndpointTests: XCTestCase {
-  /// One HTTP/1.0 request; the whole response as text.
-  private func get(_ path: String, port: Int, method: String = "GET") throws -> String {
+  /// A socket connected to the endpoint on loopback.
+  private func connected(port: Int) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     XCTAssertGreaterThanOrEqual(fd, 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
+    let result = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
         connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    XCTAssertEqual(connected, 0)
+    XCTAssertEqual(result, 0)
+    return fd
+  }
+
+  /// One HTTP/1.0 request; the whole response as text.
+  private func get(_ path: String, port: Int, method: String = "GET") throws -> String {
+    let fd = try connected(port: port)
+    defer { close(fd) }
     let request = Array("\(method) \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
     XCTAssertEqual(write(fd, request, request.count), request.count)
     var response: [UInt8] = []
@@ -60,6 +66,28 @@ final class MetricsEndpointTests: XCTestCase {
     XCTAssertTrue(missing.contains("/metrics"), missing)
     let posted = try get("/metrics", port: endpoint.address.port, method: "POST")
     XCTAssertTrue(posted.hasPrefix("HTTP/1.0 405"), posted)
+  }
+
+  func testConnectionsBeyondTheLimitAreClosedOnArrival() throws {
+    let endpoint = try MetricsEndpoint(
+      MetricsAddress(host: "127.0.0.1", port: 0), registry: PrometheusCollectorRegistry()
+    ) {}
+    defer { endpoint.stop() }
+    // Idle connections up to the limit, held open.
+    var held: [Int32] = []
+    defer { for fd in held { close(fd) } }
+    for _ in 0..<MetricsEndpoint.maxConnections { held.append(try connected(port: endpoint.address.port)) }
+    // One more is closed by the endpoint: its read sees the end at once.
+    let extra = try connected(port: endpoint.address.port)
+    defer { close(extra) }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var byte: UInt8 = 0
+    XCTAssertEqual(read(extra, &byte, 1), 0)
+    // Once one is let go, a scrape is served again.
+    close(held.removeLast())
+    Thread.sleep(forTimeInterval: 0.2)
+    XCTAssertTrue(try get("/metrics", port: endpoint.address.port).hasPrefix("HTTP/1.0 200 OK"))
   }
 
   func testAPortInUseIsNamed() throws {

@@ -29,16 +29,13 @@ public enum KernelMetrics {
   private static let busy = FloatingPointCounter(label: "tandem_busy_seconds_total")
   private static let rRestarts = Counter(label: "tandem_r_session_restarts_total")
 
-  private static let exchangeBytes: [String: Counter] = Dictionary(
+  private static let exchangeBytes: [ExchangeDirection: Counter] = Dictionary(
     uniqueKeysWithValues: ExchangeDirection.allCases.map {
-      ($0.rawValue, Counter(label: "tandem_exchange_bytes_total", dimensions: [("direction", $0.rawValue)]))
+      ($0, Counter(label: "tandem_exchange_bytes_total", dimensions: [("direction", $0.rawValue)]))
     })
-  private static let exchangeDurations: [String: Timer] = Dictionary(
+  private static let exchangeDurations: [ExchangeDirection: Timer] = Dictionary(
     uniqueKeysWithValues: ExchangeDirection.allCases.map {
-      (
-        $0.rawValue,
-        Timer(label: "tandem_exchange_duration_seconds", dimensions: [("direction", $0.rawValue)])
-      )
+      ($0, Timer(label: "tandem_exchange_duration_seconds", dimensions: [("direction", $0.rawValue)]))
     })
 
   /// Which way values crossed between Python and R.
@@ -67,48 +64,30 @@ public enum KernelMetrics {
 
   /// Values of `bytes` crossed `direction`, taking `seconds` in Python's half.
   static func exchanged(_ direction: ExchangeDirection, bytes: Int, seconds: Double) {
-    exchangeBytes[direction.rawValue]!.increment(by: max(0, bytes))
-    exchangeDurations[direction.rawValue]!.recordSeconds(max(0, seconds))
+    exchangeBytes[direction]!.increment(by: max(0, bytes))
+    exchangeDurations[direction]!.recordSeconds(max(0, seconds))
   }
 
   /// Resident memory and CPU time of the kernel process and of its R child, as gauges read
   /// at each scrape (`rPID` nil when R is not running).
   public static func recordProcesses(rPID: Int32?) {
-    processes.withLock { series in
-      for (role, pid) in [("kernel", getpid()), ("r", rPID)] {
-        guard let pid, let figures = ProcessTree.process(pid, proportional: false) else { continue }
-        let handles = series[role] ?? ProcessSeries(role: role)
-        series[role] = handles
-        handles.memory.record(figures.memory)
-        // A new R process starts its CPU time from zero: the counter goes on from where it was.
-        let before = handles.pid == pid ? handles.cpuSeen : 0
-        if figures.cpuSeconds > before { handles.cpu.increment(by: figures.cpuSeconds - before) }
-        handles.pid = pid
-        handles.cpuSeen = figures.cpuSeconds
+    processes.lock.withLock {
+      for (series, pid) in [(processes.kernel, getpid()), (processes.r, rPID)] {
+        if let pid, let figures = ProcessTree.process(pid, proportional: false) { series.record(figures) }
       }
     }
   }
 
-  private final class ProcessSeries {
-    let memory: Gauge
-    let cpu: FloatingPointCounter
-    var pid: Int32 = 0
-    var cpuSeen = 0.0
+  private static let processes = Processes()
 
-    init(role: String) {
-      memory = Gauge(label: "tandem_process_resident_memory_bytes", dimensions: [("process", role)])
-      cpu = FloatingPointCounter(label: "tandem_process_cpu_seconds_total", dimensions: [("process", role)])
-    }
-  }
-
-  private static let processes = LockedSeries()
-
-  private final class LockedSeries: @unchecked Sendable {
-    private let lock = NSLock()
-    private var series: [String: ProcessSeries] = [:]
-
-    func withLock(_ body: (inout [String: ProcessSeries]) -> Void) {
-      lock.withLock { body(&series) }
-    }
+  /// The kernel's and R's series, written by whichever thread scrapes.
+  private final class Processes: @unchecked Sendable {
+    let lock = NSLock()
+    let kernel = ProcessSeries(
+      memory: "tandem_process_resident_memory_bytes", cpu: "tandem_process_cpu_seconds_total",
+      dimensions: [("process", "kernel")])
+    let r = ProcessSeries(
+      memory: "tandem_process_resident_memory_bytes", cpu: "tandem_process_cpu_seconds_total",
+      dimensions: [("process", "r")])
   }
 }
