@@ -56,6 +56,18 @@ def install_ipykernel(python: str, name: str) -> str:
     return name
 
 
+def install_irkernel(name: str = "irkernel") -> str:
+    """A kernelspec `name` for IRkernel (Debian's r-cran-irkernel) with the R that
+    Tandem's R cells use."""
+    spec = _prefix / "share" / "jupyter" / "kernels" / name
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "IRkernel", "language": "R", "env": {"TZ": os.environ.get("TZ", "UTC")}})
+    )
+    return name
+
+
 def install_anchor_kernels(python: str) -> tuple[str, str]:
     """Kernelspecs for a side-by-side run in one Python environment: ipykernel
     (with rpy2 there) and Tandem embedding that environment. Returns their names."""

@@ -56,7 +56,10 @@ def test_r_error_reply_has_message_and_stack(kernel):
     assert reply["status"] == "error"
     assert reply["ename"] == "RError" and reply["evalue"] == "deep"
     assert reply["traceback"][0] == "Error in inner(): deep"
-    assert "1. outer()" in reply["traceback"] and "2. inner()" in reply["traceback"]
+    # Each call names the line of the R code it ran from, as in IRkernel.
+    assert reply["traceback"][3:] == [
+        "1. outer()", "2. inner()   # at line 2 of file <text>", '3. stop("deep")   # at line 1 of file <text>'
+    ]
     reply, outputs = run_cell(kc, "%%R\ncat('next cell runs\\n')")
     assert stdout_of(outputs) == "next cell runs\n"
 

@@ -57,7 +57,8 @@ def test_browser_stops_steps_and_shows_the_functions_variables(kernel):
     assert reply["status"] == "ok"
     # R's own prompts: stepping with n opens the next level, as in R's console.
     assert prompts == ["Browse[1]> ", "Browse[1]> ", "Browse[2]> ", "Browse[2]> ", "Browse[2]> "]
-    assert text(outputs) == "Called from: f(1)\n[1] 2\ndebug: z <- y + 1\ndebug: z * 10\n[1] 3\n"
+    # The cell's source is kept (as in IRkernel): each step names its line.
+    assert text(outputs) == "Called from: f(1)\n[1] 2\ndebug at <text>#4: z <- y + 1\ndebug at <text>#5: z * 10\n[1] 3\n"
     assert ("execute_result", "[1] 30") in outputs
     # An error typed at the prompt shows, and the browser goes on, as in the console.
     prompts, reply, outputs = debug_session(kc, "f(3)", ["stop('typo')", "y <- 100", "c"])
@@ -77,7 +78,7 @@ def test_debugonce_debugs_one_call_and_q_ends_the_cell(kernel):
     # Once only: the next call runs straight through.
     assert run_cell(kc, "g(5)")[0]["status"] == "ok"
     prompts, reply, outputs = debug_session(kc, FUNCTION + "f(2)", ["Q"])
-    assert reply["status"] == "error" and reply["ename"] == "RError"
+    assert reply["status"] == "error" and reply["ename"] == "ERROR"
     assert "Q: the browser was left" in reply["evalue"]
     assert not [o for o in outputs if o[0] == "execute_result"]
     assert stdout_of(run_cell(kc, "cat('still here')")[1]) == "still here"

@@ -87,11 +87,12 @@ def test_r_errors_and_interrupts_read_as_r(kernel):
     km, kc = kernel
     content, outputs = run_cell(kc, "f <- function() stop('deep')\nf()")
     errors = [c for t, c in outputs if t == "error"]
-    assert [(c["ename"], c["evalue"]) for c in errors] == [("RError", "deep")]
+    # IRkernel's name and value, so tools written for IRkernel read them alike.
+    assert [(c["ename"], c["evalue"]) for c in errors] == [("ERROR", "Error in f(): deep")]
     assert errors[0]["traceback"][0] == "Error in f(): deep"
     assert {k: content[k] for k in ("status", "ename", "evalue", "traceback")} == {"status": "error", **errors[0]}
     content, outputs = run_cell(kc, "x <- 1 +* 2")
-    assert content["ename"] == "RError" and "unexpected '*'" in content["evalue"]
+    assert content["ename"] == "ERROR" and "unexpected '*'" in content["evalue"]
 
 
 @r_first
@@ -116,7 +117,7 @@ def test_readline_asks_the_frontend_and_without_stdin_fails_clearly(kernel):
     assert stdout_of(run_cell(kc, "cat(name)")[1]) == "Grace"
     # A client without stdin (nbclient, papermill): an R error saying so, not a hang.
     content, outputs = run_cell(kc, "readline('who? ')", allow_stdin=False)
-    assert content["status"] == "error" and content["ename"] == "RError"
+    assert content["status"] == "error" and content["ename"] == "ERROR"
     assert "input" in content["evalue"].lower(), content["evalue"]
 
 

@@ -256,6 +256,17 @@ def test_a_slider_answers_its_observer_while_the_main_shell_sleeps():
     assert during
 
 
+@pytest.mark.parametrize("name", BOTH)
+def test_the_subshell_magic_names_the_shell_and_lists_the_subshells(name):
+    with running_kernel(name) as (_, kc):
+        first, second = create(kc), create(kc)
+        lines = lambda text: dict(line.split(": ", 1) for line in text.splitlines())  # noqa: E731
+        main, on_first = lines(stdout(kc, "%subshell", None)), lines(stdout(kc, "%subshell", first))
+        assert main["subshell id"] == "None" and on_first["subshell id"] == first
+        assert main["subshell list"] == on_first["subshell list"] == str([first, second])
+        assert main["thread id"] == main["main thread id"] != on_first["thread id"]
+
+
 def test_a_subshells_output_goes_to_its_own_request():
     """Print, display and results from a subshell cell name the subshell's request,
     while the main shell prints at the same time."""

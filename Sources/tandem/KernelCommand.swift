@@ -144,7 +144,8 @@ struct KernelCommand: ParsableCommand {
     }
     let pythonEngine = IPythonEngine(
       python: environment, r: rEngine, defaultLanguage: language, futures: broker?.local,
-      metrics: metricsState, logger: logger)
+      metrics: metricsState, connectionFile: URL(fileURLWithPath: connectionFile).standardizedFileURL.path,
+      logger: logger)
     do {
       try pythonEngine.start()
     } catch {

@@ -24,6 +24,7 @@ from ._jsonutil import dumps
 from . import _bridge, _cell_files, _debugger, _errors, _interrupts
 from ._bridge import Bridge
 from ._kernel_object import KernelObject
+from ._kernel_magics import KernelMagics
 from ._magics import TandemMagics
 from ._rmagic import RMagics, r_first_cell_transform
 from ._shell import ZMQInteractiveShell
@@ -44,6 +45,11 @@ class Kernel:
         self.stdin.install()
         self.comm_manager = _comms.install(_parents.publish_running)
         self.shell.register_magics(TandemMagics(self.shell))
+        self.shell.register_magics(KernelMagics(self.shell))
+        # Modules beside the notebook import, as under ipykernel (IPython puts ''
+        # first: the working directory at each import, so also after %cd).
+        if "" not in sys.path:
+            sys.path.insert(0, "")
         self.shell.kernel = _comms.TandemComm.kernel = KernelObject(self.shell, self.comm_manager)
         self.bridge: Bridge | None = None
         #: The language of the cell being served and the length of its magic line,
@@ -62,6 +68,8 @@ class Kernel:
         _interrupts.install(
             _natives.futures_interrupt if _natives.provided("futures_interrupt") else None
         )
+        # The extension IPython loads by default, as ipykernel does: %store.
+        self.shell.extension_manager.load_extension("storemagic")
         self._run_startup_files()
         self._handlers: dict[str, Callable[[dict, list], dict | None]] = {
             "execute_request": self.execute,

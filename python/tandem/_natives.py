@@ -82,6 +82,12 @@ metrics_address: Callable[[], dict] = _stub("metrics_address", "")
 #: and R (``python_to_r`` or ``r_to_python``), timed in Python's half.
 metrics_exchange: Callable[[str, int, float], None] = _stub("metrics_exchange", "")
 
+# -- the session (SessionNatives.swift) -------------------------------------------
+
+#: ``connection_file() -> str | None``: the absolute path of the connection file the
+#: kernel was started with.
+connection_file: Callable[[], str | None] = _stub("connection_file", "")
+
 
 def provide(natives: dict[str, Callable]) -> None:
     """Called once by the kernel with its implementations."""

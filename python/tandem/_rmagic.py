@@ -192,8 +192,10 @@ class RMagics(Magics):
         if display is not None:
             capture: bool | str = "visible"
         elif cell is None:
-            # rpy2 returns a line's last value even when invisible (`%R -o W W = 2 * Z`).
-            capture = "none" if noreturn else "any"
+            # A line returns its last value when it is visible or an assignment
+            # (`%R -o W W = 2 * Z`); in rpy2's notebooks whatever it is, as rpy2
+            # returns it (`%R print(x)` gives x).
+            capture = "none" if noreturn else "last" if self.rpy2_shapes else "any"
         else:
             capture = False
         value = self.run(

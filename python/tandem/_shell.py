@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -99,6 +100,13 @@ class ZMQInteractiveShell(InteractiveShell):
         self.kernel: Any = None
         self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.readline_use = False
+
+    def init_environment(self) -> None:
+        # ipykernel's: colour from the tools that offer it, and no pager, which
+        # would wait for keys a notebook cannot send (`!git log`, `!man`).
+        os.environ.update(
+            TERM="xterm-color", CLICOLOR="1", FORCE_COLOR="1", CLICOLOR_FORCE="1", PAGER="cat", GIT_PAGER="cat"
+        )
 
     def get_parent(self) -> dict:
         """The request this thread's output goes to, as ipykernel's shell gives it

@@ -14,10 +14,29 @@ from typing import Callable
 from . import _parents
 
 
+_PREFIX = "subshell-"
+_threads: dict[str, threading.Thread] = {}
+
+
 def start(name: str, run: Callable[[int], None], token: int) -> None:
-    """Starts the thread ``name`` that calls ``run(token)`` and ends when it returns."""
+    """Starts the thread ``name`` (``subshell-<id>``) that calls ``run(token)`` and
+    ends when it returns."""
     thread = threading.Thread(target=_serve, args=(run, token), name=name, daemon=True)
+    _threads[name] = thread
     thread.start()
+
+
+def ids() -> list[str]:
+    """The ids of the subshells whose threads run, oldest first."""
+    for name in [name for name, thread in _threads.items() if not thread.is_alive()]:
+        del _threads[name]
+    return [name.removeprefix(_PREFIX) for name in _threads]
+
+
+def current_id() -> str | None:
+    """The id of the subshell this thread serves; None on the main shell."""
+    name = threading.current_thread().name
+    return name.removeprefix(_PREFIX) if _threads.get(name) is threading.current_thread() else None
 
 
 def _serve(run: Callable[[int], None], token: int) -> None:

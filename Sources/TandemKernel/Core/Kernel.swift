@@ -162,7 +162,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
       let id = UUID().uuidString.lowercased()
       let subshell = makeShell(subshellID: id)
       do {
-        try router.thread.spawn(name: "subshell-\(id.prefix(8))") { subshell.serveUntilClosed() }
+        try router.thread.spawn(name: "subshell-\(id)") { subshell.serveUntilClosed() }
         subshells.add(subshell, id: id)
         let reply: JSONValue = ["status": "ok", "subshell_id": .string(id)]
         transport.reply(to: request, type: "create_subshell_reply", content: reply.serialized, on: .control)

@@ -14,6 +14,10 @@ show_value <- function(value, result = FALSE) {
     return(invisible())
   }
   bundle <- mimebundle(value)
+  # A value without a text form shows nothing, as in IRkernel: data.table's
+  # `dt[, x := 1]` returns its table visibly and relies on this (its repr_text
+  # says no once, through data.table::shouldPrint).
+  if (!length(bundle[["text/plain"]]) || !nzchar(bundle[["text/plain"]])) return(invisible())
   send_message(list(type = "display", data = bundle, metadata = setNames(list(), character()),
                     result = result))
 }

@@ -10,13 +10,14 @@ state$allow_stdin <- FALSE
 execute_request <- function(request) {
   state$allow_stdin <- isTRUE(request$allow_stdin)
   state$payload <- list()
-  if (isTRUE(request$r_first)) attach_frontend_exit()
+  state$r_first <- isTRUE(request$r_first)
+  if (state$r_first) attach_frontend_exit()
   on.exit(state$allow_stdin <- FALSE, add = TRUE)
   restore <- apply_plot_options(request$plot)
   on.exit(restore(), add = TRUE)
   reset_plot_device()
 
-  exprs <- tryCatch(parse(text = request$code, keep.source = FALSE), error = identity)
+  exprs <- tryCatch(parse_cell(request$code), error = identity)
   if (inherits(exprs, "error")) {
     message <- sub("^<text>:", "", conditionMessage(exprs))
     return(list(status = "error", ename = "SyntaxError", evalue = message,
@@ -30,11 +31,11 @@ execute_request <- function(request) {
   }
   n <- length(exprs)
   # `capture`: "visible" returns the last value if R would show it, "any" also
-  # returns the value of an assignment (rpy2's `%R -o W W <- 2 * Z` returns W;
-  # a line that printed, like `print(x)`, returns nothing there), "none" neither
+  # returns the value of an assignment (`%R -o W W <- 2 * Z` returns W), "last"
+  # returns any value but NULL (rpy2's `%R print(x)` returns x), "none" neither
   # returns nor shows it.
   mode <- if (isTRUE(request$capture)) "visible" else if (is.character(request$capture)) request$capture else ""
-  capture <- mode %in% c("visible", "any")
+  capture <- mode %in% c("visible", "any", "last")
   keep_last <- nzchar(mode)
   last <- list(value = NULL, visible = FALSE)
   for (i in seq_len(n)) {
@@ -65,7 +66,9 @@ execute_request <- function(request) {
   # `%R expr` returns the expression's visible value; `%%R -o` returns variables.
   outputs <- list()
   assigned <- n > 0 && is.call(exprs[[n]]) && as.character(exprs[[n]][[1]])[1] %in% c("<-", "=", "<<-")
-  if (capture && (last$visible || (mode == "any" && assigned))) outputs[[".value"]] <- last$value
+  if (capture && (last$visible || (mode == "any" && assigned) || (mode == "last" && !is.null(last$value)))) {
+    outputs[[".value"]] <- last$value
+  }
   for (name in unlist(request$outputs)) {
     if (!exists(name, envir = globalenv())) {
       return(list(status = "error", ename = "RError",
@@ -83,6 +86,14 @@ execute_request <- function(request) {
     if (!length(reply$errors)) reply$errors <- NULL
   }
   reply
+}
+
+# A cell's expressions with their source kept, as IRkernel and R's console keep
+# it: functions print as written (comments included), and browser() and
+# tracebacks name their lines. The file is "<text>", as in IRkernel.
+parse_cell <- function(code) {
+  lines <- strsplit(code, "\n", fixed = TRUE)[[1]]
+  parse(text = code, srcfile = srcfilecopy("<text>", lines), keep.source = TRUE)
 }
 
 # The values a frontend asks for after a cell (execute_request's
@@ -170,10 +181,19 @@ error_reply <- function(error, calls) {
   message <- conditionMessage(error)
   traceback <- c(error_header(error), error_hint(error))
   if (length(calls)) {
-    lines <- vapply(calls, function(call) paste(deparse(call, nlines = 1L), collapse = ""), "")
+    lines <- vapply(calls, function(call) paste0(paste(deparse(call, nlines = 1L), collapse = ""), line_ref(call)), "")
     traceback <- c(traceback, "Traceback:", "", paste0(seq_along(lines), ". ", lines))
   }
   list(status = "error", ename = "RError", evalue = message, traceback = as.list(traceback))
+}
+
+# "   # at line 2 of file <text>" for a call whose source R kept, as IRkernel
+# writes it in tracebacks.
+line_ref <- function(call) {
+  ref <- attr(call, "srcref")
+  if (is.null(ref)) return("")
+  lines <- if (ref[[1]] == ref[[3]]) ref[[1]] else paste0(ref[[1]], "-", ref[[3]])
+  paste0("   # at line ", lines, " of file ", attr(ref, "srcfile")$filename)
 }
 
 # What to do about errors that come from running inside a kernel rather than from
@@ -192,6 +212,16 @@ error_hint <- function(error) {
 
 report_warnings <- function(warnings) {
   if (!length(warnings)) return(invisible())
+  # The R-first kernel's cells show each warning as IRkernel does; %%R cells as
+  # R's console (and so rpy2) does.
+  if (isTRUE(state$r_first)) {
+    for (w in warnings) {
+      prefix <- call_prefix(w, "")
+      cat("Warning message", if (nzchar(prefix)) paste0(" in ", prefix), ":\n", dQuote(conditionMessage(w)), "\n",
+          sep = "", file = stderr())
+    }
+    return(invisible())
+  }
   describe <- function(w) {
     prefix <- call_prefix(w, " : ")
     paste0(if (nzchar(prefix)) "In " else "", prefix, conditionMessage(w))

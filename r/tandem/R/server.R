@@ -74,7 +74,7 @@ setup_session <- function() {
     jupyter.clear_output_func = publish_clear_output,
     jupyter.plot_mimetypes = c("text/plain", "image/png"),
     repr.plot.width = 7, repr.plot.height = 7, repr.plot.res = 120,
-    width = 120, menu.graphics = FALSE, device.ask.default = FALSE,
+    width = 80, menu.graphics = FALSE, device.ask.default = FALSE,
     # An error typed at browser()'s prompt shows as in the console, without the
     # "Calls:" line non-interactive R adds (it would list the kernel's frames).
     showErrorCalls = FALSE,

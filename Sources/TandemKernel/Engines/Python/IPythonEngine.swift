@@ -30,6 +30,7 @@ public final class IPythonEngine: HostEngine {
   private let defaultLanguage: CellLanguage
   private let futures: LocalClient?
   private let metrics: MetricsEndpointState
+  private let connectionFile: String?
   private let pythonDebugger: PythonDebugger
   /// The debugger of Python cells (debugpy), for debug_request.
   public var debugger: Debugger { pythonDebugger }
@@ -37,10 +38,12 @@ public final class IPythonEngine: HostEngine {
   /// `defaultLanguage` is the language of cells without a magic; `r` serves R cells
   /// (`%%R`, `%R`) and the Python half's calls to R when given; `futures` is the
   /// broker's in-process client, through which Python runs the session's futures;
-  /// `metrics` says where the metrics endpoint listens, if it does.
+  /// `metrics` says where the metrics endpoint listens, if it does;
+  /// `connectionFile` is the absolute path of the kernel's connection file.
   public init(
     python: PythonEnvironment, r: REngine? = nil, defaultLanguage: CellLanguage = .python,
-    futures: LocalClient? = nil, metrics: MetricsEndpointState = MetricsEndpointState(), logger: Logger
+    futures: LocalClient? = nil, metrics: MetricsEndpointState = MetricsEndpointState(),
+    connectionFile: String? = nil, logger: Logger
   ) {
     interpreter = PythonInterpreter(environment: python, logger: logger)
     pythonThread = PythonThread(interpreter)
@@ -49,6 +52,7 @@ public final class IPythonEngine: HostEngine {
     self.defaultLanguage = defaultLanguage
     self.futures = futures
     self.metrics = metrics
+    self.connectionFile = connectionFile
     self.logger = logger
   }
 
@@ -77,6 +81,7 @@ public final class IPythonEngine: HostEngine {
       var natives =
         try OutputNatives.make(slot) + InputNatives.make(slot, thread: pythonThread)
         + DebugNatives.make(pythonDebugger.events) + TelemetryNatives.make(metrics)
+        + SessionNatives.make(connectionFile: connectionFile)
       if let r {
         r.attach(thread: pythonThread) { [weak self] message in
           self?.serveR(message)

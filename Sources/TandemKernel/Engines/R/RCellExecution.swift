@@ -45,10 +45,12 @@ extension REngine {
       reply["user_expressions"] = outcome?["user_expressions"] ?? [:]
       return Reply(content: .object(reply))
     case "error":
-      // One name for every R error, as R errors raised into Python are `RError`.
+      // IRkernel's name and value: "ERROR", and R's "Error in f(): message" line
+      // (notebooks and tools written for IRkernel read them).
+      let traceback = outcome?["traceback"] ?? [outcome?["evalue"] ?? ""]
       error = [
-        "ename": "RError", "evalue": outcome?["evalue"] ?? "",
-        "traceback": outcome?["traceback"] ?? [outcome?["evalue"] ?? ""],
+        "ename": "ERROR", "evalue": traceback.arrayValue?.first ?? outcome?["evalue"] ?? "",
+        "traceback": traceback,
       ]
     default:
       // Interrupted: nothing but the name, as IRkernel shows no traceback.
