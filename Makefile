@@ -17,15 +17,14 @@ APT_PACKAGES := libzmq3-dev libssl-dev libpython3-dev python3-venv pkg-config gc
   r-base-core r-cran-pbdzmq r-cran-jsonlite r-cran-repr r-cran-irdisplay \
   r-cran-bit64 r-cran-irkernel r-cran-reticulate r-cran-testthat \
   r-cran-future r-cran-future.apply r-cran-furrr r-cran-progressr chromium chromium-driver \
-  r-cran-ggplot2 r-cran-tidyverse prometheus
+  r-cran-ggplot2 r-cran-tidyverse r-cran-data.table r-cran-broom prometheus
 R_LIBRARY := $(VENV)/R-library
 R_SOURCES := $(shell find r/tandem -type f ! -name '*.o' ! -name '*.so')
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := $(ROOT)/out
 
-PUBLIC_NOTEBOOKS := $(ROOT)/.build/public-notebooks
 
-.PHONY: run test setup apt venv rlib public-notebooks pycache build kernelspec install unit integration bench bench-venv clean
+.PHONY: run test setup apt venv rlib pycache build kernelspec install unit integration bench bench-venv clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -35,7 +34,7 @@ run: setup build kernelspec
 
 test: setup build kernelspec unit integration
 
-setup: apt venv rlib public-notebooks
+setup: apt venv rlib
 
 apt: .build/apt.stamp
 # Re-checked when the Makefile (and so the package list) changes.
@@ -60,13 +59,6 @@ rlib: $(R_LIBRARY)/.stamp
 $(R_LIBRARY)/.stamp: $(R_SOURCES) .build/apt.stamp $(VENV)/.stamp
 	mkdir -p $(R_LIBRARY)
 	R CMD INSTALL --clean --no-test-load --no-html -l $(R_LIBRARY) r/tandem
-	touch $@
-
-# Public notebooks written for ipykernel + rpy2, run unchanged by the suite
-# (notebooks/README.md says where they come from).
-public-notebooks: $(PUBLIC_NOTEBOOKS)/.stamp
-$(PUBLIC_NOTEBOOKS)/.stamp: notebooks/public/fetch.py $(VENV)/.stamp
-	$(PY) notebooks/public/fetch.py $(PUBLIC_NOTEBOOKS)
 	touch $@
 
 build: .build/apt.stamp
@@ -104,9 +96,9 @@ unit: .build/apt.stamp rlib venv
 	$(PY) -m pytest python/tests -q
 	R_LIBS=$(R_LIBRARY) Rscript -e 'testthat::test_dir("r/tandem/tests/testthat", package = "tandem", load_package = "installed", stop_on_failure = TRUE)' 
 
-# bench-venv: integration/test_rpy2_differential.py runs notebooks under ipykernel + rpy2 there.
+# bench-venv: integration/test_differential.py runs notebooks under ipykernel + rpy2 there.
 integration: build venv bench-venv
-	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) TANDEM_PUBLIC_NOTEBOOKS=$(PUBLIC_NOTEBOOKS) \
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) \
 	  TANDEM_ANCHOR_PYTHON=$(BENCH_VENV)/bin/python $(PY) -m pytest integration -q
 
 # The anchors (rpy2, reticulate, ipykernel + rpy2) need pandas 2: their own venv.

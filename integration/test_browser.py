@@ -100,12 +100,17 @@ def lab():
         target.write_text(json.dumps(values))
     token = secrets.token_hex(16)
     port = _free_port()
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    # Settings and workspaces of the run's own: a workspace JupyterLab saved in the
+    # user's folder on an earlier run (an open debugger sidebar) changes the page.
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces")}
+    # The server's and its kernels' stderr go to a file: a pipe nobody reads would
+    # stop a kernel once its buffer is full.
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
          f"--ServerApp.root_dir={root}", "--LabApp.news_url=None"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -114,11 +119,14 @@ def lab():
             break
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode())
+                raise RuntimeError((root / "server.log").read_text())
             time.sleep(0.2)
     yield f"http://127.0.0.1:{port}", token
     server.terminate()
     server.wait(10)
+    log.close()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(root / "server.log", SCREENSHOTS / "jupyterlab-server.log")
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -113,7 +113,7 @@ def _kept(kc, python_paths: list[str], r_paths: list[str]) -> set[tuple[str, str
 
 
 def test_rpy2_mode_keeps_every_value_rpy2_keeps():
-    from test_rpy2_differential import ANCHOR_PYTHON
+    from test_differential import ANCHOR_PYTHON
 
     from conftest import install_anchor_kernels
 

@@ -213,6 +213,18 @@ def install(bridge: Bridge) -> None:
     _installed = bridge
 
 
+def installed() -> Bridge:
+    """The kernel's bridge to R; outside the kernel, a RuntimeError saying so."""
+    if _installed is None:
+        raise RuntimeError("R is reached only inside the Tandem kernel, which runs it")
+    return _installed
+
+
+def release_packed(header: dict) -> None:
+    """Frees what :func:`pack` wrote for values that are not sent after all."""
+    _release(header)
+
+
 def session() -> R:
     """The kernel's R session (``tandem.r``)."""
     if _installed is None:

@@ -226,7 +226,16 @@ class Debugger:
     def _attach(self, request: dict) -> dict:
         if self._attached is None or not self._attached.get("success"):
             self._attached = self._forward(request)
+            if self._attached.get("success"):
+                # pydevd honours breakpoints only once configured. ipykernel says
+                # so itself right after attaching, and JupyterLab, relying on it,
+                # sends no configurationDone of its own.
+                self._forward({"type": "request", "command": "configurationDone", "arguments": {}})
         return self._attached | {"request_seq": request.get("seq")}
+
+    def _configurationDone(self, request: dict) -> dict:
+        """Done at attach (above), as ipykernel does: answered here."""
+        return _response(request)
 
     def _disconnect(self, request: dict) -> dict:
         """Ends the frontend's session, not pydevd's: breakpoints are cleared and

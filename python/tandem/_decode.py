@@ -21,8 +21,11 @@ def decode(node: dict, reader: Reader, *, column: bool = False, rpy2: bool = Fal
     code written for rpy2 expects: every vector an array in its R type's dtype
     (also of length one, names dropped), a data.frame's automatic row names as
     the strings "1", "2", ..., a structured array back as the data.frame it became."""
-    if "origin" in node:
-        _apply_origin(node, node.pop("origin"))
+    # A value Python sent comes back as it left, except in rpy2's shapes, which
+    # are R's types (an int64 array sent to R comes back int32, as from rpy2).
+    origin = node.pop("origin", None)
+    if origin is not None and not rpy2:
+        _apply_origin(node, origin)
     kind = node["kind"]
     if kind == "null":
         return None

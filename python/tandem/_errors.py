@@ -35,6 +35,14 @@ class RError(Exception):
         return self.r_traceback
 
 
+class RRuntimeError(RError):
+    """An R error in code run through Tandem's rpy2 API (the name rpy2 gives it)."""
+
+
+class PackageNotInstalledError(ImportError):
+    """`importr()` of an R package the kernel's R does not have (rpy2's name)."""
+
+
 class WorkerLost(RuntimeError):
     """The worker running a task ended (crashed, was killed, called ``os._exit``)."""
 

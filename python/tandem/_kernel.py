@@ -21,7 +21,7 @@ from IPython.utils.tokenutil import token_at_cursor
 from . import _comms, _detection, _natives, _parents, _streams
 from ._streams import flush_streams
 from ._jsonutil import dumps
-from . import _bridge, _cell_files, _debugger, _errors, _interrupts
+from . import _bridge, _cell_files, _debugger, _errors, _interrupts, _rpy2
 from ._bridge import Bridge
 from ._kernel_object import KernelObject
 from ._kernel_magics import KernelMagics
@@ -174,6 +174,9 @@ class Kernel:
     # -- execute -------------------------------------------------------------
 
     def execute(self, content: dict, buffers: list) -> dict:
+        if self.bridge is not None:
+            # rpy2's Python API on this R session: never a second R in the kernel.
+            _rpy2.install()
         shell = self.shell
         code = content.get("code", "")
         silent = bool(content.get("silent", False))

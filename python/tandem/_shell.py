@@ -40,7 +40,12 @@ class _ExtensionManager(ExtensionManager):
 
     def load_extension(self, module_str: str) -> Any:
         if module_str in _SERVED_EXTENSIONS:
-            return self._rpy2_shapes(True)
+            # `%load_ext` says so for an extension loaded before, as IPython does.
+            if module_str in self.loaded:
+                return "already loaded"
+            self._rpy2_shapes(True)
+            self.loaded.add(module_str)
+            return None
         return super().load_extension(module_str)
 
     def reload_extension(self, module_str: str) -> None:
@@ -51,6 +56,9 @@ class _ExtensionManager(ExtensionManager):
 
     def unload_extension(self, module_str: str) -> Any:
         if module_str in _SERVED_EXTENSIONS:
+            if module_str not in self.loaded:
+                return "not loaded"
+            self.loaded.discard(module_str)
             return self._rpy2_shapes(False)
         return super().unload_extension(module_str)
 

@@ -140,7 +140,8 @@ render_plot <- function(plot) {
     })
     grDevices::replayPlot(plot)
   }
-  for (mime in getOption("jupyter.plot_mimetypes", c("text/plain", "image/png"))) {
+  mimetypes <- getOption("jupyter.plot_mimetypes", c("text/plain", "image/png"))
+  for (mime in mimetypes) {
     if (mime == "image/png") {
       draw(function() grDevices::png(file, width = width, height = height, units = units, res = res,
                                      pointsize = pointsize, bg = bg))
@@ -150,7 +151,15 @@ render_plot <- function(plot) {
                                      pointsize = pointsize, bg = bg))
       data[[mime]] <- readChar(file, file.size(file), useBytes = TRUE)
     } else if (mime == "text/plain") {
-      data[[mime]] <- "plot without title"
+      # IRkernel's text in the R-first kernel; in %%R cells, that of the IPython
+      # image rpy2 shows.
+      data[[mime]] <- if (isTRUE(state$r_first)) {
+        "plot without title"
+      } else if ("image/svg+xml" %in% mimetypes) {
+        "<IPython.core.display.SVG object>"
+      } else {
+        "<IPython.core.display.Image object>"
+      }
     }
   }
   list(data = data, metadata = setNames(list(), character()))

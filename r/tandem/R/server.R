@@ -58,6 +58,7 @@ handle_request <- function(request) {
     complete = complete_request(request),
     inspect = inspect_request(request),
     is_complete = is_complete_request(request),
+    rpy2 = rpy2_request(request),
     list(status = "error", ename = "TandemError", evalue = paste("unknown request", request$type))
   )
 }
