@@ -59,6 +59,8 @@ class Kernel:
             self.bridge = Bridge(_natives.r_call, self.shell.user_ns)
             _bridge.install(self.bridge)
             self.shell.provide({"r": _bridge.R(self.bridge)})
+            # rpy2's Python API on this R session: never a second R in the kernel.
+            _rpy2.install()
             self.r = RMagics(self.shell, self.bridge, lambda: self.stdin.allowed)
             self.shell.register_magics(self.r)
             if language == "r":
@@ -174,9 +176,6 @@ class Kernel:
     # -- execute -------------------------------------------------------------
 
     def execute(self, content: dict, buffers: list) -> dict:
-        if self.bridge is not None:
-            # rpy2's Python API on this R session: never a second R in the kernel.
-            _rpy2.install()
         shell = self.shell
         code = content.get("code", "")
         silent = bool(content.get("silent", False))
