@@ -78,6 +78,27 @@ os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="tandem-ipython-"))
 
 
 @contextmanager
+def console(*arguments: str):
+    """`jupyter console --simple-prompt` with `arguments` in a pseudo-terminal; a
+    timeout while waiting for its screen fails with what the screen showed."""
+    import io
+
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "jupyter", "console", *arguments, "--simple-prompt"],
+        encoding="utf-8", timeout=60, dimensions=(40, 120),
+    )
+    child.logfile_read = screen = io.StringIO()
+    try:
+        yield child
+    except pexpect.TIMEOUT as error:
+        raise AssertionError(f"console screen so far:\n{screen.getvalue()}") from error
+    finally:
+        child.close(force=True)
+
+
+@contextmanager
 def running_kernel(name: str = "tandem", setup: str | None = None):
     """A started kernel and a blocking client, after `setup` ran in it."""
     from jupyter_client.manager import start_new_kernel

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import sys
-
 import pexpect
+
+from conftest import console
 
 
 def test_console_runs_a_cell():
-    child = pexpect.spawn(
-        sys.executable, ["-m", "jupyter", "console", "--kernel", "tandem", "--simple-prompt"],
-        encoding="utf-8", timeout=60, dimensions=(40, 120),
-    )
-    child.logfile_read = screen = io.StringIO()
-    try:
+    with console("--kernel", "tandem") as child:
         child.expect(r"In \[1\]: ")
         child.sendline("6 * 7")
         child.expect(r"Out\[1\]: 42")
@@ -29,7 +23,3 @@ def test_console_runs_a_cell():
         child.expect(r"In \[4\]: ")
         child.sendline("exit")
         child.expect(pexpect.EOF, timeout=30)
-    except pexpect.TIMEOUT as error:
-        raise AssertionError(f"console screen so far:\n{screen.getvalue()}") from error
-    finally:
-        child.close(force=True)

@@ -5,10 +5,8 @@ ipykernel's kernel magics (`%connect_info`, `%qtconsole`, `%autosave`, `%edit`,
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pexpect
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from conftest import PYTHON, install_ipykernel, run_cell, stdout_of
+from conftest import PYTHON, console, install_ipykernel, run_cell, stdout_of
 
 IPYKERNEL = install_ipykernel(PYTHON, "ipykernel-parity")
 
@@ -129,24 +127,17 @@ def test_connect_info_lets_a_console_join_the_kernel(kernel):
     # The JSON pasted into a file, as the text says, and a console joins through it.
     pasted = Path(km.connection_file).with_name("pasted-" + Path(km.connection_file).name)
     pasted.write_text(text[: text.index("\n\n")])
-    child = pexpect.spawn(
-        sys.executable, ["-m", "jupyter", "console", "--existing", str(pasted), "--simple-prompt"],
-        encoding="utf-8", timeout=60, dimensions=(40, 120),
-    )
-    child.logfile_read = screen = io.StringIO()
     try:
-        child.expect(r"In \[\d+\]: ")
-        child.sendline("print(shared.upper())")
-        child.expect("SET IN THE NOTEBOOK")
-        child.expect(r"In \[\d+\]: ")
-        child.sendline("joined = True")
-        child.expect(r"In \[\d+\]: ")
-        child.sendline("exit(keep_kernel=True)")
-        child.expect(pexpect.EOF, timeout=30)
-    except pexpect.TIMEOUT as error:
-        raise AssertionError(f"console screen so far:\n{screen.getvalue()}") from error
+        with console("--existing", str(pasted)) as child:
+            child.expect(r"In \[\d+\]: ")
+            child.sendline("print(shared.upper())")
+            child.expect("SET IN THE NOTEBOOK")
+            child.expect(r"In \[\d+\]: ")
+            child.sendline("joined = True")
+            child.expect(r"In \[\d+\]: ")
+            child.sendline("exit(keep_kernel=True)")
+            child.expect(pexpect.EOF, timeout=30)
     finally:
-        child.close(force=True)
         pasted.unlink()
     # The notebook's kernel ran the console's cell.
     content, outputs = run_cell(kc, "joined")
