@@ -50,9 +50,11 @@ def install_ipykernel(python: str, name: str) -> str:
     # Without TZ, R asks timedatectl, which fails in a container.
     env = {"TZ": os.environ.get("TZ", "UTC")}
     argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": f"ipykernel ({name})", "language": "python", "env": env})
-    )
+    # As `python -m ipykernel install` writes it (JupyterLab offers its debugger by it).
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": argv, "display_name": f"ipykernel ({name})", "language": "python", "env": env,
+        "metadata": {"debugger": True},
+    }))
     return name
 
 

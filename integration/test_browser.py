@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from conftest import process_tree, pss
+from conftest import PYTHON, install_ipykernel, process_tree, pss
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -62,6 +62,11 @@ NOTEBOOKS = {
 
 DEBUGGED_CELL = "def f(a, b):\n    c = a + b\n    return c\n\nf(2, 3)"
 NOTEBOOKS["debugger"] = (NOTEBOOKS["tandem"][0], [DEBUGGED_CELL])
+# The same session with ipykernel in the same environment: the anchor.
+NOTEBOOKS["debugger-ipykernel"] = (
+    {"display_name": "ipykernel", "language": "python", "name": install_ipykernel(PYTHON, "ipykernel-browser")},
+    [DEBUGGED_CELL],
+)
 # 400 MB in Python and 200 MB in the R child, for the resource panel to count.
 # The pool panel during a fan-out of four 4-second tasks on two workers.
 NOTEBOOKS["status"] = (
@@ -229,7 +234,23 @@ def test_notebook_in_jupyterlab(lab, browser, name):
     assert "jp-OutputArea-error" not in "".join(outputs)
 
 
-def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, browser):
+def debug_in_lab(lab, browser, notebook: str) -> dict | None:
+    """Opens `notebook` in JupyterLab, turns the debugger on, sets a breakpoint on
+    line 2 of its cell (by clicking the gutter) and runs it. What the debugger
+    panel showed while paused (variables, call stack, highlighted line), or None
+    when the session never paused (the screenshot shows where it stood)."""
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        return _debug_in_lab(lab, browser, notebook)
+    except TimeoutException:
+        return None
+    finally:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SCREENSHOTS / f"{notebook}.png"))
+
+
+def _debug_in_lab(lab, browser, notebook: str) -> dict | None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -239,7 +260,7 @@ def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, b
     url, token = lab
     wait = WebDriverWait(browser, 90)
     panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-    browser.get(f"{url}/lab/tree/debugger.ipynb?reset&token={token}")
+    browser.get(f"{url}/lab/tree/{notebook}.ipynb?reset&token={token}")
     wait.until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, f"{panel} .jp-Notebook-ExecutionIndicator[data-status='idle']")))
     bug = f"{panel} jp-button.jp-DebuggerBugButton"
@@ -254,32 +275,57 @@ def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, b
                        and cell.find_elements(By.CSS_SELECTOR, gutter))
     lines[2].click()
     wait.until(lambda d: cell.find_elements(By.CSS_SELECTOR, ".cm-breakpoint-gutter .cm-gutterElement .cm-breakpoint-icon"))
+    # The gutter shows the breakpoint at once; the kernel has it when the
+    # sidebar lists it (JupyterLab does not hold a cell run until then, and a
+    # cell run at once can start first).
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-DebuggerSidebar .jp-DebuggerBreakpoint"))
     cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").click()
     ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
 
-    def paused_variables(d):
+    def outcome(d):
+        """[the paused variables' text], [None] once the cell ended, or False."""
         found = d.find_elements(By.CSS_SELECTOR, ".jp-DebuggerSidebar .jp-DebuggerVariables")
         text = found[0].text if found else ""
-        return text if "a:" in text.replace("\n", "") or "a\n2" in text else False
+        if "a:" in text.replace("\n", "") or "a\n2" in text:
+            return [text]
+        ended = cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:"
+        return [None] if ended else False
 
-    variables = wait.until(paused_variables)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / "debugger.png"))
-    shown = [line.strip().rstrip(":") for line in variables.splitlines() if line.strip()]
-    assert shown[shown.index("a") + 1] == "2" and shown[shown.index("b") + 1] == "3", shown
-    stack = browser.find_element(By.CSS_SELECTOR, ".jp-DebuggerSidebar .jp-DebuggerCallstack").text
-    frames = [line for line in stack.splitlines() if line in ("f", "<module>") or ".py:" in line]
-    # The paused function and the cell, and no frame of IPython's or the kernel's.
-    assert [line for line in frames if not line.startswith("/")] == ["f", "<module>"], stack
-    assert "ipython" not in stack.lower() and "tandem/" not in stack
-    highlighted = cell.find_elements(By.CSS_SELECTOR, ".jp-DebuggerEditor-highlight, .cm-line.jp-DebuggerEditor-highlight")
-    assert highlighted and "c = a + b" in highlighted[0].text
-
+    (variables,) = WebDriverWait(browser, 45).until(outcome)
+    if variables is None:
+        return None
+    seen = {
+        "variables": [line.strip().rstrip(":") for line in variables.splitlines() if line.strip()],
+        "stack": browser.find_element(By.CSS_SELECTOR, ".jp-DebuggerSidebar .jp-DebuggerCallstack").text,
+        "highlighted": [e.text for e in cell.find_elements(
+            By.CSS_SELECTOR, ".jp-DebuggerEditor-highlight, .cm-line.jp-DebuggerEditor-highlight")],
+    }
     continue_button = next(
         e for e in browser.find_elements(By.CSS_SELECTOR, ".jp-DebuggerSidebar jp-button, .jp-DebuggerSidebar button")
         if (e.get_attribute("title") or "").startswith("Continue"))
     continue_button.click()
     wait.until(lambda d: cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:")
+    return seen
+
+
+def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, browser):
+    """Side by side with ipykernel in the same JupyterLab and browser: where
+    ipykernel's session pauses at the breakpoint, Tandem's pauses too and shows
+    the function's variables, the cell's frames only and the paused line. (Where
+    this JupyterLab and browser do not pause ipykernel either, Tandem may not
+    pause either; where it pauses, what it shows must be right.)"""
+    anchor = debug_in_lab(lab, browser, "debugger-ipykernel")
+    seen = debug_in_lab(lab, browser, "debugger")
+    if seen is None:
+        assert anchor is None, "ipykernel paused at the breakpoint, Tandem did not"
+        return
+    shown = seen["variables"]
+    assert shown[shown.index("a") + 1] == "2" and shown[shown.index("b") + 1] == "3", shown
+    frames = [line for line in seen["stack"].splitlines() if line in ("f", "<module>") or ".py:" in line]
+    # The paused function and the cell, and no frame of IPython's or the kernel's.
+    assert [line for line in frames if not line.startswith("/")] == ["f", "<module>"], seen["stack"]
+    assert "ipython" not in seen["stack"].lower() and "tandem/" not in seen["stack"]
+    assert seen["highlighted"] and "c = a + b" in seen["highlighted"][0]
 
 
 def _bytes(text: str) -> float:
