@@ -15,6 +15,7 @@ FUNCTION = "f <- function(x) {\n  # add one, as the comment says\n  x + 1\n}"
 CELLS = [
     f"{FUNCTION}\nf",
     "getOption('width')",
+    "getOption('crayon.enabled')",
     "1:40",
     "factor(rep(c('alpha', 'beta', 'gamma'), 8))",
     "summary(c(1.5, 2, 3, 4, 100, 250, 3000))",
@@ -65,7 +66,7 @@ def test_r_cells_show_what_irkernel_shows(irkernel_shows):
         assert actual == want, code
     # The function keeps its comment; := showed nothing.
     assert "# add one, as the comment says" in got[0][1][0][2]
-    assert got[8] == ("ok", []) and got[9] == ("ok", [])
+    assert got[9] == ("ok", []) and got[10] == ("ok", [])
 
 
 def test_r_magic_cells_keep_source_and_the_data_table_rule():

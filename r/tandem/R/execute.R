@@ -236,9 +236,11 @@ report_warnings <- function(warnings) {
 
 # In the R-first kernel, quit() and q() ask the frontend to close, as `exit` does in
 # a Python cell (the ask_exit payload), instead of ending R under an open console.
-# They sit in an environment on the search path ahead of base.
+# They sit in an environment on the search path ahead of base. Text is coloured
+# where packages offer it (crayon, cli), as IRkernel sets it up.
 attach_frontend_exit <- function() {
   if ("tandem:frontend" %in% search()) return(invisible())
+  if (is.null(getOption("crayon.enabled"))) options(crayon.enabled = TRUE)
   ask_exit <- function(save = "default", status = 0, runLast = TRUE) {
     state$payload[[length(state$payload) + 1L]] <- list(source = "ask_exit", keepkernel = FALSE)
     invisible()
