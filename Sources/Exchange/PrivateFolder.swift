@@ -15,6 +15,13 @@ import Foundation
 public struct PrivateFolder: Sendable {
   /// The environment variable that names the folder for Python and R.
   public static let environmentVariable = "TANDEM_EXCHANGE_DIR"
+  /// The environment variable that names the kernel's scratch folder: a private
+  /// folder on disk (`scratchRoot`) for the files R and the debugger make, which
+  /// the next kernel sweeps away when this one is killed.
+  public static let scratchVariable = "TANDEM_SCRATCH_DIR"
+
+  /// Where scratch folders go: the temporary folder (on disk, unlike /dev/shm).
+  public static var scratchRoot: String { defaultRoots().last! }
 
   /// The folder.
   public let path: String

@@ -10,10 +10,14 @@ public struct RConfiguration: Sendable {
   public var executable: String
   /// A library folder holding the `tandem` R package; put first on `.libPaths()`.
   public var library: String?
+  /// Where R makes its session's temporary folder (`tempdir()`, as `TMPDIR`); the
+  /// system's when nil.
+  public var temporaryDirectory: String?
 
-  public init(executable: String = "R", library: String? = nil) {
+  public init(executable: String = "R", library: String? = nil, temporaryDirectory: String? = nil) {
     self.executable = executable
     self.library = library
+    self.temporaryDirectory = temporaryDirectory
   }
 }
 
@@ -92,6 +96,7 @@ public final class RSession {
       // Values arriving from Python allocate many objects at once: a heap that grows
       // in larger steps spends less time in garbage collection (R's own setting).
       if environment["R_GC_MEM_GROW"] == nil { environment["R_GC_MEM_GROW"] = "3" }
+      if let temporary = configuration.temporaryDirectory { environment["TMPDIR"] = temporary }
       process = try ChildProcess(arguments: arguments, environment: environment)
       pidLock.withLock { launched = process?.pid }
     } catch {

@@ -107,15 +107,31 @@ struct KernelCommand: ParsableCommand {
     } catch {
       fail("cannot make the kernel's private folder: \(error)")
     }
+    // R's temporary folders and the debugger's cell files, on disk: a kernel that
+    // is killed leaves them in a folder the next kernel's start removes.
+    let scratch: PrivateFolder
+    do {
+      scratch = try PrivateFolder.create(root: PrivateFolder.scratchRoot)
+      setenv(PrivateFolder.scratchVariable, scratch.path, 1)
+    } catch {
+      folder.remove()
+      fail("cannot make the kernel's scratch folder: \(error)")
+    }
+    let cleanUp = {
+      folder.remove()
+      scratch.remove()
+    }
     let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
     let rEngine: REngine
     do {
       let grace = ProcessInfo.processInfo.environment["TANDEM_R_INTERRUPT_GRACE"].flatMap(Double.init) ?? 30
       rEngine = try REngine(
-        configuration: RConfiguration(executable: rExecutable, library: library), directory: folder.path,
+        configuration: RConfiguration(
+          executable: rExecutable, library: library, temporaryDirectory: scratch.path),
+        directory: folder.path,
         interruptGrace: grace, logger: logger)
     } catch {
-      folder.remove()
+      cleanUp()
       fail("cannot set up the R session: \(error)")
     }
     exportSystemTimeZone()
@@ -150,7 +166,7 @@ struct KernelCommand: ParsableCommand {
       try pythonEngine.start()
     } catch {
       capture.flush()
-      folder.remove()
+      cleanUp()
       fail("\(error)")
     }
     if language == .r {
@@ -162,11 +178,11 @@ struct KernelCommand: ParsableCommand {
     let kernel = Kernel(
       transport: server, router: router, output: capture, debugger: pythonEngine.debugger, logger: logger)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")
-    exitWithParent(logger: logger) { folder.remove() }
+    exitWithParent(logger: logger) { cleanUp() }
     kernel.run()
     endpoint?.stop()
     broker?.stop()
-    folder.remove()
+    cleanUp()
     Foundation.exit(0)
   }
 }
@@ -209,6 +225,8 @@ extension KernelCommand {
     var environment = ProcessInfo.processInfo.environment
     // Workers send values as messages: the exchange area's files belong to the kernel.
     environment[PrivateFolder.environmentVariable] = nil
+    // R workers' temporary folders go with the kernel's scratch folder.
+    if let scratch = environment[PrivateFolder.scratchVariable] { environment["TMPDIR"] = scratch }
     let executable = InstalledFiles.executable
     let launch = WorkerLaunch(
       command: { [python, rExecutable] language in

@@ -38,7 +38,10 @@ def folder() -> str:
     """The kernel's folder of cell files (made by :func:`write`)."""
     global _folder
     if _folder is None:
-        _folder = os.path.join(tempfile.gettempdir(), f"tandem-cells-{os.getpid()}-{secrets.token_hex(8)}")
+        # In the kernel's scratch folder, which the next kernel removes if this one
+        # is killed; outside the kernel, in the temporary folder.
+        root = os.environ.get("TANDEM_SCRATCH_DIR") or tempfile.gettempdir()
+        _folder = os.path.join(root, f"tandem-cells-{os.getpid()}-{secrets.token_hex(8)}")
     return _folder
 
 
