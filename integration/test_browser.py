@@ -309,16 +309,15 @@ def _debug_in_lab(lab, browser, notebook: str) -> dict | None:
 
 
 def test_the_debugger_panel_stops_at_a_breakpoint_and_shows_the_variables(lab, browser):
-    """Side by side with ipykernel in the same JupyterLab and browser: where
-    ipykernel's session pauses at the breakpoint, Tandem's pauses too and shows
-    the function's variables, the cell's frames only and the paused line. (Where
-    this JupyterLab and browser do not pause ipykernel either, Tandem may not
-    pause either; where it pauses, what it shows must be right.)"""
+    """Side by side with ipykernel in the same JupyterLab and browser: both
+    sessions pause at the breakpoint, and Tandem's shows the function's variables,
+    the cell's frames only and the paused line."""
     anchor = debug_in_lab(lab, browser, "debugger-ipykernel")
+    # (Else this JupyterLab and browser cannot debug at all: see the screenshot.)
+    assert anchor is not None, "ipykernel did not pause at the breakpoint either"
     seen = debug_in_lab(lab, browser, "debugger")
-    if seen is None:
-        assert anchor is None, "ipykernel paused at the breakpoint, Tandem did not"
-        return
+    assert seen is not None, "ipykernel paused at the breakpoint, Tandem did not"
+    assert anchor["variables"][:4] == ["a", "2", "b", "3"]
     shown = seen["variables"]
     assert shown[shown.index("a") + 1] == "2" and shown[shown.index("b") + 1] == "3", shown
     frames = [line for line in seen["stack"].splitlines() if line in ("f", "<module>") or ".py:" in line]

@@ -21,7 +21,8 @@ def served():
     try:
         yield
     finally:
-        del sys.path_importer_cache[_rpy2._ENTRY]
+        sys.path_importer_cache.pop(_rpy2._ENTRY, None)
+        sys.path_hooks.remove(_rpy2._path_hook)
         for name in [name for name in sys.modules if name == "rpy2" or name.startswith("rpy2.")]:
             del sys.modules[name]
 
@@ -88,3 +89,11 @@ def test_importr_reads_dots_as_underscores_unless_the_name_is_taken():
     with pytest.raises(AttributeError, match="module 'stats' has no attribute 'nothing'"):
         package.nothing  # noqa: B018
     assert repr(package) == "rpy2.robjects.packages.Package as a <module 'stats'>"
+
+
+def test_submodules_stay_served_after_the_import_caches_are_cleared(served):
+    # pip and other tools call invalidate_caches(); some clear the cache outright.
+    importlib.invalidate_caches()
+    assert importlib.import_module("rpy2.rinterface").__name__ == "rpy2.rinterface"
+    sys.path_importer_cache.clear()
+    assert importlib.import_module("rpy2.rinterface_lib.callbacks").logger.name == "rpy2.rinterface_lib.callbacks"

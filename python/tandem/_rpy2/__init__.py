@@ -12,8 +12,8 @@ that part fails to import, naming itself and the alternative.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
+import os
 import sys
 from types import ModuleType
 
@@ -48,11 +48,11 @@ _MODULE_MACHINERY = {
 }
 
 
-class _Finder(importlib.abc.PathEntryFinder, importlib.abc.Loader):
-    """Serves the modules below `rpy2`. It is the path entry of the `rpy2`
-    packages' `__path__`, so it is asked only for their submodules: no other
-    import runs its code (a finder on `sys.meta_path` would run for every import,
-    also those the debugger makes while it holds the import machinery)."""
+class _Finder:
+    """Serves the modules below `rpy2`: the path entry finder of the `rpy2`
+    packages' `__path__` and their loader, so it is asked only for their
+    submodules and no other import runs its code. (It follows importlib's
+    protocols without importlib.abc, which would cost the kernel's start 3 ms.)"""
 
     def find_spec(self, fullname: str, target: object = None):
         spec = importlib.util.spec_from_loader(fullname, self, is_package=fullname in _PACKAGES)
@@ -84,9 +84,18 @@ class _Finder(importlib.abc.PathEntryFinder, importlib.abc.Loader):
         """The module ran when it was made."""
 
 
-# The path entry the served packages' submodules are found in.
-_ENTRY = "<tandem: rpy2's Python API>"
+# The path entry the served packages' submodules are found in. Absolute, as
+# `importlib.invalidate_caches()` drops relative entries from the cache; no such
+# folder exists.
+_ENTRY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "<served rpy2>")
 _finder = _Finder()
+
+
+def _path_hook(entry: str) -> _Finder:
+    """Finds `_ENTRY` again when something cleared `sys.path_importer_cache`."""
+    if entry != _ENTRY:
+        raise ImportError("not Tandem's rpy2 entry")
+    return _finder
 
 
 def install() -> None:
@@ -95,6 +104,8 @@ def install() -> None:
     submodules are found through `_ENTRY`."""
     if "rpy2" in sys.modules and sys.modules["rpy2"].__spec__.loader is _finder:
         return
+    if _path_hook not in sys.path_hooks:
+        sys.path_hooks.insert(0, _path_hook)
     sys.path_importer_cache[_ENTRY] = _finder
     spec = _finder.find_spec("rpy2")
     module = importlib.util.module_from_spec(spec)

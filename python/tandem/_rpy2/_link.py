@@ -26,10 +26,6 @@ def request(op: str, *, values: dict[str, Any] | None = None, **fields: Any) -> 
     raises :class:`RRuntimeError`; a value that cannot cross, ``NotImplementedError``
     as rpy2's converters raise it."""
     bridge = _bridge.installed()
-    if _released:
-        refs = _released[:]
-        del _released[: len(refs)]
-        bridge.call({"type": "rpy2", "op": "release", "refs": refs})
     message: dict[str, Any] = {"type": "rpy2", "op": op, **fields}
     frames: list = []
     if values:
@@ -38,13 +34,17 @@ def request(op: str, *, values: dict[str, Any] | None = None, **fields: Any) -> 
             _bridge.release_packed(header)
             raise NotImplementedError("; ".join(errors))
         message["values"] = header
+    # What Python let go of since the last request, dropped by R before this one.
+    if _released:
+        message["release"] = _released[:]
+        del _released[: len(message["release"])]
     reply, reply_frames = bridge.call(message, frames)
     status = reply.get("status")
     if status == "interrupted":
         raise KeyboardInterrupt
     if status != "ok":
         traceback = reply.get("traceback") or [reply.get("evalue", "")]
-        raise RRuntimeError(traceback[0] if traceback else reply.get("evalue", ""), traceback)
+        raise RRuntimeError(traceback[0], traceback)
     return reply, reply_frames
 
 

@@ -92,12 +92,6 @@ def _take(made: RObject) -> dict:
     return made._description
 
 
-def _is_na(element: Any) -> bool:
-    import pandas as pd
-
-    return element is None or element is pd.NA
-
-
 def environment(code: str, where: str) -> Environment:
     """R's global or base environment, found in R by `where`."""
     env = _request_object("eval", code=code)
@@ -112,9 +106,17 @@ def _sexp_repr(obj: Any) -> str:
 
 @_in_module("rpy2.robjects.vectors")
 class Vector(RObject):
-    """An R vector: sized, indexed from 0, iterable."""
+    """An R vector: sized, indexed from 0, iterable. The typed vectors are made
+    from a Python sequence (or a proxy, converted with R's `as.<type>`)."""
 
     _elements: list | None = None
+    #: The R type the class's constructor makes.
+    _r_type = ""
+
+    def __init__(self, obj: Any) -> None:
+        if not self._r_type:
+            raise TypeError(f"{type(self).__name__} is made by R: use FloatVector, IntVector, StrVector, ...")
+        super().__init__(_description(obj, self._r_type))
 
     def __len__(self) -> int:
         return self._length
@@ -122,9 +124,11 @@ class Vector(RObject):
     def _all(self) -> list:
         if self._elements is None:
             values = self.values()
+            import pandas as pd
+
             elements = values.tolist() if hasattr(values, "tolist") else list(values)
             # NA of any type reads as None (rpy2 gives its NA singletons).
-            self._elements = [None if _is_na(element) else element for element in elements]
+            self._elements = [None if element is pd.NA else element for element in elements]
         return self._elements
 
     def __getitem__(self, index: Any) -> Any:
@@ -156,9 +160,7 @@ class Vector(RObject):
     def _format(self, element: Any, max_width: int) -> str:
         if element is None:
             return "NA"
-        if isinstance(element, bool):
-            return "%8i" % element
-        if isinstance(element, int):
+        if isinstance(element, int):  # bool too, as rpy2 shows TRUE: "       1"
             return "%8i" % element
         if isinstance(element, float):
             return "%8f" % element
@@ -199,16 +201,14 @@ class Vector(RObject):
 class FloatVector(Vector):
     """An R double vector."""
 
-    def __init__(self, obj: Any) -> None:
-        super().__init__(_description(obj, "double"))
+    _r_type = "double"
 
 
 @_in_module("rpy2.robjects.vectors")
 class IntVector(Vector):
     """An R integer vector."""
 
-    def __init__(self, obj: Any) -> None:
-        super().__init__(_description(obj, "integer"))
+    _r_type = "integer"
 
     def _format(self, element: Any, max_width: int) -> str:
         return "NA_integer_" if element is None else repr(element)
@@ -218,16 +218,14 @@ class IntVector(Vector):
 class BoolVector(Vector):
     """An R logical vector."""
 
-    def __init__(self, obj: Any) -> None:
-        super().__init__(_description(obj, "logical"))
+    _r_type = "logical"
 
 
 @_in_module("rpy2.robjects.vectors")
 class StrVector(Vector):
     """An R character vector."""
 
-    def __init__(self, obj: Any) -> None:
-        super().__init__(_description(obj, "character"))
+    _r_type = "character"
 
     def _format(self, element: Any, max_width: int) -> str:
         if element is None:
@@ -239,8 +237,7 @@ class StrVector(Vector):
 class ComplexVector(Vector):
     """An R complex vector."""
 
-    def __init__(self, obj: Any) -> None:
-        super().__init__(_description(obj, "complex"))
+    _r_type = "complex"
 
 
 @_in_module("rpy2.robjects.vectors")
@@ -249,7 +246,7 @@ class FactorVector(Vector):
 
     def __init__(self, obj: Any, levels: Any = None, ordered: bool = False) -> None:
         args = [obj] if levels is None else [obj, levels]
-        super().__init__(_take(_call("factor", args, {"ordered": ordered}, convert=False)))
+        RObject.__init__(self, _take(_call("factor", args, {"ordered": ordered}, convert=False)))
 
     @property
     def levels(self) -> Any:
@@ -280,7 +277,7 @@ class ListVector(Vector):
 
     def __init__(self, obj: Any) -> None:
         items = obj.items() if hasattr(obj, "items") else obj
-        super().__init__(_take(_call("list", [], dict(items), convert=False)))
+        RObject.__init__(self, _take(_call("list", [], dict(items), convert=False)))
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
@@ -306,20 +303,20 @@ class ListVector(Vector):
     def __repr__(self) -> str:
         elements = self._element_descriptions()
         names = [element.get("name") for element in elements]
-        header = [_short(_SEXP_CLASSES.get(e["sexp"], "rpy2.rinterface.Sexp").rsplit(".", 1)[1], e, len(elements))
-                  for e in elements]
+        low_classes = [_SEXP_CLASSES.get(e["sexp"], "rpy2.rinterface.Sexp") for e in elements]
+        header = [_short(low.rsplit(".", 1)[1], len(elements)) for low in low_classes]
         lines = [f"{RObject.__repr__(self)}\n[{', '.join(_elide(header))}]"]
         for i, element in zip(_elide(list(range(len(elements)))), _elide(elements)):
             if element == "...":
                 lines.append("...")
                 continue
             name = names[i] if names[i] is not None else "<no name>"
-            low = _SEXP_CLASSES.get(element["sexp"], "rpy2.rinterface.Sexp")
+            low = low_classes[i]
             lines.append(f"  {name}: <class '{low}'>\n  <{low} object at {hex(id(element))}> [{element['sexp']}]")
         return "\n".join(lines)
 
 
-def _short(name: str, element: dict, count: int) -> str:
+def _short(name: str, count: int) -> str:
     width = 12 if count >= 9 else math.floor(52 / count)
     return name if len(name) < width else f"{name[: width - 3]}..."
 
@@ -345,12 +342,12 @@ class DataFrame(ListVector):
     @property
     def nrow(self) -> int:
         """The number of rows."""
-        return int(_call("nrow", [self], convert=False)[0])
+        return self._dim[0]
 
     @property
     def ncol(self) -> int:
         """The number of columns."""
-        return int(_call("ncol", [self], convert=False)[0])
+        return self._dim[1]
 
     @property
     def colnames(self) -> Any:
@@ -522,8 +519,7 @@ def _description(obj: Any, r_type: str) -> dict:
     import numpy as np
 
     if isinstance(obj, RObject):
-        return _take(_call({"double": "as.double", "integer": "as.integer", "logical": "as.logical",
-                      "character": "as.character", "complex": "as.complex"}[r_type], [obj], convert=False))
+        return _take(_call(f"as.{r_type}", [obj], convert=False))
     dtype = {"double": float, "integer": np.int32, "logical": bool, "character": object, "complex": complex}[r_type]
     values = np.asarray(list(obj), dtype=dtype)
     if r_type == "character":

@@ -49,15 +49,17 @@ rpy2_convertible <- function(value, mode) {
   identical(mode, "atomic") && (numeric || is.character(value)) && !is.factor(value)
 }
 
+# Drops the objects Python no longer holds.
+rpy2_release <- function(refs) {
+  keys <- intersect(as.character(unlist(refs)), ls(rpy2_store$objects))
+  rm(list = keys, envir = rpy2_store$objects)
+}
+
 rpy2_request <- function(request) {
+  rpy2_release(request[["release"]])
   values <- if (is.null(request[["values"]])) list() else decode_values(request[["values"]], request$.frames)
   argument <- function(arg) if (!is.null(arg[["ref"]])) rpy2_object(arg[["ref"]]) else values[[arg[["value"]]]]
   op <- request[["op"]]
-  if (op == "release") {
-    keys <- intersect(as.character(unlist(request[["refs"]])), ls(rpy2_store$objects))
-    rm(list = keys, envir = rpy2_store$objects)
-    return(list(status = "ok"))
-  }
   if (op == "text") {
     text <- utils::capture.output(print(rpy2_object(request[["ref"]])))
     return(list(status = "ok", text = paste(text, collapse = "\n")))
@@ -135,10 +137,11 @@ rpy2_environment <- function(request) {
 # importr(): attaches the package, as rpy2 does (later R cells see it too), and
 # lists what it exports.
 rpy2_import <- function(package) {
-  attached <- tryCatch(
-    suppressPackageStartupMessages(require(package, character.only = TRUE, quietly = TRUE)),
-    warning = function(w) FALSE
-  )
+  # require() says FALSE (with a warning) only when the package is not there; a
+  # package that attaches with warnings of its own is attached.
+  attached <- suppressWarnings(suppressPackageStartupMessages(
+    require(package, character.only = TRUE, quietly = TRUE)
+  ))
   if (!isTRUE(attached)) {
     return(list(status = "error", ename = "PackageNotInstalledError",
                 evalue = sprintf("The R package \"%s\" is not installed.", package)))

@@ -5,7 +5,7 @@ test_that("kept objects are described as rpy2 shows them and released by number"
   expect_equal(unlist(description$dim), c(2L, 3L))
   expect_equal(unlist(description$classes), c("matrix", "array"))
   expect_identical(tandem:::rpy2_object(description$ref), matrix(1:6, nrow = 2))
-  tandem:::rpy2_request(list(op = "release", refs = list(description$ref)))
+  tandem:::rpy2_release(list(description$ref))
   expect_error(tandem:::rpy2_object(description$ref), "no longer held")
 })
 
@@ -26,4 +26,14 @@ test_that("keyword arguments name R's formals with _ for .", {
   expect_equal(tandem:::rpy2_argument_names(f, c("", "var_equal", "mu_zero", "other_name")),
                c("", "var.equal", "mu_zero", "other_name"))
   expect_equal(tandem:::rpy2_argument_names(sum, c("na_rm")), "na_rm")
+})
+
+test_that("importr attaches a package and lists its exports, or names the one missing", {
+  reply <- tandem:::rpy2_import("tools")
+  expect_equal(reply$status, "ok")
+  expect_true("file_ext" %in% unlist(reply$exports))
+  expect_true("package:tools" %in% search())
+  missing <- tandem:::rpy2_import("no.such.package.here")
+  expect_equal(missing$ename, "PackageNotInstalledError")
+  expect_match(missing$evalue, "no.such.package.here")
 })
