@@ -6,6 +6,9 @@ import Foundation
 public final class ChildProcess {
   /// The child's process id (also its process group id).
   public let pid: pid_t
+  /// A descriptor that becomes readable when the child ends (a pidfd), so that a
+  /// poll notices the end without waking up to look; nil where the system has none.
+  public let exitDescriptor: Int32?
   private var status: Int32?
 
   /// Why a child could not be started.
@@ -64,7 +67,26 @@ public final class ChildProcess {
       throw SpawnError(description: "cannot start \(arguments[0]): \(String(cString: strerror(rc)))")
     }
     pid = child
+    exitDescriptor = Self.exitDescriptor(of: child)
   }
+
+  /// A descriptor that becomes readable when process `pid` ends (a pidfd, which
+  /// the caller closes); nil where the system has none or the process is gone.
+  public static func exitDescriptor(of pid: pid_t) -> Int32? {
+    let descriptor = pidfdOpen?(pid, 0) ?? -1
+    return descriptor >= 0 ? descriptor : nil
+  }
+
+  deinit {
+    if let exitDescriptor { close(exitDescriptor) }
+  }
+
+  /// glibc's pidfd_open (2.36+; Linux 5.3+), which Swift's Glibc module does not
+  /// declare; looked up once at run time. Its descriptor is close-on-exec.
+  private static let pidfdOpen: (@convention(c) (pid_t, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "pidfd_open") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (pid_t, UInt32) -> Int32).self)
+  }()
 
   /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc
   /// module does not declare; looked up once at run time.

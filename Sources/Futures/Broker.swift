@@ -168,13 +168,16 @@ public final class Broker: @unchecked Sendable {
   // MARK: - The broker thread
 
   private func run() {
-    var lastReap = Date()
     while true {
       var poller = ZMQPoller()
       poller.add(socket)
       poller.add(fd: wakeRead)
-      // With workers alive, wake up now and then to notice one that died.
-      let ready = poller.poll(timeoutMilliseconds: pool.workers.isEmpty ? -1 : 100)
+      // A worker's end makes its descriptor readable: the broker sleeps until
+      // something happens. Without such descriptors it looks once a second.
+      let exits = pool.workers.values.map(\.process.exitDescriptor)
+      for case let fd? in exits { poller.add(fd: fd) }
+      let looks = exits.contains(nil)
+      let ready = poller.poll(timeoutMilliseconds: looks ? 1000 : -1)
       stateLock.lock()
       defer { stateLock.unlock() }
       if ready[0] {
@@ -198,10 +201,7 @@ public final class Broker: @unchecked Sendable {
           }
         }
       }
-      if !pool.workers.isEmpty && (!ready[0] || Date().timeIntervalSince(lastReap) > 0.1) {
-        reap()
-        lastReap = Date()
-      }
+      if ready.dropFirst(2).contains(true) || looks { reap() }
       dispatch()
     }
   }

@@ -31,13 +31,17 @@ public final class LocalClient: @unchecked Sendable {
     if wake { broker?.wake() }
   }
 
-  /// The broker's messages, waiting up to `timeout` seconds for the first; empty
-  /// when none came.
-  public func receive(timeout: Double) -> [[[UInt8]]] {
+  /// The broker's messages, waiting up to `timeout` seconds for the first (without
+  /// a bound when nil); empty when none came.
+  public func receive(timeout: Double?) -> [[[UInt8]]] {
     outboxReady.lock()
     defer { outboxReady.unlock() }
     if outbox.isEmpty {
-      _ = outboxReady.wait(until: Date(timeIntervalSinceNow: timeout))
+      if let timeout {
+        _ = outboxReady.wait(until: Date(timeIntervalSinceNow: timeout))
+      } else {
+        outboxReady.wait()
+      }
     }
     let messages = outbox
     outbox.removeAll()

@@ -140,7 +140,7 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
       sleeping = outgoing.isEmpty && !stopping
       let idle = sleeping
       lock.unlock()
-      let ready = poller.poll(timeoutMilliseconds: idle ? 1000 : 0)
+      let ready = poller.poll(timeoutMilliseconds: idle ? -1 : 0)
       for (i, channel) in order.enumerated() where ready[i] {
         drain(channel)
       }

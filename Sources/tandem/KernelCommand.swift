@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import Exchange
 import Foundation
 import Futures
@@ -262,6 +263,12 @@ private func exitWithParent(logger: Logger, cleanUp: @escaping @Sendable () -> V
   let parent = getppid()
   guard parent != 1 else { return }  // started by init: nothing to watch
   let watcher = Thread {
+    if let exit = ChildProcess.exitDescriptor(of: parent), getppid() == parent {
+      // Sleeps until the parent ends, rather than looking every second.
+      var parentEnds = pollfd(fd: exit, events: Int16(POLLIN), revents: 0)
+      while poll(&parentEnds, 1, -1) < 0 && errno == EINTR {}
+      close(exit)
+    }
     while getppid() == parent { Thread.sleep(forTimeInterval: 1) }
     logger.warning("the process that started the kernel is gone; exiting")
     cleanUp()

@@ -44,11 +44,12 @@ class Writer:
     def layout(self) -> list[list[int]]:
         return [[offset, view.nbytes] for offset, view in self.parts]
 
-    def finish(self, header: dict, directory: str | None) -> tuple[dict, list[bytes]]:
+    def finish(self, header: dict, directories: list[str]) -> tuple[dict, list[bytes]]:
         """The header and the frames that carry the blob: one frame, or none when
-        the blob went to a file in ``directory``."""
+        the blob went to a file in the first of ``directories`` that can hold it
+        (shared memory, then the scratch folder on disk)."""
         header = {"exchange": VERSION, **header, "buffers": self.layout(), "size": self.size}
-        if directory and self.size >= FILE_THRESHOLD:
+        for directory in directories if self.size >= FILE_THRESHOLD else []:
             # Arenas are reused, so their pages stay allocated and writing one is a
             # copy. R maps what it reads and locks the file while it does.
             fd, path = _claim_arena(directory, "py-arena")
@@ -64,8 +65,8 @@ class Writer:
                 header["file"] = path
                 header["arena"] = True
                 return header, []
-            # Shared memory is full or too small (Docker's default is 64 MB): the
-            # value travels in the message instead.
+            # This file system is full or too small (Docker's /dev/shm is 64 MB):
+            # the next one, or the message itself.
         blob = bytearray(self.size)
         for offset, view in self.parts:
             blob[offset : offset + view.nbytes] = view

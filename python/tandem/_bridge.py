@@ -50,10 +50,17 @@ def pack(
             )
     if to == "R":
         _say_where_integer64(nodes)
-    directory = None if inline else os.environ.get("TANDEM_EXCHANGE_DIR")
-    header, frames = writer.finish({"values": nodes}, directory)
+    header, frames = writer.finish({"values": nodes}, [] if inline else exchange_directories())
     _count_exchange("python_to_r", header, start)
     return header, frames, errors
+
+
+def exchange_directories() -> list[str]:
+    """Where large values cross, in order: the kernel's folder in shared memory,
+    then its scratch folder on disk, for values that shared memory cannot hold
+    (their pages are then the file's, which the system can write out, rather
+    than the several copies a message takes)."""
+    return [d for d in (os.environ.get("TANDEM_EXCHANGE_DIR"), os.environ.get("TANDEM_SCRATCH_DIR")) if d]
 
 
 def _count_exchange(direction: str, header: dict, start: float) -> None:

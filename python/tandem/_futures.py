@@ -154,7 +154,7 @@ class _Client:
 
     def _read(self) -> None:
         while True:
-            for frames in self._receive(1.0):
+            for frames in self._receive(None):
                 try:
                     self._handle(frames)
                 except Exception as error:  # one bad message must not stop the reader

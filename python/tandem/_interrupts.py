@@ -12,6 +12,7 @@ drops it first (:func:`drop_pending`).
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
 import signal
 import sys
@@ -35,9 +36,28 @@ _state = _State()
 
 
 def install(interrupt_futures: Callable[[], None] | None) -> None:
-    """Makes Tandem's handler the SIGINT handler (on the main thread)."""
+    """Makes Tandem's handler the SIGINT handler (on the main thread), and the
+    standard library's waits on futures safe from it."""
     _state.interrupt_futures = interrupt_futures
     signal.signal(signal.SIGINT, _on_interrupt)
+    concurrent.futures._base._AcquireFutures = _AcquireFutures
+
+
+class _AcquireFutures(concurrent.futures._base._AcquireFutures):
+    """``concurrent.futures.wait`` and ``as_completed`` take every future's lock
+    in a Python loop: an interrupt in the middle of it kept the locks taken so far,
+    and those futures (Tandem's, a thread pool's) never completed again. Here the
+    loops run with interrupts held; one that came meanwhile is raised once every
+    lock is released again."""
+
+    def __enter__(self) -> None:
+        with held():
+            super().__enter__()
+
+    def __exit__(self, *args: Any) -> None:
+        with held():
+            super().__exit__(*args)
+        check()
 
 
 def set_debugger_hook(takes: Callable[[Any], bool]) -> None:
@@ -95,6 +115,21 @@ def deferred() -> Iterator[None]:
     finally:
         _state.allowed = previous
     check()
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Interrupts wait until the block ends, and are not raised then: for code
+    that must finish and whose caller raises them (:func:`check`) once it can."""
+    if not _on_main_thread():
+        yield
+        return
+    previous = _state.allowed
+    _state.allowed = False
+    try:
+        yield
+    finally:
+        _state.allowed = previous
 
 
 def check() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import json
+import logging
 import os
 import sys
 import threading
@@ -107,6 +108,7 @@ class Kernel:
         Interrupts reach the code of a cell only (see :mod:`tandem._interrupts`);
         the kernel drops those meant for earlier requests before each one."""
         self._cell = (cell_language, magic_length)
+        _streams.request_started()
         if msg_type == "execute_request":
             self.shell.execution_count = execution_count
         reply = self._handlers[msg_type](json.loads(content), buffers)
@@ -144,6 +146,7 @@ class Kernel:
     def after_request(self) -> None:
         """Deferred work once the reply is out (and the end of a pool panel shown
         by a request that is not a cell)."""
+        _streams.request_ended()
         self._history.touch()
         status = sys.modules.get("tandem._status")
         if status is not None:
@@ -324,13 +327,28 @@ class Kernel:
         return {**_parents.current(), "content": content, "buffers": buffers}
 
     def comm_open(self, content: dict, buffers: list) -> None:
-        self.comm_manager.comm_open(None, None, self._comm_message(content, buffers))
+        self._comm_handler(self.comm_manager.comm_open, content, buffers)
 
     def comm_msg(self, content: dict, buffers: list) -> None:
-        self.comm_manager.comm_msg(None, None, self._comm_message(content, buffers))
+        self._comm_handler(self.comm_manager.comm_msg, content, buffers)
 
     def comm_close(self, content: dict, buffers: list) -> None:
-        self.comm_manager.comm_close(None, None, self._comm_message(content, buffers))
+        self._comm_handler(self.comm_manager.comm_close, content, buffers)
+
+    def _comm_handler(self, serve: Callable, content: dict, buffers: list) -> None:
+        """Runs a comm's handler (a widget's callback: the user's code) where an
+        interrupt ends it, as it ends a cell; the interrupt is logged where the
+        ``comm`` package logs a handler's exception."""
+        message = self._comm_message(content, buffers)
+        try:
+            with _interrupts.allowed():
+                serve(None, None, message)
+        except KeyboardInterrupt:
+            logging.getLogger("Comm").error(
+                "KeyboardInterrupt: the handler of %s for comm %s was interrupted",
+                message.get("header", {}).get("msg_type", "a comm message"),
+                content.get("comm_id"),
+            )
 
     # -- start-up ------------------------------------------------------------
 

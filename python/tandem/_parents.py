@@ -210,6 +210,11 @@ class _RoutingStream(io.TextIOWrapper):
         super().flush()
 
 
+def has_routed() -> bool:
+    """Whether any thread's routed text waits to be sent."""
+    return bool(_routed)
+
+
 def flush_routed(stream_name: str | None = None) -> None:
     """Sends the routed text every thread wrote so far (to ``stream_name``, or to
     both streams); safe from any thread."""

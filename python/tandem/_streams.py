@@ -8,7 +8,10 @@ which has its own lock, so other threads may flush it safely (TextIOWrapper's ow
 buffer may not be flushed from another thread: that corrupts and leaks memory).
 What is buffered is written out at the end of each cell, before any display,
 before a subprocess starts, and by a background thread every ``FLUSH_INTERVAL``
-seconds, so ``print(".", end="")`` in a slow loop shows up promptly.
+seconds while a request runs, so ``print(".", end="")`` in a slow loop shows up
+promptly. An idle kernel's flusher backs off to ``IDLE_FLUSH_INTERVAL`` while
+nothing is written (a thread printing after its cell ended brings it back), so
+that an idle kernel does not wake twenty times a second for nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import sys
 import threading
 from typing import TextIO
 
-from ._parents import flush_routed, parent_stream
+from ._parents import flush_routed, has_routed, parent_stream
 
 FLUSH_INTERVAL = 0.05
+IDLE_FLUSH_INTERVAL = 1.0
 BUFFER_SIZE = 1 << 16
 
 # Events after which other code writes to fds 1 and 2 directly: flushing our buffers
@@ -38,10 +42,45 @@ _DIRECT_WRITERS = frozenset(
 )
 
 
+class _CountingFileIO(io.FileIO):
+    """The file descriptor under a stream, counting what reaches it: the flusher's
+    sign that something was written. It is called per buffer flushed, not per
+    ``print``."""
+
+    written = 0
+
+    def write(self, data) -> int | None:
+        count = super().write(data)
+        self.written += count or 0
+        return count
+
+
+class _Activity:
+    """Whether a request runs, and the event that wakes the flusher when one starts."""
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.started = threading.Event()
+
+
+_activity = _Activity()
+
+
+def request_started() -> None:
+    """A request runs: flush every ``FLUSH_INTERVAL`` until it ends."""
+    _activity.busy = True
+    _activity.started.set()
+
+
+def request_ended() -> None:
+    """No request runs: the flusher may back off while nothing is written."""
+    _activity.busy = False
+
+
 def open_stream(fd: int, name: str) -> io.TextIOWrapper:
     """A buffered UTF-8 text stream over a file descriptor it does not own, named
     ``name`` (stdout, stderr) in messages."""
-    raw = io.FileIO(fd, "w", closefd=False)
+    raw = _CountingFileIO(fd, "w", closefd=False)
     return parent_stream(io.BufferedWriter(raw, buffer_size=BUFFER_SIZE), name)
 
 
@@ -65,10 +104,22 @@ def flush_streams() -> None:
             pass
 
 
+def _written(streams: list[TextIO]) -> int:
+    return sum(getattr(getattr(stream.buffer, "raw", None), "written", 0) for stream in streams)
+
+
 def _flush_loop(streams: list[TextIO]) -> None:
-    pause = threading.Event()
-    while not pause.wait(FLUSH_INTERVAL):
+    interval = FLUSH_INTERVAL
+    while True:
+        _activity.started.wait(interval)
+        _activity.started.clear()
+        before = _written(streams)
+        routed = has_routed()
         flush_all(streams)
+        if _activity.busy or routed or _written(streams) != before:
+            interval = FLUSH_INTERVAL
+        else:
+            interval = min(IDLE_FLUSH_INTERVAL, interval * 2)
 
 
 def _audit_hook(streams: list[TextIO]):

@@ -72,7 +72,7 @@ def test_the_writer_skips_arenas_a_reader_maps_and_empties_idle_ones(tmp_path):
 def test_a_one_off_file_is_deleted_by_its_reader(tmp_path):
     writer = ex.Writer()
     node = ex.encode(np.zeros(ex.FILE_THRESHOLD // 8), writer)
-    header, _ = writer.finish({"values": {"z": node}}, str(tmp_path))
+    header, _ = writer.finish({"values": {"z": node}}, [str(tmp_path)])
     os.rename(header["file"], tmp_path / "one-off")
     header = {**header, "file": str(tmp_path / "one-off"), "arena": False}
     values, _ = unpack(header, [])
@@ -141,7 +141,7 @@ def test_strings_with_na_and_non_ascii():
     values = np.array(["é", None, "", "日本", np.nan], dtype=object)
     writer = ex.Writer()
     node = ex.encode(values, writer)
-    header, frames = writer.finish({"values": {"s": node}}, None)
+    header, frames = writer.finish({"values": {"s": node}}, [])
     back = ex.decode(node, ex.Reader(header, frames))
     assert back.tolist() == ["é", None, "", "日本", None]
 

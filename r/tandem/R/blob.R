@@ -42,24 +42,29 @@ writer_finish <- function(w, header, inline = FALSE) {
   xs <- lapply(w$parts, `[[`, "x")
   kinds <- vapply(w$parts, `[[`, 0L, "kind")
   offsets <- vapply(w$parts, `[[`, 0, "offset")
-  path <- NA_character_
-  if (!inline && w$size >= exchange_file_threshold && nzchar(exchange_directory())) {
+  directories <- if (!inline && w$size >= exchange_file_threshold) exchange_directories()
+  for (directory in directories) {
     # Arena files are reused: their pages stay allocated, so writing is a copy.
     # Python maps the file and hands out views of it, so an arena is free again
     # only once those are gone.
-    path <- .Call(tnd_claim_arena, exchange_directory(), "r-arena")
-  }
-  # A full or small /dev/shm cannot hold the arena: the value travels in the
-  # message instead.
-  if (!is.na(path) && .Call(tnd_write, xs, kinds, offsets, w$size, path)) {
-    header[["file"]] <- path
-    header[["arena"]] <- TRUE
-    return(list(header = header, frames = list()))
+    path <- .Call(tnd_claim_arena, directory, "r-arena")
+    # A file system that cannot hold the arena (a full or small /dev/shm): the
+    # next one, or the message itself.
+    if (!is.na(path) && .Call(tnd_write, xs, kinds, offsets, w$size, path)) {
+      header[["file"]] <- path
+      header[["arena"]] <- TRUE
+      return(list(header = header, frames = list()))
+    }
   }
   list(header = header, frames = list(.Call(tnd_write, xs, kinds, offsets, w$size, NULL)))
 }
 
-exchange_directory <- function() Sys.getenv("TANDEM_EXCHANGE_DIR", "")
+# Where large values cross, in order: the kernel's folder in shared memory, then
+# its scratch folder on disk, for values that shared memory cannot hold.
+exchange_directories <- function() {
+  directories <- Sys.getenv(c("TANDEM_EXCHANGE_DIR", "TANDEM_SCRATCH_DIR"), "")
+  directories[nzchar(directories)]
+}
 
 # --- reading ------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ setup_session <- function() {
     warn = 0
   )
   install_stdin()
+  hold_interrupts_while_loading()
   open_plot_device()
   # progressr reports in the cell (it stays silent in non-interactive R otherwise).
   options(progressr.enable = TRUE, progressr.handlers = list(handler_tandem))

@@ -13,6 +13,7 @@ work <- function(endpoint, id) {
     frames <- list(...)
     send_despite_interrupts(function() zmq_send(socket, frames))
   }
+  hold_interrupts_while_loading()
   send("ready", "r", as.character(Sys.getpid()))
   # As in the R session's loop (serve()): interrupts act only inside a task, so
   # none loses a task the loop has taken off the socket.

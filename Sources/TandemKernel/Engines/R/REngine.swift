@@ -141,6 +141,7 @@ public final class REngine: LanguageEngine {
       while true {
         guard let message = try receive(watch: &watch) else {
           if watch.shouldPing() { try session.send(["type": "ping", "request": .int(sequence)]) }
+          if watch.shouldAnnounce() { announceHeldInterrupt(grace: watch.grace, frontend: frontend) }
           if watch.gaveUp() { return abandon(after: watch.grace) }
           continue
         }
@@ -187,6 +188,19 @@ public final class REngine: LanguageEngine {
     } catch {
       return Self.failure("\(error)")
     }
+  }
+
+  /// Says, in the log and in the cell, why an interrupted request has not ended.
+  private func announceHeldInterrupt(grace: Double, frontend: Frontend?) {
+    logger.info("R has not stopped 1 s after an interrupt; waiting up to \(Int(grace)) s")
+    let note: JSONValue = [
+      "name": "stderr",
+      "text": .string(
+        "Interrupting R: R is in code that holds interrupts (loading a package) or does not check for "
+          + "them; the interrupt takes effect when that code ends, or R is restarted after \(Int(grace)) s.\n"
+      ),
+    ]
+    frontend?.publish("stream", content: note.serialized, metadata: Array("{}".utf8), buffers: [])
   }
 
   /// Ends an R that stayed silent after an interrupt; the cell gets why.

@@ -3,8 +3,8 @@ import PythonEngine
 
 /// How the Python half reaches the futures broker in-process (see
 /// docs/futures-protocol.md for the frames):
-/// - `futures_send(frames)`; `futures_receive(timeout) -> [frames, ...]`, the GIL
-///   released while it waits;
+/// - `futures_send(frames)`; `futures_receive(timeout | None) -> [frames, ...]`,
+///   the GIL released while it waits;
 /// - `futures_interrupt()`, which every interrupt of the kernel calls;
 /// - `futures_cancel(task_id) -> bool` and `futures_queued(task_id) -> bool`
 ///   (whether a task has not started), answered at once.
@@ -21,7 +21,8 @@ enum FuturesNatives {
       return .none
     }
     let receive = try PythonCallback.make(name: "futures_receive") { args in
-      let timeout = args.first?.doubleValue ?? 1
+      // None waits until a message comes: an idle kernel's reader does not wake.
+      let timeout = args.first?.doubleValue
       let messages = thread.waiting { client.receive(timeout: timeout) }
       return PyRef(list: messages.map { PyRef(list: $0.map { PyRef(bytes: $0) }) })
     }
