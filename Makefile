@@ -114,6 +114,8 @@ bench: setup build bench-venv
 	TANDEM_BIN=$(TANDEM) $(PY) bench/transfer.py --python $(BENCH_VENV)/bin/python --r-library $(R_LIBRARY)
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/futures.py
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/python_speed.py
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/idle.py
+	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/large_values.py
 
 clean:
 	rm -rf .build $(VENV) $(BENCH_VENV) $(OUT)

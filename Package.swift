@@ -96,6 +96,7 @@ let package = Package(
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),
+    .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
     .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
     .testTarget(
       name: "RSessionTests",

@@ -8,6 +8,15 @@ while tasks are queued, held by workers or running. Every cell must answer (ok o
 interrupted) within the bound, and afterwards Python, R and both pools answer
 correctly. Before R applied interrupts only inside a request, one in a few hundred
 such interrupts swallowed a request and the kernel waited for R forever.
+
+The long storm sends a thousand requests to a kernel of each interrupt mode at once
+(three times, with new seeds at every run: TANDEM_STORM_SEED fixes them), each
+interrupted 0-200 ms after it was sent: R and Python sleeps, `%R` loops, futures
+with their progress bar, `library()` of a package that is not loaded, the user's
+own `concurrent.futures.wait` and `as_completed` on Tandem futures, and messages to
+a comm whose handler takes a while. Each request must start (busy) within 10 s of
+being sent, as the kernel has nothing else to do, and end; afterwards Python, R,
+both pools, the packages and the comm must answer right.
 """
 
 from __future__ import annotations
@@ -175,6 +184,47 @@ LONG_INTERRUPTS = 1000
 BUSY_BOUND = 10.0
 
 
+#: Run in a subshell when a request hangs: where every Python thread is, and the pool.
+DIAGNOSIS = """
+import sys, threading, traceback
+names = {thread.ident: thread.name for thread in threading.enumerate()}
+for ident, frame in sys._current_frames().items():
+    print("--", names.get(ident), "".join(traceback.format_stack(frame)[-4:]))
+from tandem import _natives
+print(_natives.futures_status())
+"""
+
+
+def diagnosis(kc) -> str:
+    """What a subshell sees of a kernel whose main shell hangs."""
+    request = kc.session.msg("create_subshell_request", {})
+    kc.control_channel.send(request)
+    try:
+        subshell = kc.get_control_msg(timeout=10)["content"]["subshell_id"]
+    except (Empty, KeyError):
+        return "(no subshell)"
+    message = kc.session.msg("execute_request", {
+        "code": DIAGNOSIS, "silent": False, "store_history": False, "user_expressions": {},
+        "allow_stdin": False, "stop_on_error": False,
+    })
+    message["header"]["subshell_id"] = subshell
+    kc.shell_channel.send(message)
+    text = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            output = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if output["parent_header"].get("msg_id") != message["header"]["msg_id"]:
+            continue
+        if output["msg_type"] in ("stream", "error"):
+            text.append(output["content"].get("text") or str(output["content"]))
+        if output["msg_type"] == "status" and output["content"]["execution_state"] == "idle":
+            break
+    return "".join(text)
+
+
 def storm_seeds() -> list[int]:
     """Three seeds, new at every run unless TANDEM_STORM_SEED fixes the first."""
     first = int(os.environ.get("TANDEM_STORM_SEED") or random.SystemRandom().randrange(1 << 30))
@@ -201,7 +251,7 @@ def await_request(kc, msg_id: str, replies: bool, sent: float, what: str) -> dic
             message = kc.get_iopub_msg(timeout=max(0.05, limit - time.monotonic()))
         except Empty:
             state = "busy" if not busy else "idle"
-            pytest.fail(f"{what}: no {state} within {limit - sent:.0f} s of the request")
+            pytest.fail(f"{what}: no {state} within {limit - sent:.0f} s of the request\n{diagnosis(kc)}")
         if message["parent_header"].get("msg_id") != msg_id or message["msg_type"] != "status":
             continue
         if message["content"]["execution_state"] == "busy":
@@ -214,7 +264,7 @@ def await_request(kc, msg_id: str, replies: bool, sent: float, what: str) -> dic
         try:
             reply = kc.get_shell_msg(timeout=max(0.05, sent + 60 - time.monotonic()))
         except Empty:
-            pytest.fail(f"{what}: no reply within 60 s of the request")
+            pytest.fail(f"{what}: no reply within 60 s of the request\n{diagnosis(kc)}")
         if reply["parent_header"].get("msg_id") == msg_id:
             return reply["content"]
 
@@ -261,7 +311,10 @@ def long_storm(name: str, seed: int) -> dict[str, int]:
             "is.function(codetools::findGlobals), KernSmooth::dpik(1:100) > 0)": "0.5 rpart TRUE TRUE",
         }
         for code, expected in checks.items():
-            content, outputs = run_cell(kc, code, timeout=60)
+            try:
+                content, outputs = run_cell(kc, code, timeout=60)
+            except TimeoutError:
+                pytest.fail(f"{name} (seed {seed}): {code!r} did not end within 60 s\n{diagnosis(kc)}")
             assert stdout_of(outputs) == expected, (name, seed, code, content, outputs)
         # The comm still serves, and interrupts ended some of its handlers.
         sent = time.monotonic()

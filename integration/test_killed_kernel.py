@@ -6,6 +6,7 @@ longer run."""
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import time
@@ -21,29 +22,55 @@ def value(kc, code: str) -> str:
     return next(c["data"]["text/plain"] for t, c in outputs if t == "execute_result").strip("'\"")
 
 
-def test_a_killed_kernel_leaves_nothing_the_next_start_keeps():
+#: Where a kernel and its children put things: R's temporary folders, the
+#: kernel's folders (private and scratch), shared memory.
+PLACES = ("/tmp/Rtmp*", "/tmp/tandem-*", "/dev/shm/*")
+KILLS = 20
+
+
+def entries() -> set[str]:
+    return {path for pattern in PLACES for path in glob.glob(pattern)}
+
+
+def kill(km) -> None:
+    """SIGKILL: no chance to clean up (a crashed frontend, `now=True`, the OOM killer)."""
+    os.kill(km.provisioner.process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while km.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_killed_kernels_leave_nothing_the_next_start_keeps():
+    """Twenty kernels, each with R started, both worker pools running and the
+    debugger on, are killed one after the other; once the next kernel has
+    started, nothing any of them put in /tmp or /dev/shm remains."""
+    before = entries()
+    theirs: set[str] = set()
+    for _ in range(KILLS):
+        with running_kernel() as (km, kc):
+            scratch = Path(value(kc, "import os\nos.environ['TANDEM_SCRATCH_DIR']"))
+            exchange = Path(value(kc, "os.environ['TANDEM_EXCHANGE_DIR']"))
+            r_temporary = Path(value(kc, "%R tempdir()"))
+            # Both pools run, and put something of their own on disk.
+            assert value(kc, "import tandem\nsum(tandem.map(abs, range(-8, 0), progress=False))") == "36"
+            r_worker = Path(value(kc, "%R library(future); plan(tandem::workers); value(future(tempdir()))"))
+            start(kc)
+            cell_file = Path(debug(kc, "dumpCell", {"code": "x = 1\n"})["body"]["sourcePath"])
+            # Everything they put on disk is in the kernel's two folders, which only
+            # this user can enter.
+            for path in (r_temporary, r_worker, cell_file):
+                assert path.is_relative_to(scratch) and path.exists(), path
+            assert scratch.stat().st_mode & 0o077 == 0 and exchange.stat().st_mode & 0o077 == 0
+            theirs |= entries() - before
+            assert {exchange, scratch} <= {Path(path) for path in theirs}
+            kill(km)
+        assert scratch.exists(), "the kill itself removed the folder: this test shows nothing"
     with running_kernel() as (km, kc):
-        scratch = Path(value(kc, "import os\nos.environ['TANDEM_SCRATCH_DIR']"))
-        r_temporary = Path(value(kc, "%R tempdir()"))
-        start(kc)
-        cell_file = Path(debug(kc, "dumpCell", {"code": "x = 1\n"})["body"]["sourcePath"])
-        # Everything the kernel and its R put on disk is in its scratch folder,
-        # which only this user can enter.
-        assert r_temporary.parent == scratch and cell_file.is_relative_to(scratch)
-        assert r_temporary.is_dir() and cell_file.is_file()
-        assert scratch.stat().st_mode & 0o077 == 0
-        # Killed: no chance to clean up.
-        pid = km.provisioner.process.pid
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while km.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    assert scratch.exists(), "the kill itself removed the folder: this test shows nothing"
-    with running_kernel() as (_, kc):
-        assert not scratch.exists()
+        own = {value(kc, "import os\nos.environ['TANDEM_SCRATCH_DIR']"), value(kc, "os.environ['TANDEM_EXCHANGE_DIR']")}
+        left = {path for path in theirs if os.path.exists(path)} - own
+        assert not left, f"the killed kernels left {sorted(left)}"
         # The new kernel's R makes its temporary folder in the new scratch folder.
-        new_scratch = Path(value(kc, "import os\nos.environ['TANDEM_SCRATCH_DIR']"))
-        assert Path(value(kc, "%R tempdir()")).parent == new_scratch
+        assert str(Path(value(kc, "%R tempdir()")).parent) in own
 
 
 def test_a_kernel_shut_down_in_order_removes_its_scratch_folder():
