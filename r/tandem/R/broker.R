@@ -2,6 +2,13 @@
 # TANDEM_FUTURES): tasks go out with a name, outcomes come back and wait in an
 # inbox until their future asks. R is single-threaded, so the inbox is filled
 # whenever R waits on, or asks about, a future.
+#
+# Interrupts reach this code (it runs inside the user's cells), so every change
+# of the broker's state that must happen together happens with interrupts held:
+# an interrupt between a task's outcome leaving the socket and its filing would
+# lose it (its future would wait for ever), and one in the middle of setting up
+# the connection left a socket without its counters, failing every later future
+# with "missing value where TRUE/FALSE needed". Waits stay interruptible.
 
 broker <- new.env(parent = emptyenv())
 
@@ -21,22 +28,30 @@ broker_socket <- function() {
   # The broker answers hello: without an answer, say so rather than wait forever.
   zmq_send(socket, list("hello"))
   if (is.null(zmq_receive(socket, 10000L))) stop("the kernel's futures broker does not answer", call. = FALSE)
-  broker$socket <- socket
-  broker$inbox <- new.env(parent = emptyenv())
-  broker$next_id <- 0
-  broker$pending <- 0L
+  # The socket becomes the broker's connection only with its inbox and counters.
+  suspendInterrupts({
+    broker$inbox <- new.env(parent = emptyenv())
+    broker$next_id <- 0
+    broker$pending <- 0L
+    broker$socket <- socket
+  })
   socket
 }
 
-# Sends a task to a worker of `language` ("r" or "py"); returns its name.
-broker_submit <- function(language, kind, frames) {
+# Sends the task of `future` to a worker of `language` ("r" or "py"): the future
+# is running once the task is out, whatever interrupt comes.
+broker_submit <- function(future, language, kind, frames) {
   socket <- broker_socket()
-  broker$next_id <- broker$next_id + 1
-  id <- format(broker$next_id, scientific = FALSE)
-  zmq_send(socket, c(list("submit", id, language, kind), frames))
-  broker$pending <- broker$pending + 1L
-  progress_task_added()
-  id
+  suspendInterrupts({
+    broker$next_id <- broker$next_id + 1
+    id <- format(broker$next_id, scientific = FALSE)
+    zmq_send(socket, c(list("submit", id, language, kind), frames))
+    broker$pending <- broker$pending + 1L
+    future$task <- id
+    future$state <- "running"
+    progress_task_added()
+  })
+  invisible(future)
 }
 
 broker_resize <- function(language, workers) {
@@ -44,9 +59,14 @@ broker_resize <- function(language, workers) {
 }
 
 # Moves every message that has arrived into the inbox, waiting up to `timeout` ms
-# for the first.
+# for the first (an interrupt meanwhile is applied once that wait ends).
 broker_drain <- function(timeout = 0L) {
   socket <- broker_socket()
+  suspendInterrupts(broker_file(socket, timeout))
+  progress_show()
+}
+
+broker_file <- function(socket, timeout) {
   while (!is.null(frames <- zmq_receive(socket, timeout))) {
     timeout <- 0L
     verb <- rawToChar(frames[[1]])
@@ -61,7 +81,6 @@ broker_drain <- function(timeout = 0L) {
     broker$pending <- broker$pending - 1L
     progress_task_done()
   }
-  progress_show()
 }
 
 # Whether the outcome of task `id` has arrived.
@@ -70,13 +89,19 @@ broker_has <- function(id) {
   exists(id, envir = broker$inbox, inherits = FALSE)
 }
 
-# The outcome of task `id`, waiting for it: a list with `status` ("ok", "error",
-# "failed:lost", "failed:cancelled") and the frames that follow.
-broker_take <- function(id) {
+# The outcome of the task of `future`, waiting for it: a list with `status`
+# ("ok", "error", "failed:lost", "failed:cancelled") and the frames that follow.
+# It moves from the inbox to the future at once, so that an interrupt cannot lose
+# it on the way; asking again gives it again.
+broker_take <- function(future) {
+  if (!is.null(future$outcome)) return(future$outcome)
+  id <- future$task
   while (!exists(id, envir = broker$inbox, inherits = FALSE)) broker_drain(100L)
-  outcome <- get(id, envir = broker$inbox, inherits = FALSE)
-  rm(list = id, envir = broker$inbox)
-  outcome
+  suspendInterrupts({
+    future$outcome <- get(id, envir = broker$inbox, inherits = FALSE)
+    rm(list = id, envir = broker$inbox)
+  })
+  future$outcome
 }
 
 # Output of a running task: text for stdout/stderr, or an immediate condition

@@ -90,14 +90,12 @@ run.TandemFuture <- function(future, ...) {
                                      paste(names(future$globals), collapse = ", "), conditionMessage(e)),
                              future = future))
   })
-  future$task <- broker_submit("r", "rds", list(payload))
-  future$state <- "running"
-  invisible(future)
+  broker_submit(future, "r", "rds", list(payload))
 }
 
 #' @export
 resolved.TandemTask <- function(x, ...) {
-  if (!is.null(x$result)) return(TRUE)
+  if (!is.null(x$result) || !is.null(x$outcome)) return(TRUE)
   if (x$state == "created") return(FALSE)
   broker_has(x$task)
 }
@@ -106,7 +104,7 @@ resolved.TandemTask <- function(x, ...) {
 result.TandemFuture <- function(future, ...) {
   if (!is.null(future$result)) return(future$result)
   if (future$state == "created") future <- future::run(future)
-  outcome <- broker_take(future$task)
+  outcome <- broker_take(future)
   # An interrupt of the kernel cancelled the task or stopped its worker: the code
   # waiting for the future is interrupted too, as one.
   if (outcome$status == "failed:cancelled" ||
@@ -150,15 +148,14 @@ py_future <- function(code, ...) {
   if (length(packed[["errors"]])) stop(paste(unlist(packed[["errors"]]), collapse = "; "), call. = FALSE)
   header <- to_json(list(code = code, values = packed[["header"]]))
   future <- future::Future(expr = NULL, substitute = FALSE, label = "py_future")
-  future$task <- broker_submit("py", "expr", c(list(charToRaw(enc2utf8(header))), packed[["frames"]]))
-  future$state <- "running"
+  broker_submit(future, "py", "expr", c(list(charToRaw(enc2utf8(header))), packed[["frames"]]))
   structure(future, class = c("TandemPyFuture", "TandemTask", class(future)))
 }
 
 #' @export
 result.TandemPyFuture <- function(future, ...) {
   if (!is.null(future$result)) return(future$result)
-  outcome <- broker_take(future$task)
+  outcome <- broker_take(future)
   result <- if (outcome$status == "ok") {
     header <- jsonlite::fromJSON(rawToChar(outcome$frames[[1]]), simplifyVector = FALSE)
     future::FutureResult(value = decode_values(header, outcome$frames[-1])[["value"]])

@@ -62,3 +62,20 @@ test_that("an error whose message holds several strings still makes one frame ea
   expect_identical(failed[[5]], "a\nb")
   expect_true(all(vapply(failed[-2], function(x) is.character(x) && length(x) == 1L, TRUE)))
 })
+
+test_that("a future keeps the outcome it took from the inbox, so an interrupt cannot lose it", {
+  broker <- tandem:::broker
+  saved <- broker$inbox
+  on.exit(broker$inbox <- saved)
+  broker$inbox <- new.env(parent = emptyenv())
+  assign("7", list(status = "ok", frames = list()), envir = broker$inbox)
+  future <- new.env()
+  future$task <- "7"
+  future$state <- "running"
+  expect_identical(tandem:::broker_take(future)$status, "ok")
+  expect_false(exists("7", envir = broker$inbox, inherits = FALSE))
+  # value() asked again, after an interrupt ended the first ask: the same outcome,
+  # and the future counts as resolved.
+  expect_identical(tandem:::broker_take(future)$status, "ok")
+  expect_true(tandem:::resolved.TandemTask(future))
+})
