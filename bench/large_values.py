@@ -21,13 +21,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "integration"))
+from process_memory import PeakMemory, tree_memory  # noqa: E402 - the tests' /proc reader
 TANDEM = os.environ.get("TANDEM_BIN", str(ROOT / ".build" / "release" / "tandem"))
 PYTHON = os.environ.get("TANDEM_PYTHON", sys.executable)
 SMALL_SHM = ["unshare", "-m", "--", "sh", "-c", 'mount -t tmpfs -o size=64m bench-shm /dev/shm && exec "$0" "$@"']
@@ -50,41 +51,6 @@ def install_specs() -> list[str]:
         names.append("tandem-small-shm")
     os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
     return names
-
-
-def tree_memory(root: int) -> int:
-    """PSS of `root` and its descendants, in bytes."""
-    import psutil
-
-    total = 0
-    process = psutil.Process(root)
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            with open(f"/proc/{member.pid}/smaps_rollup") as rollup:
-                total += sum(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
-        except OSError:
-            pass
-    return total
-
-
-class Peak:
-    """The peak of `tree_memory(root)` between construction and `stop()`."""
-
-    def __init__(self, root: int) -> None:
-        self.root = root
-        self.peak = tree_memory(root)
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._sample)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        while not self.done.wait(0.01):
-            self.peak = max(self.peak, tree_memory(self.root))
-
-    def stop(self) -> int:
-        self.done.set()
-        self.thread.join()
-        return max(self.peak, tree_memory(self.root))
 
 
 def run(kc, code: str) -> str:
@@ -110,7 +76,7 @@ def settled(kc, root: int) -> int:
 def measure(kc, root: int, cell: str) -> tuple[float, int]:
     """Seconds and peak growth of the tree while `cell` runs."""
     alone = settled(kc, root)
-    peak = Peak(root)
+    peak = PeakMemory(root)
     started = time.perf_counter()
     run(kc, cell)
     seconds = time.perf_counter() - started

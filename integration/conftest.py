@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from process_memory import process_tree, pss  # noqa: F401 - the tests' helpers
+
 ROOT = Path(__file__).resolve().parent.parent
 TANDEM = os.environ.get("TANDEM_BIN") or str(ROOT / ".build" / "release" / "tandem")
 PYTHON = os.environ.get("TANDEM_PYTHON") or sys.executable
@@ -177,23 +179,3 @@ def wrapped_kernelspec(name: str, wrapper: list[str], base: str = "tandem") -> s
     return name
 
 
-def process_tree(root: int) -> set[int]:
-    """`root` and every process below it, walked from /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    found = {root}
-    while more := {pid for pid, parent in parents.items() if parent in found} - found:
-        found |= more
-    return found
-
-
-def pss(pid: int) -> int:
-    """The process's proportional set size from /proc, in bytes."""
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        return next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))

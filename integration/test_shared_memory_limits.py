@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 
 import pytest
 
-from conftest import process_tree, run_cell, running_kernel, stdout_of, wrapped_kernelspec
+from conftest import run_cell, running_kernel, stdout_of, wrapped_kernelspec
+from process_memory import PeakMemory, tree_memory
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("unshare") is None,
@@ -80,40 +80,6 @@ print(sum(len(p) for p in parts), sorted({p[0] for p in parts}) == list(range(12
         assert ok(kc, "print(kept)").strip() == "41"
         assert ok(kc, "%%R\ncat(kept_r)").strip() == "42"
         assert km.is_alive()
-
-
-def tree_memory(root: int) -> int:
-    """The proportional set size (PSS) of `root` and every process below it, in
-    bytes: pages two of them map (a value R maps from the file Python wrote) count
-    once, so the sum is what the tree holds in memory."""
-    total = 0
-    for pid in process_tree(root):
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as rollup:
-                total += sum(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
-        except OSError:
-            pass  # a process that ended meanwhile
-    return total
-
-
-class PeakMemory:
-    """Samples a process tree's memory on a thread until `stop()`, which returns the peak."""
-
-    def __init__(self, root: int) -> None:
-        self.root = root
-        self.peak = tree_memory(root)
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._sample)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        while not self.done.wait(0.01):
-            self.peak = max(self.peak, tree_memory(self.root))
-
-    def stop(self) -> int:
-        self.done.set()
-        self.thread.join()
-        return max(self.peak, tree_memory(self.root))
 
 
 GIB3 = 3 * 2**30

@@ -105,15 +105,8 @@ def deferred() -> Iterator[None]:
     allowed before it: for code that an exception halfway would leave broken (an
     import; ``concurrent.futures.wait``, which takes every future's lock one by one
     and, cut short, keeps them, so that no future completes again)."""
-    if not _on_main_thread():
+    with held():
         yield
-        return
-    previous = _state.allowed
-    _state.allowed = False
-    try:
-        yield
-    finally:
-        _state.allowed = previous
     check()
 
 
