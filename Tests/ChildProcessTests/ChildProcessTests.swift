@@ -13,7 +13,7 @@ final class ChildProcessTests: XCTestCase {
   }
 
   func testTheExitDescriptorTurnsReadableWhenTheChildEnds() throws {
-    let child = try ChildProcess(arguments: ["/bin/sh", "-c", "read line"], environment: [:])
+    let child = try ChildProcess(arguments: ["/bin/sleep", "30"], environment: [:])
     let fd = try XCTUnwrap(child.exitDescriptor, "pidfd_open is available on Linux 5.3+ with glibc 2.36+")
     XCTAssertFalse(readable(fd, within: 100), "readable while the child runs")
     XCTAssertTrue(child.isRunning)
