@@ -57,7 +57,8 @@ _RUN_TO_RUN = [
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),  # addresses
     (re.compile(r"<environment: [^>]+>"), "<environment>"),
     # Timings (%%time, %timeit): the numbers and units of durations.
-    (re.compile(r"\b\d+(\.\d+)?\s*(ns|[µμ]s|us|ms|s|min)(?!\w)"), "<time>"),
+    # IPython writes times with %g: "2.1 ms", "1e+03 ns".
+    (re.compile(r"\b\d+(\.\d+)?(e[+-]?\d+)?\s*(ns|[µμ]s|us|ms|s|min)(?!\w)"), "<time>"),
 ]
 # ggplot2's attach tip (`ggplot2:::random_tip()`), shown at random one time in ten
 # in an interactive R (rpy2's embedded R is one): random text.
