@@ -123,6 +123,9 @@ struct KernelCommand: ParsableCommand {
       scratch.remove()
     }
     let library = rLibrary ?? InstalledFiles.rLibrary(python: python)
+    // Where Tandem's R package is, for R workers the kernel's Python starts
+    // elsewhere (beside the Dask workers of a cluster it starts itself).
+    if let library { setenv("TANDEM_R_LIBRARY", library, 1) }
     let rEngine: REngine
     do {
       let grace = ProcessInfo.processInfo.environment["TANDEM_R_INTERRUPT_GRACE"].flatMap(Double.init) ?? 30

@@ -47,4 +47,8 @@ def __getattr__(name: str) -> Any:
         from ._bridge import session
 
         return session()
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module("tandem.dask")
     raise AttributeError(f"module 'tandem' has no attribute {name!r}")

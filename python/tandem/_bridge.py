@@ -168,7 +168,8 @@ class Bridge:
             raise ConversionError("; ".join(errors))
 
     def serve(self, request_json: bytes, frames: list) -> list:
-        """Serves a call from R: ``get``/``eval``/``exec``/``set``/``names``.
+        """Serves a call from R: ``get``/``eval``/``exec``/``set``/``names``, and
+        ``dask`` for R's futures on a Dask cluster (:mod:`tandem._dask_tasks`).
         Returns ``[reply_json, frames]``."""
         request = json.loads(request_json)
         try:
@@ -201,6 +202,16 @@ class Bridge:
             return {"status": "ok"}, []
         if op == "names":
             return {"status": "ok", "names": [n for n in self.namespace if not n.startswith("_")]}, []
+        if op == "dask":
+            # A future of plan(tandem::workers, dask = ...): R's tasks on a Dask cluster.
+            from . import _dask_tasks
+
+            values, errors = unpack(request["values"], frames) if "values" in request else ({}, [])
+            if errors:
+                return {"status": "error", "evalue": "; ".join(errors)}, []
+            fields, carried = _dask_tasks.serve(request, values)
+            reply, reply_frames = self._reply_values(carried) if carried is not None else ({"status": "ok"}, [])
+            return {**reply, **fields}, reply_frames
         raise ValueError(f"unknown request {op!r} from R")
 
     def _reply_values(self, values: dict[str, Any]) -> tuple[dict, list]:

@@ -2,13 +2,14 @@
 
 Tandem does not grow a scheduler of its own for many machines; this adapter turns
 ``distributed`` futures into ``concurrent.futures`` ones, so code written for the
-kernel's pool runs on a cluster unchanged.
+kernel's pool runs on a cluster unchanged. R tasks (``submit_r``, ``map_r``) run on
+Tandem's R worker beside each Dask worker (:mod:`tandem._dask_workers`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from ._executor import TrackingExecutor
 
@@ -23,12 +24,46 @@ class DaskExecutor(TrackingExecutor):
         from distributed import Client
 
         super().__init__()
+        if isinstance(client, str):
+            from ._dask_tasks import refuse_downgrade
+
+            refuse_downgrade(client)
         self._owns_client = not isinstance(client, Client)
         self.client = Client(client) if self._owns_client else client
+        self._r_ready = False
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
         self._check_open()
-        remote = self.client.submit(fn, *args, pure=False, **kwargs)
+        return self._wrap(self.client.submit(fn, *args, pure=False, **kwargs))
+
+    def submit_r(self, code: str, /, **inputs: Any) -> concurrent.futures.Future:
+        """Runs R ``code`` with ``inputs`` as R variables on the R worker beside a
+        Dask worker; the future's result is the value of its last expression,
+        converted to Python (an R error raises ``tandem.RError``)."""
+        from ._dask_workers import run_r
+        from ._futures import r_task
+
+        self._check_open()
+        self._ensure_r()
+        return self._wrap(self.client.submit(run_r, b"expr", r_task(code, inputs), pure=False), _r_result)
+
+    def map_r(self, code: str, /, **iterables: Iterable) -> Iterator:
+        """``submit_r(code, name=item, ...)`` for each item of the named iterables
+        taken together (as ``map`` zips them); the results in order."""
+        names = list(iterables)
+        futures = [self.submit_r(code, **dict(zip(names, items))) for items in zip(*iterables.values())]
+        return (future.result() for future in futures)
+
+    def _ensure_r(self) -> None:
+        """Registers the R worker plugin on the cluster once (each worker starts
+        its R worker at its first R task)."""
+        if not self._r_ready:
+            setup(self.client)
+            self._r_ready = True
+
+    def _wrap(self, remote: Any, transform: Callable[[Any], Any] | None = None) -> concurrent.futures.Future:
+        """A ``concurrent.futures`` future settled by the Dask one (through
+        ``transform`` of its result, when given)."""
         future = self._track(_DaskFuture(remote))
 
         def settle(done: Any) -> None:
@@ -40,7 +75,8 @@ class DaskExecutor(TrackingExecutor):
                 elif done.status == "error":
                     future.set_exception(done.exception())
                 else:
-                    future.set_result(done.result())
+                    result = done.result()
+                    future.set_result(transform(result) if transform else result)
             except BaseException as error:  # the future carries whatever went wrong
                 if not future.done():
                     future.set_exception(error)
@@ -66,3 +102,22 @@ class _DaskFuture(concurrent.futures.Future):
         if cancelled:
             self._remote.cancel()
         return cancelled
+
+
+def setup(client: Any, *, r: str = "R", library: str | None = None) -> None:
+    """Lets ``client``'s cluster run Tandem's R tasks: registers the plugin that
+    starts Tandem's R worker beside each Dask worker (at its first R task), also on
+    workers that join later. ``r`` is the R program on the workers, ``library`` a
+    folder holding Tandem's R package there."""
+    from ._dask_workers import RWorkerPlugin
+
+    client.register_plugin(RWorkerPlugin(r=r, library=library), name=RWorkerPlugin.name)
+
+
+def _r_result(outcome: list[bytes]) -> Any:
+    """The Python value of an R task's outcome frames, or its R error raised."""
+    from ._futures import _decode_r_value, _r_error
+
+    if outcome[0] == b"ok":
+        return _decode_r_value(outcome[1:])
+    raise _r_error(outcome[1:])

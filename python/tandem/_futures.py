@@ -357,13 +357,18 @@ def _ended_by_interrupt(error: BaseException, futures: list[Future]) -> bool:
 def submit_r(code: str, /, **inputs: Any) -> Future:
     """Runs R ``code`` on an R worker with ``inputs`` as R variables; the Future's
     result is the value of the code's last expression, converted to Python."""
+    return client().submit(b"r", b"expr", r_task(code, inputs), _decode_r_value, _r_error)
+
+
+def r_task(code: str, inputs: dict[str, Any]) -> list[bytes]:
+    """The frames of an R task (R code with its inputs in the exchange format),
+    for the kernel's R workers and those beside Dask workers alike."""
     from ._bridge import pack
 
     header, frames, errors = pack(inputs, to="R", inline=True)
     if errors:
         raise ConversionError("; ".join(errors))
-    data = [_taskcodec.dumps_json({"code": code, "values": header}), *frames]
-    return client().submit(b"r", b"expr", data, _decode_r_value, _r_error)
+    return [_taskcodec.dumps_json({"code": code, "values": header}), *frames]
 
 
 def _decode_r_value(frames: list) -> Any:

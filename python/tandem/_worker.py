@@ -179,17 +179,24 @@ class Worker:
         return [b"ok", _taskcodec.dumps(result)]
 
     def _expr(self, data: list[bytes]) -> list[bytes]:
-        from ._bridge import pack, unpack
+        return run_expression(data)
 
-        header = _taskcodec.loads_json(data[0])
-        values, errors = unpack(header["values"], data[1:], source="R")
-        if errors:
-            raise ConversionError("; ".join(errors))
-        result = evaluate(header["code"], values)
-        packed, frames, errors = pack({"value": result}, to="R", inline=True)
-        if errors:
-            raise ConversionError("the result " + errors[0])
-        return [b"ok", _taskcodec.dumps_json(packed), *frames]
+
+def run_expression(data: list[bytes]) -> list[bytes]:
+    """Python code from R (``py_future``): its inputs decoded, the value of its
+    last line encoded back; the outcome frames, status first. Raises what the
+    code raises."""
+    from ._bridge import pack, unpack
+
+    header = _taskcodec.loads_json(data[0])
+    values, errors = unpack(header["values"], data[1:], source="R")
+    if errors:
+        raise ConversionError("; ".join(errors))
+    result = evaluate(header["code"], values)
+    packed, frames, errors = pack({"value": result}, to="R", inline=True)
+    if errors:
+        raise ConversionError("the result " + errors[0])
+    return [b"ok", _taskcodec.dumps_json(packed), *frames]
 
 
 def evaluate(code: str, namespace: dict[str, Any]) -> Any:

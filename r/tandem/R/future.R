@@ -7,14 +7,16 @@
 #'
 #' `plan(tandem::workers)` or `plan(tandem::workers, workers = 4)`. Futures run
 #' on the kernel's R workers, which start at the first future and are reused.
+#' With `dask = "tls://scheduler:8786"` they run on a Dask cluster instead, on
+#' Tandem's R worker beside each Dask worker (the kernel's Python is the client).
 #' @export
 workers <- function(expr, envir = parent.frame(), substitute = TRUE, lazy = FALSE, seed = NULL,
                     globals = TRUE, packages = NULL, stdout = TRUE, conditions = "condition",
-                    label = NULL, workers = NULL, ...) {
+                    label = NULL, workers = NULL, dask = NULL, ...) {
   if (substitute) expr <- substitute(expr)
   future <- TandemFuture(expr = expr, envir = envir, substitute = FALSE, lazy = lazy, seed = seed,
                          globals = globals, packages = packages, stdout = stdout,
-                         conditions = conditions, label = label, workers = workers, ...)
+                         conditions = conditions, label = label, workers = workers, dask = dask, ...)
   if (!future$lazy) future <- future::run(future)
   invisible(future)
 }
@@ -26,6 +28,7 @@ class(workers) <- c("workers", "multiprocess", "future", "function")
 tweak.workers <- function(strategy, ..., penvir = parent.frame()) {
   args <- list(...)
   if ("workers" %in% names(args)) pool_size(args$workers)
+  if ("dask" %in% names(args)) check_dask_address(args$dask)
   NextMethod()
 }
 
@@ -59,7 +62,7 @@ pool_size <- function(workers = NULL) {
 }
 
 TandemFuture <- function(expr = NULL, envir = parent.frame(), substitute = TRUE, globals = TRUE,
-                         packages = NULL, workers = NULL, ...) {
+                         packages = NULL, workers = NULL, dask = NULL, ...) {
   if (substitute) expr <- substitute(expr)
   # A global that cannot travel (a connection, an external pointer) fails here,
   # named, instead of arriving broken in the worker.
@@ -69,7 +72,8 @@ TandemFuture <- function(expr = NULL, envir = parent.frame(), substitute = TRUE,
   future <- future::MultiprocessFuture(expr = gp$expr, envir = envir, substitute = FALSE,
                                        globals = gp$globals, packages = unique(c(packages, gp$packages)),
                                        ...)
-  if (!is.null(workers)) {
+  future$dask <- check_dask_address(dask)
+  if (!is.null(workers) && is.null(dask)) {
     size <- pool_size(workers)
     if (!identical(broker$size, size)) {
       broker_resize("r", size)
@@ -90,13 +94,14 @@ run.TandemFuture <- function(future, ...) {
                                      paste(names(future$globals), collapse = ", "), conditionMessage(e)),
                              future = future))
   })
-  broker_submit(future, "r", "rds", list(payload))
+  if (is.null(future$dask)) broker_submit(future, "r", "rds", list(payload)) else dask_submit(future, "rds", list(payload))
 }
 
 #' @export
 resolved.TandemTask <- function(x, ...) {
   if (!is.null(x$result) || !is.null(x$outcome)) return(TRUE)
   if (x$state == "created") return(FALSE)
+  if (!is.null(x$dask)) return(dask_done(x))
   broker_has(x$task)
 }
 
@@ -104,7 +109,7 @@ resolved.TandemTask <- function(x, ...) {
 result.TandemFuture <- function(future, ...) {
   if (!is.null(future$result)) return(future$result)
   if (future$state == "created") future <- future::run(future)
-  outcome <- broker_take(future)
+  outcome <- take_outcome(future)
   # An interrupt of the kernel cancelled the task or stopped its worker: the code
   # waiting for the future is interrupted too, as one.
   if (outcome$status == "failed:cancelled" ||
@@ -117,6 +122,11 @@ result.TandemFuture <- function(future, ...) {
   future$result <- result
   future$state <- "finished"
   result
+}
+
+# A future's outcome, from the kernel's broker or from the Dask cluster.
+take_outcome <- function(future) {
+  if (is.null(future$dask)) broker_take(future) else dask_take(future)
 }
 
 # Why a task has no result: the worker died, an interrupt cancelled it, or the
@@ -133,9 +143,9 @@ outcome_error <- function(outcome, future) {
 
 #' Python code as a future
 #'
-#' Runs `code` on a Python worker of the kernel's pool, with the named arguments
-#' as Python variables; `value()` gives the value of the code's last line,
-#' converted to R.
+#' Runs `code` on a Python worker of the kernel's pool (or of the Dask cluster of
+#' `plan(tandem::workers, dask = ...)`), with the named arguments as Python
+#' variables; `value()` gives the value of the code's last line, converted to R.
 #' @param code Python code (its last line, if an expression, is the value).
 #' @param ... Named inputs, converted to Python.
 #' @export
@@ -148,14 +158,17 @@ py_future <- function(code, ...) {
   if (length(packed[["errors"]])) stop(paste(unlist(packed[["errors"]]), collapse = "; "), call. = FALSE)
   header <- to_json(list(code = code, values = packed[["header"]]))
   future <- future::Future(expr = NULL, substitute = FALSE, label = "py_future")
-  broker_submit(future, "py", "expr", c(list(charToRaw(enc2utf8(header))), packed[["frames"]]))
+  # On the plan's Dask cluster when it has one, else on the kernel's Python workers.
+  future$dask <- plan_dask()
+  frames <- c(list(charToRaw(enc2utf8(header))), packed[["frames"]])
+  if (is.null(future$dask)) broker_submit(future, "py", "expr", frames) else dask_submit(future, "expr", frames)
   structure(future, class = c("TandemPyFuture", "TandemTask", class(future)))
 }
 
 #' @export
 result.TandemPyFuture <- function(future, ...) {
   if (!is.null(future$result)) return(future$result)
-  outcome <- broker_take(future)
+  outcome <- take_outcome(future)
   result <- if (outcome$status == "ok") {
     header <- jsonlite::fromJSON(rawToChar(outcome$frames[[1]]), simplifyVector = FALSE)
     future::FutureResult(value = decode_values(header, outcome$frames[-1])[["value"]])
