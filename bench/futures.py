@@ -13,6 +13,12 @@ R (in the Tandem kernel's R session, both plans in the same session):
     future_lapply(1:1000, chunk.size = 1), plan(tandem::workers) against
     plan(multisession, workers = 2).
 
+Dask (a LocalCluster the kernel starts, 2 workers of 1 thread): per-task overhead
+of Tandem's Python tasks (`executor(dask=client).submit`), R tasks (`submit_r`)
+and R futures from R (`plan(tandem::workers, dask = ...)`, `future`,
+`future_lapply`), serial and batched, against plain `client.submit` of a trivial
+function on the same cluster.
+
 Metrics (three Tandem kernels: one serving Prometheus metrics and scraped each
 second as a Prometheus server would, two without): batched Python tasks and an R
 future_lapply, in rotating rounds, by wall time and by the kernel process's CPU
@@ -24,7 +30,7 @@ two processes (pyzmq at both ends, no task) under a serial task's round trip; ba
 ZeroMQ messages pipelined to two echo processes under batched tasks; and the
 speedup of two forked processes running the CPU-bound tasks with no pool at all.
 
-Usage: python bench/futures.py [--tasks 2000] [--only python|r|metrics] [--rounds 7]
+Usage: python bench/futures.py [--tasks 2000] [--only python|r|dask|metrics] [--rounds 7]
 (`make bench` sets TANDEM_BIN and TANDEM_PYTHON.)
 """
 
@@ -294,6 +300,57 @@ def r_part(kc) -> list[tuple[str, float, float, str]]:
     ]
 
 
+# Tandem's tasks on a Dask cluster (a LocalCluster the kernel starts: 2 workers, 1
+# thread each) against plain client.submit of the same function on the same cluster.
+DASK_MEASURE = """
+import json
+from distributed import Client, LocalCluster
+import tandem
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+client = Client(cluster)
+ex = tandem.executor(dask=client)
+plain = lambda f, x: client.submit(f, x, pure=False)
+r_task = lambda f, x: ex.submit_r("x", x=x)
+dask_rows = [serial_ms(plain, {serial}), serial_ms(ex.submit, {serial}), serial_ms(r_task, {serial}),
+             batched_ms(plain, {batched}), batched_ms(ex.submit, {batched}), batched_ms(r_task, {batched})]
+address = cluster.scheduler_address
+print(json.dumps(dask_rows))
+"""
+
+DASK_R_MEASURE = """%%R -i address
+library(future)
+options(tandem.progress = FALSE)
+plan(tandem::workers, dask = address)
+invisible(value(future(NULL)))
+start <- Sys.time()
+for (i in 1:{serial}) value(future(i))
+per_future <- as.numeric(difftime(Sys.time(), start, units = "secs")) / {serial} * 1e3
+start <- Sys.time()
+invisible(future.apply::future_lapply(seq_len({batched}), identity, future.chunk.size = 1))
+per_element <- as.numeric(difftime(Sys.time(), start, units = "secs")) / {batched} * 1e3
+plan(sequential)
+cat(jsonlite::toJSON(c(per_future, per_element), digits = NA))
+"""
+
+
+def dask_part(kc, tasks: int) -> list[tuple[str, float, float, str]]:
+    serial, batched = max(20, tasks // 10), max(50, tasks // 4)
+    plain_serial, python_serial, r_serial, plain_batched, python_batched, r_batched = json.loads(
+        run_cell(kc, MEASURE + DASK_MEASURE.format(serial=serial, batched=batched))
+    )
+    per_future, per_element = json.loads(run_cell(kc, DASK_R_MEASURE.format(serial=serial, batched=batched)))
+    run_cell(kc, "client.close()\ncluster.close()")
+    vs = "(vs plain client.submit, same cluster)"
+    return [
+        (f"Dask: Python task serial, ms/task {vs}", python_serial, plain_serial, ""),
+        (f"Dask: Python tasks batched, ms/task {vs}", python_batched, plain_batched, ""),
+        (f"Dask: R task (submit_r) serial, ms/task {vs}", r_serial, plain_serial, ""),
+        (f"Dask: R tasks (submit_r) batched, ms/task {vs}", r_batched, plain_batched, ""),
+        (f"Dask: R future from R serial, ms/future {vs}", per_future, plain_serial, ""),
+        (f"Dask: R future_lapply, ms/element {vs}", per_element, plain_batched, ""),
+    ]
+
+
 METRICS_R_MEASURE = """%%R
 library(future)
 options(tandem.progress = FALSE)
@@ -395,7 +452,7 @@ def metrics_part(tasks: int, rounds: int, scrape_every: float) -> list[tuple[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=2000)
-    parser.add_argument("--only", choices=["python", "r", "metrics"])
+    parser.add_argument("--only", choices=["python", "r", "dask", "metrics"])
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the metrics on/off comparison")
     parser.add_argument(
         "--scrape-every", type=float, default=1.0, help="seconds between scrapes of the metrics kernel (0: none)"
@@ -405,13 +462,15 @@ def main() -> None:
     install_spec()
     os.environ.pop("TANDEM_METRICS", None)
     rows = []
-    if options.only in (None, "python", "r"):
+    if options.only in (None, "python", "r", "dask"):
         km, kc = kernel_client("tandem-bench")
         try:
             if options.only in (None, "python"):
                 rows += python_part(kc, options.tasks)
             if options.only in (None, "r"):
                 rows += r_part(kc)
+            if options.only in (None, "dask"):
+                rows += dask_part(kc, options.tasks)
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)

@@ -97,3 +97,38 @@ def test_plain_tcp_is_refused_when_tls_is_configured(report):
     for said in (report["plain tcp"], report["plain tcp from R"]):
         assert said != "accepted" and "Tandem does not send tasks unencrypted" in said, said
         assert "tls://" in said, said
+
+
+def test_r_errors_and_workers_without_r_say_what_went_wrong():
+    """On a local cluster: an R error raises RError with R's message; a worker
+    whose R cannot be found, or lacks Tandem's R package, fails the task naming
+    what is missing and on which worker."""
+    from conftest import run_cell, running_kernel, stdout_of
+
+    with running_kernel() as (km, kc):
+        content, outputs = run_cell(kc, """
+from distributed import LocalCluster, Client
+import tandem, tandem.dask
+cluster = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None)
+client = Client(cluster)
+ex = tandem.executor(dask=client)
+try:
+    ex.submit_r("stop('the model did not converge')").result()
+except tandem.RError as error:
+    print("RError:", error)
+""", timeout=120)
+        assert stdout_of(outputs) == "RError: the model did not converge\n", (content, outputs)
+        for setup, expected in (
+            ("r='tandem-no-such-R'", "'tandem-no-such-R' is not found there: install R on the workers"),
+            ("library='/nonexistent'", "Tandem's R package is not installed for that R"),
+        ):
+            content, outputs = run_cell(kc, f"""
+client.unregister_worker_plugin("tandem-r")
+tandem.dask.setup(client, {setup})
+try:
+    ex.submit_r("1").result()
+except RuntimeError as error:
+    print(error)
+""", timeout=120)
+            said = stdout_of(outputs)
+            assert expected in said and "Dask worker tcp://127.0.0.1:" in said, (setup, content, outputs)
