@@ -134,6 +134,23 @@ results = list(ex.map(square, range(200)))
 print(json.dumps({"values": [v for v, _ in results], "workers": sorted({w for _, w in results})}))
 """
 
+PANEL = """
+import time
+busy = [ex.submit(time.sleep, 3) for _ in range(4)]
+time.sleep(1)
+tandem.status()
+"""
+
+
+def panel_text(kc, code: str) -> str:
+    """The text of the last display a cell showed (the pool panel)."""
+    outputs: list = []
+    kc.execute_interactive(code, timeout=120, output_hook=outputs.append)
+    shown = [m["content"]["data"]["text/plain"] for m in outputs
+             if m["msg_type"] in ("display_data", "update_display_data") and "text/plain" in m["content"].get("data", {})]
+    return shown[-1] if shown else ""
+
+
 R_FITS = """
 import numpy as np, pandas as pd
 frames = [pd.DataFrame({"x": np.arange(20.0), "y": (k + 1) * np.arange(20.0) + k}) for k in range(50)]
@@ -223,6 +240,7 @@ def main() -> None:
         try:
             report["workers"] = value(kc, CONNECT)
             report["python map"] = value(kc, PYTHON_MAP)
+            report["panel"] = panel_text(kc, PANEL)
             report["r fits"] = value(kc, R_FITS)
             report["r plan"] = value(kc, R_PLAN)
             report["py_future"] = value(kc, R_PY_FUTURE)

@@ -60,6 +60,14 @@ def test_a_python_map_of_200_tasks_runs_on_the_cluster(report):
     assert ran_on_workers(result["workers"]), result
 
 
+def test_the_pool_panel_lists_the_clusters_workers_and_tasks(report):
+    panel = report["panel"].splitlines()
+    title = next((line for line in panel if line.startswith("Dask cluster tls://10.87.0.10:8786: 2 workers")), None)
+    assert title is not None and "tasks running" in title, report["panel"]
+    rows = [line.split() for line in panel if line.startswith(WORKER_ADDRESSES)]
+    assert sorted(row[1] for row in rows) == ["w1", "w2"], report["panel"]
+
+
 def test_50_r_fits_on_data_frames_give_their_coefficients(report):
     result = report["r fits"]
     # Frame k is y = (k + 1) x + k: intercept k, slope k + 1.

@@ -28,8 +28,10 @@ class DaskExecutor(TrackingExecutor):
             from ._dask_tasks import refuse_downgrade
 
             refuse_downgrade(client)
+        from ._dask_tasks import used
+
         self._owns_client = not isinstance(client, Client)
-        self.client = Client(client) if self._owns_client else client
+        self.client = used(Client(client) if self._owns_client else client)
         self._r_ready = False
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:

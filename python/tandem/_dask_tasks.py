@@ -17,12 +17,16 @@ for TLS.
 from __future__ import annotations
 
 import concurrent.futures
+import weakref
 from typing import Any
 
 from . import _interrupts
 
 _clients: dict[str, Any] = {}
 _tasks: dict[str, Any] = {}
+#: Every client Tandem's executors and R's futures used: the clusters the pool
+#: panel lists.
+_used: weakref.WeakSet = weakref.WeakSet()
 #: How long one wait for an outcome lasts before interrupts are looked at.
 _WAIT_STEP = 0.2
 
@@ -52,13 +56,47 @@ def client_for(address: str) -> Any:
     from distributed import Client, Security
 
     refuse_downgrade(address)
-    for client in _live_clients():
-        if client.scheduler is not None and client.scheduler.address == address:
-            return client
+    own = _default_client()
+    if own is not None and own.scheduler is not None and own.scheduler.address == address:
+        return used(own)
     client = _clients.get(address)
     if client is None or client.status != "running":
         client = _clients[address] = Client(address, security=Security(), set_as_default=False)
+    return used(client)
+
+
+def used(client: Any) -> Any:
+    """Notes that Tandem runs tasks through ``client`` (for the pool panel)."""
+    _used.add(client)
     return client
+
+
+def clusters() -> list[dict]:
+    """What the pool panel shows of each Dask cluster Tandem uses: its workers
+    (address, name, threads, tasks running, memory) and its tasks running."""
+    shown = []
+    for client in list(_used):
+        if client.status != "running":
+            continue
+        try:
+            info = client.scheduler_info()
+            processing = client.processing()
+        except Exception as error:  # a cluster that went away is shown as such
+            shown.append({"scheduler": str(client.scheduler.address), "error": str(error), "workers": []})
+            continue
+        workers = [
+            {
+                "address": address,
+                "name": str(worker.get("name", "")),
+                "threads": worker.get("nthreads", 0),
+                "running": len(processing.get(address, ())),
+                "memory": worker.get("metrics", {}).get("memory"),
+            }
+            for address, worker in sorted(info.get("workers", {}).items())
+        ]
+        shown.append({"scheduler": info.get("address", ""), "workers": workers,
+                      "running": sum(w["running"] for w in workers)})
+    return shown
 
 
 def refuse_downgrade(address: str) -> None:
@@ -77,10 +115,15 @@ def refuse_downgrade(address: str) -> None:
         )
 
 
-def _live_clients() -> list:
-    from distributed.client import _global_clients
+def _default_client() -> Any:
+    """The notebook's own client (the first it made), if it is running."""
+    from distributed import default_client
 
-    return [client for client in list(_global_clients.values()) if client.status == "running"]
+    try:
+        client = default_client()
+    except ValueError:  # the notebook made none
+        return None
+    return client if client.status == "running" else None
 
 
 def submit(address: str, kind: str, frames: list[bytes]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 import threading
 import time
 import uuid
@@ -118,6 +119,10 @@ class Panel:
 
     def _publish(self, msg_type: str) -> None:
         self.snapshot = json.loads(_natives.futures_status())
+        # The Dask clusters Tandem sent tasks to (only once it has: no import before).
+        dask_tasks = sys.modules.get("tandem._dask_tasks")
+        if dask_tasks is not None:
+            self.snapshot["clusters"] = dask_tasks.clusters()
         cpu = self._cpu_percents()
         content = {
             "data": {
@@ -198,16 +203,41 @@ def _summary(snapshot: dict) -> list[str]:
 
 
 def render_text(snapshot: dict, cpu: dict[int, float]) -> str:
-    """The panel as text: a table of the workers and the summary lines."""
+    """The panel as text: a table of the workers and the summary lines, then each
+    Dask cluster Tandem uses."""
     workers = snapshot.get("workers", [])
     title = f"Tandem pool: {len(workers)} worker{'s' if len(workers) != 1 else ''}"
     rows = _rows(snapshot, cpu)
-    if not rows:
-        return "\n".join([title + " (none started yet)"] + _summary(snapshot))
-    widths = [max(len(row[i]) for row in rows + [_HEADINGS]) for i in range(len(_HEADINGS))]
-    table = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-             for row in [_HEADINGS] + rows]
-    return "\n".join([title] + table + _summary(snapshot))
+    lines = [title + " (none started yet)"] if not rows else [title] + _table(_HEADINGS, rows)
+    lines += _summary(snapshot)
+    for cluster in snapshot.get("clusters", []):
+        lines.append(_cluster_title(cluster))
+        if cluster.get("workers"):
+            lines += _table(_CLUSTER_HEADINGS, _cluster_rows(cluster))
+    return "\n".join(lines)
+
+
+def _table(headings: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows + [headings]) for i in range(len(headings))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [headings] + rows]
+
+
+_CLUSTER_HEADINGS = ["Dask worker", "name", "threads", "running", "memory"]
+
+
+def _cluster_title(cluster: dict) -> str:
+    if "error" in cluster:
+        return f"Dask cluster {cluster['scheduler']}: unreachable ({cluster['error']})"
+    count = len(cluster["workers"])
+    return f"Dask cluster {cluster['scheduler']}: {count} worker{'s' if count != 1 else ''}, {cluster['running']} tasks running"
+
+
+def _cluster_rows(cluster: dict) -> list[list[str]]:
+    return [
+        [w["address"], w["name"], str(w["threads"]), str(w["running"]),
+         _bytes(w["memory"]) if w.get("memory") is not None else ""]
+        for w in cluster["workers"]
+    ]
 
 
 def render_html(snapshot: dict, cpu: dict[int, float]) -> str:
@@ -223,10 +253,21 @@ def render_html(snapshot: dict, cpu: dict[int, float]) -> str:
         else f"<div>{html.escape(line)}</div>"
         for line in _summary(snapshot)
     )
+    clusters = "".join(
+        f"<div><b>{html.escape(_cluster_title(cluster))}</b></div>"
+        + (_html_table(_CLUSTER_HEADINGS, _cluster_rows(cluster)) if cluster.get("workers") else "")
+        for cluster in snapshot.get("clusters", [])
+    )
     return (
         f'<div class="tandem-status"><b>Tandem pool</b>: {len(workers)} worker{"s" if len(workers) != 1 else ""}'
-        f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{summary}</div>'
+        f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{summary}{clusters}</div>'
     )
+
+
+def _html_table(headings: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headings)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _seconds(value: float) -> str:

@@ -59,3 +59,23 @@ def test_arguments_must_be_positive_seconds():
         with pytest.raises(ValueError, match="must be a positive number of seconds"):
             _status._seconds_argument("watch", bad)
     assert _status._seconds_argument("watch", 2) == 2.0
+
+
+def test_the_dask_clusters_tandem_uses_are_listed_under_the_pool():
+    snapshot = {
+        "workers": [], "queued": {"py": 0, "r": 0},
+        "clusters": [
+            {"scheduler": "tls://10.0.0.1:8786", "running": 3, "workers": [
+                {"address": "tls://10.0.0.2:40001", "name": "w1", "threads": 2, "running": 2, "memory": 3 * 2**20},
+                {"address": "tls://10.0.0.3:40002", "name": "w2", "threads": 2, "running": 1, "memory": None},
+            ]},
+            {"scheduler": "tls://10.0.0.9:8786", "error": "connection refused", "workers": []},
+        ],
+    }
+    text = _status.render_text(snapshot, {})
+    assert "Dask cluster tls://10.0.0.1:8786: 2 workers, 3 tasks running" in text
+    assert any(line.split()[:4] == ["tls://10.0.0.2:40001", "w1", "2", "2"] and line.endswith("3.0 MB")
+               for line in text.splitlines())
+    assert "Dask cluster tls://10.0.0.9:8786: unreachable (connection refused)" in text
+    page = _status.render_html(snapshot, {})
+    assert "<td>tls://10.0.0.3:40002</td><td>w2</td><td>2</td><td>1</td><td></td>" in page
