@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
@@ -199,8 +200,11 @@ except ValueError as error:
 """
 
 REFUSE_PLAIN_R = f"""%%R
-plan(tandem::workers, dask = "{SCHEDULER.replace('tls://', 'tcp://')}")
-message <- tryCatch({{ value(future(1)); "accepted" }}, error = function(e) conditionMessage(e))
+message <- tryCatch({{
+  plan(tandem::workers, dask = "{SCHEDULER.replace('tls://', 'tcp://')}")
+  value(future(1))
+  "accepted"
+}}, error = function(e) conditionMessage(e))
 plan(sequential)
 cat(jsonlite::toJSON(message, auto_unbox = TRUE), "\\n")
 """
@@ -236,6 +240,11 @@ def main() -> None:
             "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(certificates["client.key"]),
         })
         report["without certificate"] = refuse_without_certificate(certificates["ca.pem"])
+        # The kernel serves its metrics here, for the Dask task series.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            metrics = f"127.0.0.1:{probe.getsockname()[1]}"
+        os.environ["TANDEM_METRICS"] = metrics
         km, kc = start_new_kernel(kernel_name=sys.argv[1], startup_timeout=60)
         try:
             report["workers"] = value(kc, CONNECT)
@@ -249,6 +258,9 @@ def main() -> None:
             report["killed submitted"] = value(kc, KILLED)
             kill_namespace("w1")
             report["after kill"] = value(kc, KILLED_RESULTS)
+            with urllib.request.urlopen(f"http://{metrics}/metrics", timeout=30) as page:
+                report["metrics"] = [line for line in page.read().decode().splitlines()
+                                     if line.startswith("tandem_dask_tasks_total{")]
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)

@@ -96,6 +96,21 @@ def test_tasks_survive_a_killed_worker_host(report):
     assert len(result["workers"]) == 1 and result["workers"][0].startswith("tls://10.87.0.12:"), result
 
 
+def test_the_kernels_metrics_count_dask_tasks_by_the_worker_they_ran_on(report):
+    counted: dict[tuple[str, str], float] = {}
+    for line in report["metrics"]:
+        labels = dict(part.split("=", 1) for part in line[line.index("{") + 1 : line.index("}")].split(","))
+        worker = labels["worker"].strip('"')
+        assert worker.startswith(WORKER_ADDRESSES) or worker == "unknown", line
+        key = (labels["language"].strip('"'), labels["state"].strip('"'))
+        counted[key] = counted.get(key, 0) + float(line.rsplit(" ", 1)[1])
+    # Python: the map's 200, the panel's 4, the 40 of the killed host's run and the
+    # py_future. R: the 50 fits, the 40 of that run, and future_lapply's chunks (one
+    # per thread of the cluster: 4).
+    assert counted.get(("py", "finished"), 0) >= 245, counted
+    assert counted.get(("r", "finished"), 0) >= 94, counted
+
+
 def test_a_client_without_a_certificate_is_refused(report):
     said = report["without certificate"]
     assert "CERTIFICATE_REQUIRED" in said.upper().replace(" ", "_"), said

@@ -120,6 +120,10 @@ class Bridge:
     def __init__(self, r_call: RCall, namespace: dict) -> None:
         self._r_call = r_call
         self.namespace = namespace
+        #: Further ops R may call, by name: each takes the request and its decoded
+        #: values and returns the reply's fields and the values it carries (or
+        #: None). The kernel adds ``dask`` (R's futures on a Dask cluster).
+        self.handlers: dict[str, Callable[[dict, dict], tuple[dict, dict | None]]] = {}
 
     def call(self, request: dict, frames: list | None = None) -> tuple[dict, list]:
         """Sends one request to R; returns its reply and the reply's frames."""
@@ -169,7 +173,7 @@ class Bridge:
 
     def serve(self, request_json: bytes, frames: list) -> list:
         """Serves a call from R: ``get``/``eval``/``exec``/``set``/``names``, and
-        ``dask`` for R's futures on a Dask cluster (:mod:`tandem._dask_tasks`).
+        the ops of :attr:`handlers`.
         Returns ``[reply_json, frames]``."""
         request = json.loads(request_json)
         try:
@@ -202,14 +206,11 @@ class Bridge:
             return {"status": "ok"}, []
         if op == "names":
             return {"status": "ok", "names": [n for n in self.namespace if not n.startswith("_")]}, []
-        if op == "dask":
-            # A future of plan(tandem::workers, dask = ...): R's tasks on a Dask cluster.
-            from . import _dask_tasks
-
+        if op in self.handlers:
             values, errors = unpack(request["values"], frames) if "values" in request else ({}, [])
             if errors:
                 return {"status": "error", "evalue": "; ".join(errors)}, []
-            fields, carried = _dask_tasks.serve(request, values)
+            fields, carried = self.handlers[op](request, values)
             reply, reply_frames = self._reply_values(carried) if carried is not None else ({"status": "ok"}, [])
             return {**reply, **fields}, reply_frames
         raise ValueError(f"unknown request {op!r} from R")

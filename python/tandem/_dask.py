@@ -9,8 +9,10 @@ Tandem's R worker beside each Dask worker (:mod:`tandem._dask_workers`).
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from typing import Any, Callable, Iterable, Iterator
 
+from ._dask_clients import count_task, refuse_downgrade, setup, used
 from ._executor import TrackingExecutor
 
 
@@ -25,29 +27,27 @@ class DaskExecutor(TrackingExecutor):
 
         super().__init__()
         if isinstance(client, str):
-            from ._dask_tasks import refuse_downgrade
-
             refuse_downgrade(client)
-        from ._dask_tasks import used
-
         self._owns_client = not isinstance(client, Client)
         self.client = used(Client(client) if self._owns_client else client)
         self._r_ready = False
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        from ._dask_workers import located
+
         self._check_open()
-        return self._wrap(self.client.submit(fn, *args, pure=False, **kwargs))
+        return self._wrap(self.client.submit(located, fn, *args, pure=False, **kwargs), "py")
 
     def submit_r(self, code: str, /, **inputs: Any) -> concurrent.futures.Future:
         """Runs R ``code`` with ``inputs`` as R variables on the R worker beside a
         Dask worker; the future's result is the value of its last expression,
         converted to Python (an R error raises ``tandem.RError``)."""
         from ._dask_workers import run_r
-        from ._futures import r_task
+        from ._rtasks import r_task
 
         self._check_open()
         self._ensure_r()
-        return self._wrap(self.client.submit(run_r, b"expr", r_task(code, inputs), pure=False), _r_result)
+        return self._wrap(self.client.submit(run_r, b"expr", r_task(code, inputs), pure=False), "r", _r_result)
 
     def map_r(self, code: str, /, **iterables: Iterable) -> Iterator:
         """``submit_r(code, name=item, ...)`` for each item of the named iterables
@@ -63,25 +63,33 @@ class DaskExecutor(TrackingExecutor):
             setup(self.client)
             self._r_ready = True
 
-    def _wrap(self, remote: Any, transform: Callable[[Any], Any] | None = None) -> concurrent.futures.Future:
-        """A ``concurrent.futures`` future settled by the Dask one (through
-        ``transform`` of its result, when given)."""
+    def _wrap(
+        self, remote: Any, language: str, transform: Callable[[Any], Any] | None = None
+    ) -> concurrent.futures.Future:
+        """A ``concurrent.futures`` future settled by the Dask one, whose result is
+        the worker's address and a value (passed through ``transform``, when given);
+        its end is counted in the kernel's metrics, labelled by that worker."""
         future = self._track(_DaskFuture(remote))
+        submitted = time.monotonic()
 
         def settle(done: Any) -> None:
-            if future.cancelled():
-                return
+            worker, state = "unknown", "failed"
             try:
                 if done.status == "cancelled":
+                    state = "cancelled"
                     concurrent.futures.Future.cancel(future)
                 elif done.status == "error":
                     future.set_exception(done.exception())
                 else:
-                    result = done.result()
-                    future.set_result(transform(result) if transform else result)
+                    worker, value = done.result()
+                    result = transform(value) if transform else value  # an R error raises here
+                    state = "finished"
+                    future.set_result(result)
             except BaseException as error:  # the future carries whatever went wrong
                 if not future.done():
                     future.set_exception(error)
+            finally:
+                count_task(language, state, worker, time.monotonic() - submitted)
 
         remote.add_done_callback(settle)
         return future
@@ -106,20 +114,10 @@ class _DaskFuture(concurrent.futures.Future):
         return cancelled
 
 
-def setup(client: Any, *, r: str = "R", library: str | None = None) -> None:
-    """Lets ``client``'s cluster run Tandem's R tasks: registers the plugin that
-    starts Tandem's R worker beside each Dask worker (at its first R task), also on
-    workers that join later. ``r`` is the R program on the workers, ``library`` a
-    folder holding Tandem's R package there."""
-    from ._dask_workers import RWorkerPlugin
-
-    client.register_plugin(RWorkerPlugin(r=r, library=library), name=RWorkerPlugin.name)
-
-
 def _r_result(outcome: list[bytes]) -> Any:
     """The Python value of an R task's outcome frames, or its R error raised."""
-    from ._futures import _decode_r_value, _r_error
+    from ._rtasks import decode_r_value, r_error
 
     if outcome[0] == b"ok":
-        return _decode_r_value(outcome[1:])
-    raise _r_error(outcome[1:])
+        return decode_r_value(outcome[1:])
+    raise r_error(outcome[1:])

@@ -4,29 +4,26 @@ R has no Dask client; the kernel's Python has one. With
 ``plan(tandem::workers, dask = "tls://scheduler:8786")``, R hands each future's
 task to this module (a call into Python, as ``py$x`` makes, while R's cell runs):
 ``submit`` puts it on the cluster, ``done`` says whether it ended, ``take`` waits
-for its outcome frames and ``cancel`` cancels it. An R future runs on Tandem's R
+for its outcome frames and ``cancel`` cancels it; ``threads`` says how many tasks
+the cluster runs at once. An R future runs on Tandem's R
 worker beside a Dask worker (:mod:`tandem._dask_workers`), a ``py_future`` in the
 Dask worker's own Python.
 
 The client is the kernel's own ``distributed.Client`` for that scheduler, if the
 notebook made one (its TLS settings, then), else one made from Dask's
-configuration. A plain ``tcp://`` address is refused when that configuration asks
-for TLS.
+configuration (:mod:`tandem._dask_clients`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import weakref
+import time
 from typing import Any
 
 from . import _interrupts
+from ._dask_clients import client_for, count_task, setup
 
-_clients: dict[str, Any] = {}
 _tasks: dict[str, Any] = {}
-#: Every client Tandem's executors and R's futures used: the clusters the pool
-#: panel lists.
-_used: weakref.WeakSet = weakref.WeakSet()
 #: How long one wait for an outcome lasts before interrupts are looked at.
 _WAIT_STEP = 0.2
 
@@ -37,6 +34,11 @@ def serve(request: dict, values: dict) -> tuple[dict, dict | None]:
     action = request.get("action")
     if action == "submit":
         return {"key": submit(request["address"], request["kind"], values["frames"])}, None
+    if action == "threads":
+        # How many tasks the cluster runs at once: future_lapply() cuts its work
+        # into as many chunks.
+        workers = client_for(request["address"]).scheduler_info().get("workers", {})
+        return {"threads": sum(worker.get("nthreads", 1) for worker in workers.values())}, None
     key = request.get("key")
     if key not in _tasks:
         raise KeyError(f"no Dask task {key!r} in this kernel")
@@ -50,85 +52,8 @@ def serve(request: dict, values: dict) -> tuple[dict, dict | None]:
     raise ValueError(f"unknown Dask action {action!r} from R")
 
 
-def client_for(address: str) -> Any:
-    """The client for the scheduler at ``address``: the notebook's own, else one
-    made from Dask's configuration (and kept)."""
-    from distributed import Client, Security
-
-    refuse_downgrade(address)
-    own = _default_client()
-    if own is not None and own.scheduler is not None and own.scheduler.address == address:
-        return used(own)
-    client = _clients.get(address)
-    if client is None or client.status != "running":
-        client = _clients[address] = Client(address, security=Security(), set_as_default=False)
-    return used(client)
-
-
-def used(client: Any) -> Any:
-    """Notes that Tandem runs tasks through ``client`` (for the pool panel)."""
-    _used.add(client)
-    return client
-
-
-def clusters() -> list[dict]:
-    """What the pool panel shows of each Dask cluster Tandem uses: its workers
-    (address, name, threads, tasks running, memory) and its tasks running."""
-    shown = []
-    for client in list(_used):
-        if client.status != "running":
-            continue
-        try:
-            info = client.scheduler_info()
-            processing = client.processing()
-        except Exception as error:  # a cluster that went away is shown as such
-            shown.append({"scheduler": str(client.scheduler.address), "error": str(error), "workers": []})
-            continue
-        workers = [
-            {
-                "address": address,
-                "name": str(worker.get("name", "")),
-                "threads": worker.get("nthreads", 0),
-                "running": len(processing.get(address, ())),
-                "memory": worker.get("metrics", {}).get("memory"),
-            }
-            for address, worker in sorted(info.get("workers", {}).items())
-        ]
-        shown.append({"scheduler": info.get("address", ""), "workers": workers,
-                      "running": sum(w["running"] for w in workers)})
-    return shown
-
-
-def refuse_downgrade(address: str) -> None:
-    """Raises when ``address`` is plain TCP but Dask's configuration asks for TLS."""
-    import dask
-
-    if not address.startswith("tcp://"):
-        return
-    required = dask.config.get("distributed.comm.require-encryption", False)
-    tls = dask.config.get("distributed.comm.tls.ca-file", None)
-    if required or tls:
-        raise ValueError(
-            f"{address} is plain TCP, but Dask's configuration asks for TLS "
-            f"({'require-encryption' if required else 'a TLS CA file'} is set): Tandem does not send "
-            "tasks unencrypted when TLS is configured. Use the scheduler's tls:// address."
-        )
-
-
-def _default_client() -> Any:
-    """The notebook's own client (the first it made), if it is running."""
-    from distributed import default_client
-
-    try:
-        client = default_client()
-    except ValueError:  # the notebook made none
-        return None
-    return client if client.status == "running" else None
-
-
 def submit(address: str, kind: str, frames: list[bytes]) -> str:
     """Puts a task on the cluster; returns its key."""
-    from ._dask import setup
     from ._dask_workers import run_python, run_r
 
     client = client_for(address)
@@ -141,6 +66,8 @@ def submit(address: str, kind: str, frames: list[bytes]) -> str:
         remote = client.submit(run_python, b"expr", list(frames), pure=False)
     else:
         raise ValueError(f"unknown task kind {kind!r}")
+    remote.tandem_language = "r" if kind == "rds" else "py"
+    remote.tandem_submitted = time.monotonic()
     _tasks[remote.key] = remote
     return remote.key
 
@@ -154,15 +81,22 @@ def take(key: str) -> dict:
         with _interrupts.deferred():
             concurrent.futures.wait([_AsFuture(remote)], timeout=_WAIT_STEP)
     del _tasks[key]
+    outcome = _outcome(remote)
+    state = {"ok": "finished", "failed:cancelled": "cancelled", "failed:lost": "lost"}.get(outcome["status"], "failed")
+    count_task(remote.tandem_language, state, outcome.pop("worker"), time.monotonic() - remote.tandem_submitted)
+    return outcome
+
+
+def _outcome(remote: Any) -> dict:
     if remote.status == "cancelled":
-        return {"status": "failed:cancelled", "frames": []}
+        return {"status": "failed:cancelled", "frames": [], "worker": "unknown"}
     if remote.status == "error":
         # The cluster could not run it (workers lost too often, R missing on a
         # worker): as a worker the kernel's pool lost.
         error = remote.exception()
-        return {"status": "failed:lost", "frames": [f"{type(error).__name__}: {error}".encode()]}
-    outcome = remote.result()
-    return {"status": outcome[0].decode(), "frames": list(outcome[1:])}
+        return {"status": "failed:lost", "frames": [f"{type(error).__name__}: {error}".encode()], "worker": "unknown"}
+    worker, outcome = remote.result()
+    return {"status": outcome[0].decode(), "frames": list(outcome[1:]), "worker": worker}
 
 
 class _AsFuture(concurrent.futures.Future):

@@ -186,9 +186,9 @@ def _r_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def run_r(kind: bytes, frames: list[bytes]) -> list[bytes]:
-    """The Dask task of an R task: runs it on this worker's R worker. Outcome
-    frames, status first."""
+def run_r(kind: bytes, frames: list[bytes]) -> tuple[str, list[bytes]]:
+    """The Dask task of an R task: runs it on this worker's R worker. This
+    worker's address, and the outcome frames, status first."""
     worker = get_worker()
     plugin = worker.plugins.get(RWorkerPlugin.name)
     if plugin is None:
@@ -196,17 +196,22 @@ def run_r(kind: bytes, frames: list[bytes]) -> list[bytes]:
             f"Dask worker {worker.address} has no Tandem R worker plugin: call tandem.dask.setup(client) "
             "(tandem.executor(dask=client) does it at its first R task)"
         )
-    return plugin.run(kind, frames)
+    return worker.address, plugin.run(kind, frames)
 
 
-def run_python(kind: bytes, frames: list[bytes]) -> list[bytes]:
+def located(function: Any, /, *args: Any, **kwargs: Any) -> tuple[str, Any]:
+    """The Dask task of a Python task: this worker's address, and the function's value."""
+    return get_worker().address, function(*args, **kwargs)
+
+
+def run_python(kind: bytes, frames: list[bytes]) -> tuple[str, list[bytes]]:
     """The Dask task of R's ``py_future`` on a cluster: Python code with inputs
-    from R, run here. Outcome frames, status first, as the kernel's Python workers
-    give them."""
+    from R, run here. This worker's address, and the outcome frames, status first,
+    as the kernel's Python workers give them."""
     from ._taskcodec import error_outcome
     from ._worker import run_expression
 
     try:
-        return run_expression(frames)
+        return get_worker().address, run_expression(frames)
     except Exception as error:  # the code's failure is its outcome, for R to raise
-        return error_outcome(error)
+        return get_worker().address, error_outcome(error)

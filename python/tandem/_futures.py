@@ -17,9 +17,10 @@ import time
 from typing import Any, Callable, Iterable, Iterator
 
 from . import _interrupts, _natives, _taskcodec
-from ._errors import ConversionError, RemoteTraceback, RError, WorkerLost
+from ._errors import RemoteTraceback, WorkerLost
 from ._callpickle import name_of, pickled_arguments, pickled_function, unpickle
 from ._executor import TrackingExecutor
+from ._rtasks import decode_r_value, r_error, r_task
 from ._jsonutil import dumps
 from ._streams import flush_streams
 
@@ -357,31 +358,4 @@ def _ended_by_interrupt(error: BaseException, futures: list[Future]) -> bool:
 def submit_r(code: str, /, **inputs: Any) -> Future:
     """Runs R ``code`` on an R worker with ``inputs`` as R variables; the Future's
     result is the value of the code's last expression, converted to Python."""
-    return client().submit(b"r", b"expr", r_task(code, inputs), _decode_r_value, _r_error)
-
-
-def r_task(code: str, inputs: dict[str, Any]) -> list[bytes]:
-    """The frames of an R task (R code with its inputs in the exchange format),
-    for the kernel's R workers and those beside Dask workers alike."""
-    from ._bridge import pack
-
-    header, frames, errors = pack(inputs, to="R", inline=True)
-    if errors:
-        raise ConversionError("; ".join(errors))
-    return [_taskcodec.dumps_json({"code": code, "values": header}), *frames]
-
-
-def _decode_r_value(frames: list) -> Any:
-    from ._bridge import unpack
-
-    header = _taskcodec.loads_json(frames[0])
-    values, errors = unpack(header, frames[1:], source="R")
-    if errors:
-        raise ConversionError("the value of the R code " + errors[0].split(" ", 1)[1])
-    return values["value"]
-
-
-def _r_error(frames: list) -> BaseException:
-    message = bytes(frames[3]).decode("utf-8", "replace")
-    trace = bytes(frames[2]).decode("utf-8", "replace").splitlines()
-    return RError(message, trace or None)
+    return client().submit(b"r", b"expr", r_task(code, inputs), decode_r_value, r_error)

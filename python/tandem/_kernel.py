@@ -58,6 +58,7 @@ class Kernel:
         self._cell: tuple[str, int] = (language, 0)
         if _natives.provided("r_call"):
             self.bridge = Bridge(_natives.r_call, self.shell.user_ns)
+            self.bridge.handlers["dask"] = _serve_dask
             _bridge.install(self.bridge)
             self.shell.provide({"r": _bridge.R(self.bridge)})
             # rpy2's Python API on this R session: never a second R in the kernel.
@@ -391,6 +392,14 @@ class _DeferredHistoryWrites:
             self._wake.clear()
             if self._manager.save_flag is not None:
                 self._manager.save_flag.set()
+
+
+def _serve_dask(request: dict, values: dict) -> tuple[dict, dict | None]:
+    """R's futures under ``plan(tandem::workers, dask = ...)`` (Dask is imported
+    at R's first such call, not at the kernel's start)."""
+    from ._dask_tasks import serve
+
+    return serve(request, values)
 
 
 def start(language: str = "python") -> Kernel:

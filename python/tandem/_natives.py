@@ -81,6 +81,9 @@ metrics_address: Callable[[], dict] = _stub("metrics_address", "")
 #: ``metrics_exchange(direction, nbytes, seconds)``: values crossed between Python
 #: and R (``python_to_r`` or ``r_to_python``), timed in Python's half.
 metrics_exchange: Callable[[str, int, float], None] = _stub("metrics_exchange", "")
+#: ``metrics_dask_task(language, state, worker, seconds)``: a task on a Dask cluster
+#: ended ("py" or "r"; "finished", "failed", "cancelled" or "lost").
+metrics_dask_task: Callable[[str, str, str, float], None] = _stub("metrics_dask_task", "")
 
 # -- the session (SessionNatives.swift) -------------------------------------------
 

@@ -120,9 +120,9 @@ class Panel:
     def _publish(self, msg_type: str) -> None:
         self.snapshot = json.loads(_natives.futures_status())
         # The Dask clusters Tandem sent tasks to (only once it has: no import before).
-        dask_tasks = sys.modules.get("tandem._dask_tasks")
-        if dask_tasks is not None:
-            self.snapshot["clusters"] = dask_tasks.clusters()
+        dask_clients = sys.modules.get("tandem._dask_clients")
+        if dask_clients is not None:
+            self.snapshot["clusters"] = dask_clients.clusters()
         cpu = self._cpu_percents()
         content = {
             "data": {

@@ -68,6 +68,17 @@ public enum KernelMetrics {
     exchangeDurations[direction]!.recordSeconds(max(0, seconds))
   }
 
+  /// A task that ran on a Dask cluster ended (`state` as `tandem_tasks_total` names
+  /// outcomes), on `worker`, taking `seconds` from submission to its outcome.
+  static func daskTaskEnded(language: String, state: String, worker: String, seconds: Double) {
+    Counter(
+      label: "tandem_dask_tasks_total",
+      dimensions: [("language", language), ("state", state), ("worker", worker)]
+    ).increment()
+    Timer(label: "tandem_dask_task_duration_seconds", dimensions: [("language", language)])
+      .recordSeconds(max(0, seconds))
+  }
+
   /// Resident memory and CPU time of the kernel process and of its R child, as gauges read
   /// at each scrape (`rPID` nil when R is not running).
   public static func recordProcesses(rPID: Int32?) {

@@ -29,6 +29,20 @@ dask_take <- function(future) {
   future$outcome
 }
 
+# How many tasks the cluster at `address` runs at once (its workers' threads),
+# asked of the kernel's Python at most every few seconds: `future` asks before
+# every future. Outside the kernel's R session (a future's own code on a worker,
+# where the plan is sequential anyway) the local answer stands.
+dask_threads <- function(address) {
+  if (is.null(state$kernel_pid)) return(pool_size())
+  known <- broker$dask_threads[[address]]
+  if (!is.null(known) && Sys.time() < known$until) return(known$threads)
+  threads <- max(1L, as.integer(call_python("dask", action = "threads", address = address)[["threads"]]))
+  if (is.null(broker$dask_threads)) broker$dask_threads <- list()
+  broker$dask_threads[[address]] <- list(threads = threads, until = Sys.time() + 5)
+  threads
+}
+
 # The Dask scheduler of the current plan, or NULL when it runs on the kernel's pool.
 plan_dask <- function() {
   strategy <- future::plan("next")

@@ -33,10 +33,16 @@ tweak.workers <- function(strategy, ..., penvir = parent.frame()) {
 }
 
 #' @export
-nbrOfWorkers.workers <- function(evaluator) pool_size(formals(evaluator)$workers)
+nbrOfWorkers.workers <- function(evaluator) {
+  dask <- formals(evaluator)$dask
+  if (!is.null(dask)) return(dask_threads(dask))
+  pool_size(formals(evaluator)$workers)
+}
 
 #' @export
 nbrOfFreeWorkers.workers <- function(evaluator, background = FALSE, ...) {
+  # Dask queues what it cannot run yet: a cluster is never full.
+  if (!is.null(formals(evaluator)$dask)) return(nbrOfWorkers(evaluator))
   free <- pool_size(formals(evaluator)$workers) - if (is.null(broker$pending)) 0L else broker$pending
   max(0L, as.integer(free))
 }
