@@ -122,18 +122,19 @@ def test_plain_tcp_is_refused_when_tls_is_configured(report):
         assert "tls://" in said, said
 
 
-def test_r_errors_and_workers_without_r_say_what_went_wrong():
-    """On a local cluster: an R error raises RError with R's message; a worker
-    whose R cannot be found, or lacks Tandem's R package, fails the task naming
-    what is missing and on which worker."""
+def test_r_errors_progress_and_workers_without_r_say_what_went_wrong():
+    """On a local cluster: an R error raises RError with R's message; an R fan-out
+    shows its progress bar in the cell; a worker whose R cannot be found, or lacks
+    Tandem's R package, fails the task naming what is missing and on which worker."""
     from conftest import run_cell, running_kernel, stdout_of
 
     with running_kernel() as (km, kc):
         content, outputs = run_cell(kc, """
 from distributed import LocalCluster, Client
 import tandem, tandem.dask
-cluster = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None)
+cluster = LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None)
 client = Client(cluster)
+address = cluster.scheduler_address
 ex = tandem.executor(dask=client)
 try:
     ex.submit_r("stop('the model did not converge')").result()
@@ -141,6 +142,14 @@ except tandem.RError as error:
     print("RError:", error)
 """, timeout=120)
         assert stdout_of(outputs) == "RError: the model did not converge\n", (content, outputs)
+        content, outputs = run_cell(kc, """%%R -i address
+library(future)
+plan(tandem::workers, dask = address)
+v <- future.apply::future_sapply(1:6, function(i) { Sys.sleep(0.4); i }, future.chunk.size = 1)
+cat(sum(v))""", timeout=120)
+        assert stdout_of(outputs) == "21", (content, outputs)
+        bars = [c["data"]["text/plain"] for t, c in outputs if t in ("display_data", "update_display_data")]
+        assert bars and bars[-1].startswith("futures: 6/6 [" + "#" * 30 + "] 100%"), bars
         for setup, expected in (
             ("r='tandem-no-such-R'", "'tandem-no-such-R' is not found there: install R on the workers"),
             ("library='/nonexistent'", "Tandem's R package is not installed for that R"),

@@ -4,8 +4,8 @@ R has no Dask client; the kernel's Python has one. With
 ``plan(tandem::workers, dask = "tls://scheduler:8786")``, R hands each future's
 task to this module (a call into Python, as ``py$x`` makes, while R's cell runs):
 ``submit`` puts it on the cluster, ``done`` says whether it ended, ``take`` waits
-for its outcome frames and ``cancel`` cancels it; ``threads`` says how many tasks
-the cluster runs at once. An R future runs on Tandem's R
+for its outcome frames, ``forget`` drops it once R keeps the outcome, ``cancel``
+cancels it; ``threads`` says how many tasks the cluster runs at once. An R future runs on Tandem's R
 worker beside a Dask worker (:mod:`tandem._dask_workers`), a ``py_future`` in the
 Dask worker's own Python.
 
@@ -49,6 +49,11 @@ def serve(request: dict, values: dict) -> tuple[dict, dict | None]:
     if action == "cancel":
         _tasks.pop(key).cancel()
         return {}, None
+    if action == "forget":
+        # R has the outcome (taking it leaves it here, in case R was interrupted
+        # before it could keep it).
+        del _tasks[key]
+        return {}, None
     raise ValueError(f"unknown Dask action {action!r} from R")
 
 
@@ -80,10 +85,13 @@ def take(key: str) -> dict:
         _interrupts.check()
         with _interrupts.deferred():
             concurrent.futures.wait([_AsFuture(remote)], timeout=_WAIT_STEP)
-    del _tasks[key]
     outcome = _outcome(remote)
-    state = {"ok": "finished", "failed:cancelled": "cancelled", "failed:lost": "lost"}.get(outcome["status"], "failed")
-    count_task(remote.tandem_language, state, outcome.pop("worker"), time.monotonic() - remote.tandem_submitted)
+    worker = outcome.pop("worker")
+    if not getattr(remote, "tandem_counted", False):  # taken again after an interrupt: counted once
+        remote.tandem_counted = True
+        state = {"ok": "finished", "failed:cancelled": "cancelled", "failed:lost": "lost"}.get(
+            outcome["status"], "failed")
+        count_task(remote.tandem_language, state, worker, time.monotonic() - remote.tandem_submitted)
     return outcome
 
 

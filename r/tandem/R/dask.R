@@ -12,12 +12,24 @@ dask_submit <- function(future, kind, frames) {
   suspendInterrupts({
     future$task <- reply[["key"]]
     future$state <- "running"
+    progress_task_added()
   })
   invisible(future)
 }
 
 dask_done <- function(future) {
-  isTRUE(call_python("dask", action = "done", key = future$task)[["done"]])
+  done <- isTRUE(call_python("dask", action = "done", key = future$task)[["done"]])
+  if (done) dask_finished(future)
+  done
+}
+
+# Counts a task's end once in the fan-out's progress bar, and shows the bar.
+dask_finished <- function(future) {
+  suspendInterrupts(if (!isTRUE(future$counted)) {
+    future$counted <- TRUE
+    progress_task_done()
+  })
+  progress_show()
 }
 
 # The outcome of the task of `future` (a list with `status` and `frames`), kept by
@@ -26,6 +38,8 @@ dask_take <- function(future) {
   if (!is.null(future$outcome)) return(future$outcome)
   value <- python_value(call_python("dask", action = "take", key = future$task))
   future$outcome <- list(status = value[["status"]], frames = value[["frames"]])
+  call_python("dask", action = "forget", key = future$task)
+  dask_finished(future)
   future$outcome
 }
 

@@ -18,12 +18,14 @@ progress_bundle <- function(label, done, total, elapsed) {
 new_display_id <- function() sprintf("tandem-progress-%d-%d", Sys.getpid(), sample.int(.Machine$integer.max, 1L))
 
 # --- a fan-out of futures ---------------------------------------------------
-# Futures submitted while others are pending form one fan-out; once it has run
-# for half a second (and progressr is not already reporting it), a bar shows how
-# many have finished.
+# Futures submitted while others are pending form one fan-out (on the kernel's
+# pool or a Dask cluster alike); once it has run for half a second (and progressr
+# is not already reporting it), a bar shows how many have finished. The callers
+# hold interrupts: the counts change with the tasks.
 
 progress_task_added <- function() {
-  if (broker$pending == 1L || is.null(progress$total)) {
+  if (!isTRUE(progress$pending > 0L) || is.null(progress$total)) {
+    progress$pending <- 0L
     progress$total <- 0L
     progress$done <- 0L
     progress$start <- Sys.time()
@@ -31,11 +33,13 @@ progress_task_added <- function() {
     progress$id <- NULL
     progress$relayed <- FALSE
   }
+  progress$pending <- progress$pending + 1L
   progress$total <- progress$total + 1L
 }
 
 progress_task_done <- function() {
   if (!is.null(progress$total)) progress$done <- progress$done + 1L
+  if (isTRUE(progress$pending > 0L)) progress$pending <- progress$pending - 1L
 }
 
 progress_show <- function() {
