@@ -160,6 +160,7 @@ def _run_all(driver, url: str, token: str, name: str) -> None:
 
 def _start_all(driver, url: str, token: str, name: str) -> None:
     """Opens the notebook and clicks Run All Cells."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -177,22 +178,48 @@ def _start_all(driver, url: str, token: str, name: str) -> None:
 
         return find
 
-    wait.until(labelled(".lm-MenuBar-itemLabel", "Run")).click()
-    wait.until(labelled(".lm-Menu-itemLabel", "Run All Cells")).click()
+    def started(d) -> bool:
+        prompts = [p.text.strip() for p in d.find_elements(
+            By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")]
+        return any(p not in ("[ ]:", "") for p in prompts)
+
+    # Now and then (one run in ten here) the page takes the click on the menu item
+    # as nothing: no cell is even queued. The menu is used again only then, when
+    # running all cells again cannot run any twice.
+    for _ in range(3):
+        wait.until(labelled(".lm-MenuBar-itemLabel", "Run")).click()
+        wait.until(labelled(".lm-Menu-itemLabel", "Run All Cells")).click()
+        try:
+            WebDriverWait(driver, 10).until(started)
+            return
+        except TimeoutException:
+            continue
 
 
 def _wait_until_all_ran(driver) -> None:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, 90)
 
-    def all_ran(d):
-        prompts = [p.text for p in d.find_elements(
+    def prompts(d) -> list[str]:
+        return [p.text for p in d.find_elements(
             By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")]
-        return prompts and all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts)
 
-    wait.until(all_ran)
+    def all_ran(d):
+        shown = prompts(d)
+        return shown and all(p.strip() not in ("[ ]:", "[*]:", "") for p in shown)
+
+    try:
+        wait.until(all_ran)
+    except TimeoutException:
+        # Which cell did not end, and what the page shows: enough to tell a kernel
+        # that stopped answering from a page that missed a message.
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / "not-all-ran.png"))
+        outputs = [text[:300] for text in _outputs(driver)]
+        raise AssertionError(f"not every cell ran within 90 s: prompts {prompts(driver)}, outputs {outputs}") from None
 
 
 def _outputs(driver) -> list[str]:
