@@ -14,6 +14,7 @@ Usage: python bench/idle.py [--seconds 10]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def install_specs() -> None:
     spec = prefix / "share" / "jupyter" / "kernels" / "ipykernel-idle"
     spec.mkdir(parents=True)
     argv = [PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(f'{{"argv": {argv!r}, "display_name": "ipykernel", "language": "python"}}'.replace("'", '"'))
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "ipykernel", "language": "python"}))
     os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
 
 

@@ -12,7 +12,7 @@ import concurrent.futures
 import time
 from typing import Any, Callable, Iterable, Iterator
 
-from ._dask_clients import count_task, refuse_downgrade, setup, used
+from ._dask_clients import count_task, ensure_r, refuse_downgrade, used
 from ._executor import TrackingExecutor
 
 
@@ -30,7 +30,6 @@ class DaskExecutor(TrackingExecutor):
             refuse_downgrade(client)
         self._owns_client = not isinstance(client, Client)
         self.client = used(Client(client) if self._owns_client else client)
-        self._r_ready = False
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
         from ._dask_workers import located
@@ -46,7 +45,7 @@ class DaskExecutor(TrackingExecutor):
         from ._rtasks import r_task
 
         self._check_open()
-        self._ensure_r()
+        ensure_r(self.client)
         return self._wrap(self.client.submit(run_r, b"expr", r_task(code, inputs), pure=False), "r", _r_result)
 
     def map_r(self, code: str, /, **iterables: Iterable) -> Iterator:
@@ -55,13 +54,6 @@ class DaskExecutor(TrackingExecutor):
         names = list(iterables)
         futures = [self.submit_r(code, **dict(zip(names, items))) for items in zip(*iterables.values())]
         return (future.result() for future in futures)
-
-    def _ensure_r(self) -> None:
-        """Registers the R worker plugin on the cluster once (each worker starts
-        its R worker at its first R task)."""
-        if not self._r_ready:
-            setup(self.client)
-            self._r_ready = True
 
     def _wrap(
         self, remote: Any, language: str, transform: Callable[[Any], Any] | None = None

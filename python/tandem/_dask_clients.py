@@ -15,6 +15,8 @@ _clients: dict[str, Any] = {}
 #: Every client Tandem's executors and R's futures used: the clusters the pool
 #: panel lists.
 _used: weakref.WeakSet = weakref.WeakSet()
+#: The clients whose clusters have the R worker plugin registered.
+_with_r: weakref.WeakSet = weakref.WeakSet()
 
 
 def client_for(address: str) -> Any:
@@ -101,6 +103,14 @@ def setup(client: Any, *, r: str = "R", library: str | None = None) -> None:
     from ._dask_workers import RWorkerPlugin
 
     client.register_plugin(RWorkerPlugin(r=r, library=library), name=RWorkerPlugin.name)
+    _with_r.add(client)
+
+
+def ensure_r(client: Any) -> None:
+    """Registers the R worker plugin with its defaults, unless ``setup`` did
+    already for this client (with the user's settings, then kept)."""
+    if client not in _with_r:
+        setup(client)
 
 
 def count_task(language: str, state: str, worker: str, seconds: float) -> None:

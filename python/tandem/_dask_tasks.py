@@ -4,10 +4,10 @@ R has no Dask client; the kernel's Python has one. With
 ``plan(tandem::workers, dask = "tls://scheduler:8786")``, R hands each future's
 task to this module (a call into Python, as ``py$x`` makes, while R's cell runs):
 ``submit`` puts it on the cluster, ``done`` says whether it ended, ``take`` waits
-for its outcome frames, ``forget`` drops it once R keeps the outcome, ``cancel``
-cancels it; ``threads`` says how many tasks the cluster runs at once. An R future runs on Tandem's R
-worker beside a Dask worker (:mod:`tandem._dask_workers`), a ``py_future`` in the
-Dask worker's own Python.
+for its outcome frames and ``forget`` drops it once R keeps the outcome;
+``threads`` says how many tasks the cluster runs at once. An R future runs on
+Tandem's R worker beside a Dask worker (:mod:`tandem._dask_workers`), a
+``py_future`` in the Dask worker's own Python.
 
 The client is the kernel's own ``distributed.Client`` for that scheduler, if the
 notebook made one (its TLS settings, then), else one made from Dask's
@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from . import _interrupts
-from ._dask_clients import client_for, count_task, setup
+from ._dask_clients import client_for, count_task, ensure_r
 
 _tasks: dict[str, Any] = {}
 #: How long one wait for an outcome lasts before interrupts are looked at.
@@ -46,9 +46,6 @@ def serve(request: dict, values: dict) -> tuple[dict, dict | None]:
         return {"done": _tasks[key].done()}, None
     if action == "take":
         return {}, {"value": take(key)}
-    if action == "cancel":
-        _tasks.pop(key).cancel()
-        return {}, None
     if action == "forget":
         # R has the outcome (taking it leaves it here, in case R was interrupted
         # before it could keep it).
@@ -63,9 +60,7 @@ def submit(address: str, kind: str, frames: list[bytes]) -> str:
 
     client = client_for(address)
     if kind == "rds":
-        if not getattr(client, "_tandem_r", False):
-            setup(client)
-            client._tandem_r = True
+        ensure_r(client)
         remote = client.submit(run_r, b"rds", list(frames), pure=False)
     elif kind == "expr":
         remote = client.submit(run_python, b"expr", list(frames), pure=False)
@@ -81,10 +76,11 @@ def take(key: str) -> dict:
     """Waits for a task (an interrupt ends the wait, the task goes on) and returns
     its outcome as R's futures read it: ``status`` and the frames after it."""
     remote = _tasks[key]
+    ended = _AsFuture(remote)
     while not remote.done():
         _interrupts.check()
         with _interrupts.deferred():
-            concurrent.futures.wait([_AsFuture(remote)], timeout=_WAIT_STEP)
+            concurrent.futures.wait([ended], timeout=_WAIT_STEP)
     outcome = _outcome(remote)
     worker = outcome.pop("worker")
     if not getattr(remote, "tandem_counted", False):  # taken again after an interrupt: counted once

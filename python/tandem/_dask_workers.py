@@ -211,7 +211,8 @@ def run_python(kind: bytes, frames: list[bytes]) -> tuple[str, list[bytes]]:
     from ._taskcodec import error_outcome
     from ._worker import run_expression
 
+    address = get_worker().address
     try:
-        return get_worker().address, run_expression(frames)
+        return address, run_expression(frames)
     except Exception as error:  # the code's failure is its outcome, for R to raise
-        return get_worker().address, error_outcome(error)
+        return address, error_outcome(error)

@@ -2,6 +2,6 @@
 ``distributed.Client`` run Tandem's R tasks (``tandem.executor(dask=client)``'s
 ``submit_r`` and ``map_r`` call it themselves)."""
 
-from ._dask import setup
+from ._dask_clients import setup
 
 __all__ = ["setup"]
