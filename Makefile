@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := $(ROOT)/out
 
 
-.PHONY: run test setup apt venv rlib pycache build kernelspec install unit integration bench bench-venv clean
+.PHONY: run test setup apt venv rlib pycache build kernelspec install wheel unit integration bench bench-venv clean
 
 run: setup build kernelspec
 	@mkdir -p $(OUT)
@@ -73,7 +73,6 @@ pycache: .build/pycache.stamp
 
 kernelspec: build venv rlib pycache
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
-	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec --language r
 
 # An installation that stands without the source tree: the binary, Tandem's R
 # package in a library the kernel puts first on .libPaths(), the Python half as an
@@ -88,6 +87,24 @@ install: build venv
 	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w $(PREFIX)/share/tandem/python ./python
 	install -m 644 kernelspec/logo-* $(PREFIX)/share/tandem/kernelspec
 	@echo "Installed Tandem in $(PREFIX); add a Python environment with: $(PREFIX)/bin/tandem install --python ENV/bin/python"
+
+# The binary wheel: `pip install dist/tandem_kernel-*.whl`, then `tandem install`.
+# It carries the stripped binary, the Python half, the R package's source and the
+# logos; auditwheel copies in the libraries the binary links beyond its policy
+# (libzmq, libcrypto and theirs) and tags the wheel with the glibc it needs.
+WHEEL_STAGE := $(ROOT)/.build/wheel
+wheel: build venv
+	rm -rf $(WHEEL_STAGE) && mkdir -p $(WHEEL_STAGE)/payload/bin $(WHEEL_STAGE)/payload/kernelspec $(WHEEL_STAGE)/raw
+	strip -o $(WHEEL_STAGE)/payload/bin/tandem $(TANDEM)
+	tar -C r -c --exclude='*.o' --exclude='*.so' tandem | tar -C $(WHEEL_STAGE)/payload -x --one-top-level=r
+	install -m 644 kernelspec/logo-* $(WHEEL_STAGE)/payload/kernelspec
+	tar -c --exclude=build --exclude='*.egg-info' --exclude=__pycache__ --exclude='*.so' python \
+	  | tar -C $(WHEEL_STAGE) -x
+	TANDEM_WHEEL_PAYLOAD=$(WHEEL_STAGE)/payload $(PY) -m pip wheel -q --disable-pip-version-check --no-deps \
+	  -w $(WHEEL_STAGE)/raw $(WHEEL_STAGE)/python
+	mkdir -p dist && rm -f dist/tandem_kernel-*.whl
+	PATH=$(VENV)/bin:$$PATH auditwheel repair -w dist $(WHEEL_STAGE)/raw/tandem_kernel-*.whl
+	@echo "Wheel: $$(ls dist/tandem_kernel-*.whl)"
 
 # Unit tests of the pure parts: Swift (Tests/), the Python half (python/tests/),
 # the R half (testthat); `integration` drives the built kernel.
@@ -118,4 +135,4 @@ bench: setup build bench-venv
 	TANDEM_BIN=$(TANDEM) TANDEM_PYTHON=$(PY) $(PY) bench/large_values.py
 
 clean:
-	rm -rf .build $(VENV) $(BENCH_VENV) $(OUT)
+	rm -rf .build $(VENV) $(BENCH_VENV) $(OUT) dist

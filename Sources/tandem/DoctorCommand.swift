@@ -106,7 +106,7 @@ struct DoctorCommand: ParsableCommand {
     let rLibrary = InstalledFiles.rLibrary(python: python)
     if let version = RSession.installedVersion() {
       print("R                  \(version)")
-      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "bit64", "future", "tandem"]
+      let packages = ["pbdZMQ", "jsonlite", "repr", "IRdisplay", "bit64", "future"]
       let status = RSession.packageStatus(packages, library: rLibrary)
       for package in packages {
         let found = status[package] == true
@@ -114,11 +114,19 @@ struct DoctorCommand: ParsableCommand {
           "\(("R " + package).padding(toLength: 18, withPad: " ", startingAt: 0)) \(found ? "ok" : "MISSING")"
         )
         if !found {
-          problems.append(
-            package == "tandem"
-              ? "Tandem's R package is not installed (beside this binary or \(python)): run `make install` or `make setup`"
-              : "R package \(package) is missing: apt-get install r-cran-\(package.lowercased())")
+          problems.append("R package \(package) is missing: apt-get install r-cran-\(package.lowercased())")
         }
+      }
+      let own = RPackageSetup().installed(in: rLibrary)
+      let wanted = InstalledFiles.rPackageSource.flatMap(RPackageSetup.version(ofSource:))
+      print("R tandem           \(own.map { "\($0.version) (\($0.library))" } ?? "MISSING")")
+      let fix =
+        InstalledFiles.rPackageSource != nil
+        ? "run `tandem install`, which builds it from this installation" : "run `make install` or `make setup`"
+      if own == nil {
+        problems.append("Tandem's R package is not installed (beside this binary, \(python) or R's libraries): \(fix)")
+      } else if let wanted, let own, own.version != wanted {
+        problems.append("Tandem's R package in \(own.library) is \(own.version), this Tandem is \(wanted): \(fix)")
       }
     } else {
       problems.append(

@@ -37,8 +37,11 @@ struct InstallCommand: ParsableCommand {
   @Option(help: "The name shown in Jupyter's launcher.")
   var displayName: String?
 
-  @Option(help: "The default cell language: python (tandem) or r (tandem-r, with %%python cells).")
-  var language: CellLanguage = .python
+  @Option(
+    help: ArgumentHelp(
+      "Install one spec with this default cell language: python (tandem) or r (tandem-r, with %%python "
+        + "cells). Without it: tandem, and tandem-r when R is here (only tandem with --name)."))
+  var language: CellLanguage?
 
   @Option(
     help: "The library folder holding Tandem's R package, if not R-library beside the Python environment.")
@@ -86,6 +89,26 @@ struct InstallCommand: ParsableCommand {
       throw ValidationError("Python executable \(python) not found: pass --python /path/to/venv/bin/python")
     }
     let environment = try checkedEnvironment(python)
+    let requestedLibrary = rLibrary.map(PythonLocation.absolute)
+    let r = try RPackageSetup().ensure(requested: requestedLibrary, python: python)
+    var languages = language.map { [$0] } ?? [.python]
+    var library: String?
+    switch r {
+    case .ready(let found):
+      library = found
+      if language == nil && name == nil { languages.append(.r) }
+    case .noR(let reason):
+      guard language != .r else { throw InstallError(reason) }
+      print(reason)
+    }
+    for language in languages {
+      try writeSpec(language: language, environment: environment, rLibrary: library)
+    }
+  }
+
+  /// Writes the kernelspec whose cells default to `language`.
+  private func writeSpec(language: CellLanguage, environment: PythonEnvironment, rLibrary: String?) throws {
+    let python = environment.executable
     let rFirst = language == .r
     let name = self.name ?? (rFirst ? "tandem-r" : "tandem")
     let folder = try kernelsFolder(environment) + "/" + name
@@ -96,7 +119,7 @@ struct InstallCommand: ParsableCommand {
       "--libpython", .string(environment.library! + "@" + environment.version),
     ]
     if rFirst { argv += ["--language", "r"] }
-    if let rLibrary { argv += ["--r-library", .string(PythonLocation.absolute(rLibrary))] }
+    if let rLibrary { argv += ["--r-library", .string(rLibrary)] }
     if let metrics { argv += ["--metrics", .string(metrics)] }
     let embedded = "Python \(environment.shortVersion), \(environment.name)"
     let spec: JSONValue = [
@@ -135,8 +158,10 @@ struct InstallCommand: ParsableCommand {
     if environment.modules["tandem._strings"] != .version(wanted) {
       guard let source = InstalledFiles.pythonHalf else {
         throw InstallError(
-          "Tandem's Python half \(wanted) is not in \(environment.prefix), and no wheel of it is installed "
-            + "beside this binary: run `make install`")
+          "Tandem's Python half \(wanted) is not in \(environment.prefix): "
+            + (InstalledFiles.wheelPackage != nil
+              ? "install it there with `\(python) -m pip install tandem-kernel` (or the wheel this tandem came from)"
+              : "run `make install`"))
       }
       let command = [python, "-m", "pip", "install", "--disable-pip-version-check", source]
       print("Installing Tandem's Python half into \(environment.prefix): \(command.joined(separator: " "))")
@@ -161,15 +186,9 @@ struct InstallCommand: ParsableCommand {
   }
 
   private func kernelsFolder(_ environment: PythonEnvironment) throws -> String {
-    let env = ProcessInfo.processInfo.environment
     if let prefix { return prefix + "/share/jupyter/kernels" }
     if sysPrefix { return environment.prefix + "/share/jupyter/kernels" }
-    if user {
-      if let data = env["JUPYTER_DATA_DIR"], !data.isEmpty { return data + "/kernels" }
-      let xdg =
-        env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
-      return xdg + "/jupyter/kernels"
-    }
+    if user { return JupyterDataFolder.user + "/kernels" }
     return "/usr/local/share/jupyter/kernels"
   }
 }

@@ -4,9 +4,11 @@ import Foundation
 ///
 /// `make install PREFIX=P` lays it out as `P/bin/tandem`, `P/lib/tandem/R-library`
 /// (Tandem's R package), `P/share/tandem/python` (the Python half as a wheel) and
-/// `P/share/tandem/kernelspec` (logos). A binary still in the source tree it was
-/// built in uses that tree instead: `python/`, `kernelspec/`, and the R library
-/// beside the Python environment that `make setup` made.
+/// `P/share/tandem/kernelspec` (logos). The binary wheel puts it in the Python
+/// package itself: `tandem/bin/tandem`, `tandem/r/tandem` (the R package's source,
+/// which `tandem install` builds) and `tandem/kernelspec`. A binary still in the
+/// source tree it was built in uses that tree instead: `python/`, `kernelspec/`,
+/// `r/tandem`, and the R library beside the Python environment that `make setup` made.
 enum InstalledFiles {
   /// This binary, as an absolute path.
   static var executable: String {
@@ -16,6 +18,21 @@ enum InstalledFiles {
   /// The folder above `bin/`.
   private static var prefix: URL {
     URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+  }
+
+  /// The Python package this binary came in (`site-packages/tandem`), when it came in
+  /// the wheel; nil otherwise.
+  static var wheelPackage: String? {
+    FileManager.default.fileExists(atPath: prefix.appendingPathComponent("__init__.py").path)
+      && FileManager.default.fileExists(atPath: prefix.appendingPathComponent("r/tandem/DESCRIPTION").path)
+      ? prefix.path : nil
+  }
+
+  /// The source of Tandem's R package that `tandem install` builds: the wheel's,
+  /// else the source tree's; nil for `make install`, which installed it already.
+  static var rPackageSource: String? {
+    if let package = wheelPackage { return package + "/r/tandem" }
+    return sourceTree(holding: "r/tandem/DESCRIPTION").map { $0 + "/r/tandem" }
   }
 
   /// The R library that holds Tandem's R package: the installed one first, else
@@ -41,8 +58,11 @@ enum InstalledFiles {
 
   /// The folder holding the kernelspec's logo files.
   static var logos: String? {
-    let installed = prefix.appendingPathComponent("share/tandem/kernelspec").path
-    if FileManager.default.fileExists(atPath: installed + "/logo-64x64.png") { return installed }
+    for installed in [
+      prefix.appendingPathComponent("share/tandem/kernelspec").path, prefix.appendingPathComponent("kernelspec").path,
+    ] where FileManager.default.fileExists(atPath: installed + "/logo-64x64.png") {
+      return installed
+    }
     return sourceTree(holding: "kernelspec/logo-64x64.png").map { $0 + "/kernelspec" }
   }
 

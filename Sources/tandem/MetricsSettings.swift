@@ -21,10 +21,9 @@ enum MetricsSettings {
   /// picks), with the address their kernels serve metrics on.
   private static func kernelspecs(python: String) -> [(String, String?)] {
     let env = ProcessInfo.processInfo.environment
-    let home = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
     let prefix = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent().path
     var folders = (env["JUPYTER_PATH"] ?? "").split(separator: ":").map(String.init)
-    folders += [env["JUPYTER_DATA_DIR"] ?? home + "/jupyter", prefix + "/share/jupyter"]
+    folders += [JupyterDataFolder.user, prefix + "/share/jupyter"]
     folders += ["/usr/local/share/jupyter", "/usr/share/jupyter"]
     var seen = Set<String>()
     var found: [(String, String?)] = []

@@ -3,10 +3,13 @@ import Foundation
 
 /// Finding the Python environment to embed.
 enum PythonLocation {
-  /// `TANDEM_PYTHON`, else the active virtualenv's python, else `python3` on PATH.
+  /// `TANDEM_PYTHON`, else the python whose environment the `tandem` command was
+  /// installed into (its launcher says), else the active virtualenv's python, else
+  /// `python3` on PATH.
   static func defaultExecutable() -> String {
     let env = ProcessInfo.processInfo.environment
     if let explicit = env["TANDEM_PYTHON"], !explicit.isEmpty { return explicit }
+    if let installed = env["TANDEM_INSTALLED_PYTHON"], !installed.isEmpty { return installed }
     if let venv = env["VIRTUAL_ENV"], !venv.isEmpty { return venv + "/bin/python" }
     return ChildProcess.findProgram("python3") ?? "/usr/bin/python3"
   }
