@@ -74,14 +74,14 @@ pycache: .build/pycache.stamp
 kernelspec: build venv rlib pycache
 	$(TANDEM) install --user --python $(PY) --resources $(ROOT)/kernelspec
 
-# An installation that stands without the source tree: the binary, Tandem's R
-# package in a library the kernel puts first on .libPaths(), the Python half as an
-# abi3 wheel (one for every CPython 3.10-3.13) and the logos. Then
+# An installation that stands without the source tree: the program and its kernel
+# library, Tandem's R package in a library the kernel puts first on .libPaths(),
+# the Python half as an abi3 wheel (one for every CPython 3.10-3.13) and the logos. Then
 # `PREFIX/bin/tandem install --python ENV/bin/python` for each environment.
 PREFIX ?= /usr/local
 install: build venv
 	install -d $(PREFIX)/bin $(PREFIX)/lib/tandem/R-library $(PREFIX)/share/tandem/python $(PREFIX)/share/tandem/kernelspec
-	install -m 755 $(TANDEM) $(PREFIX)/bin/tandem
+	install -m 755 $(TANDEM) $(BIN_DIR)/libTandemMain.so $(PREFIX)/bin
 	R CMD INSTALL --clean --no-test-load --no-html -l $(PREFIX)/lib/tandem/R-library r/tandem
 	rm -f $(PREFIX)/share/tandem/python/tandem-*.whl
 	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w $(PREFIX)/share/tandem/python ./python
@@ -89,13 +89,15 @@ install: build venv
 	@echo "Installed Tandem in $(PREFIX); add a Python environment with: $(PREFIX)/bin/tandem install --python ENV/bin/python"
 
 # The binary wheel: `pip install dist/tandem_kernel-*.whl`, then `tandem install`.
-# It carries the stripped binary, the Python half, the R package's source and the
-# logos; auditwheel copies in the libraries the binary links beyond its policy
-# (libzmq, libcrypto and theirs) and tags the wheel with the glibc it needs.
+# It carries the stripped program and kernel library, the Python half, the R
+# package's source and the logos; auditwheel copies in the libraries the kernel
+# links beyond its policy (libzmq, libcrypto and theirs) and tags the wheel with
+# the glibc it needs.
 WHEEL_STAGE := $(ROOT)/.build/wheel
 wheel: build venv
 	rm -rf $(WHEEL_STAGE) && mkdir -p $(WHEEL_STAGE)/payload/bin $(WHEEL_STAGE)/payload/kernelspec $(WHEEL_STAGE)/raw
 	strip -o $(WHEEL_STAGE)/payload/bin/tandem $(TANDEM)
+	strip -o $(WHEEL_STAGE)/payload/bin/libTandemMain.so $(BIN_DIR)/libTandemMain.so
 	tar -C r -c --exclude='*.o' --exclude='*.so' tandem | tar -C $(WHEEL_STAGE)/payload -x --one-top-level=r
 	install -m 644 kernelspec/logo-* $(WHEEL_STAGE)/payload/kernelspec
 	tar -c --exclude=build --exclude='*.egg-info' --exclude=__pycache__ --exclude='*.so' python \

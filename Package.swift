@@ -4,7 +4,9 @@ import PackageDescription
 let package = Package(
   name: "Tandem",
   products: [
-    .executable(name: "tandem", targets: ["tandem"])
+    .executable(name: "tandem", targets: ["tandem"]),
+    // The kernel itself, which `tandem` and an environment's own python load.
+    .library(name: "TandemMain", type: .dynamic, targets: ["TandemMain"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -82,8 +84,9 @@ let package = Package(
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
-    .executableTarget(
-      name: "tandem",
+    // The commands: kernel, install, doctor, worker.
+    .target(
+      name: "TandemCommand",
       dependencies: [
         "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange", "Futures",
         "ChildProcess", "ProcessStats", "Telemetry",
@@ -93,6 +96,17 @@ let package = Package(
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
+    // The library's entries, called from C with C pointers (language mode 5). It
+    // carries the Swift runtime itself (a python that loads it has none), hence the
+    // flag, on a target only the library links.
+    .target(
+      name: "TandemMain",
+      dependencies: ["TandemCommand", "PythonEngine"],
+      swiftSettings: [.swiftLanguageMode(.v5)],
+      linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+    ),
+    // The `tandem` program: a few lines of C that load the library beside them.
+    .executableTarget(name: "tandem", linkerSettings: [.linkedLibrary("dl")]),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),

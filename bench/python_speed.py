@@ -3,9 +3,12 @@
 For each CPython (Debian's python3 through the source tree's .venv, and pyenv's
 3.10-3.13 through venvs made once under .build/bench-pythons), one CPU-bound cell
 (integer and float arithmetic, calls, a dict, a list, string formatting) runs
---repeats times in a Tandem kernel embedding that environment and in that
-environment's own `python`, in the same run; each side's best time is kept.
-The ratio is the interpreter's own time over Tandem's: 1.0 is the same speed.
+--repeats times in the Tandem kernel `tandem install` sets up for that environment
+and in that environment's own `python`, in the same run; each side's best time is
+kept. Debian's python3 carries libpython in its own program, so the kernel runs
+inside it; a second row loads its shared libpython into the kernel instead, as
+Tandem did before. The ratio is the interpreter's own time over Tandem's: 1.0 is
+the same speed.
 
 Usage: python bench/python_speed.py [--repeats 5] [--versions 3.10,3.12]
 (`make bench` sets TANDEM_BIN and TANDEM_PYTHON.)
@@ -94,10 +97,28 @@ def pyenv_environment(minor: str) -> str | None:
     return str(python)
 
 
-def library_of(python: str) -> str:
+def how_tandem_runs(python: str) -> str:
+    """Doctor's word on where cells run: inside the python itself, or a libpython."""
     out = subprocess.run([TANDEM, "doctor", "--python", python], capture_output=True, text=True).stdout
-    lines = [line[18:].strip() for line in out.splitlines() if line.startswith("libpython ")]
-    return lines[0] if lines else "?"
+    lines = [line[18:].strip() for line in out.splitlines() if line.startswith("runs cells ")]
+    if not lines:
+        return "?"
+    return "inside its own python" if lines[0].startswith("inside") else lines[0].split(",")[0].removeprefix("in ")
+
+
+def embedding_spec(prefix: Path, name: str, python: str) -> None:
+    """A kernelspec that loads the environment's shared libpython into `tandem kernel`,
+    as every spec did before interpreters that carry libpython hosted the kernel."""
+    folder = prefix / "share" / "jupyter" / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [TANDEM, "kernel", "-f", "{connection_file}", "--python", python]
+    (folder / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}))
+
+
+def version_of(python: str) -> str:
+    return subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
+    ).stdout.strip()
 
 
 def main() -> None:
@@ -108,30 +129,35 @@ def main() -> None:
 
     prefix = Path(tempfile.mkdtemp(prefix="tandem-speed-"))
     os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
-    environments = [("Debian python3", PYTHON)]
+    # Debian's python3 twice: as `tandem install` sets it up, and with its shared
+    # libpython loaded into the kernel (what Tandem did before).
+    environments = [("Debian python3", PYTHON), ("Debian python3, shared libpython", PYTHON)]
     for minor in args.versions.split(","):
         python = pyenv_environment(minor)
         if python:
             environments.append((f"pyenv {minor}", python))
 
     print(f"{platform.node()}: {os.cpu_count()} cores; best of {args.repeats} runs of one cell each side\n")
-    print("| interpreter | version | libpython Tandem loads | own process | Tandem | ratio (own / Tandem) |")
+    print("| interpreter | version | where Tandem runs cells | own process | Tandem | ratio (own / Tandem) |")
     print("|---|---|---|---|---|---|")
     for label, python in environments:
         name = "speed-" + label.replace(" ", "-").lower()
-        subprocess.run(
-            [TANDEM, "install", "--prefix", str(prefix), "--name", name, "--python", python],
-            check=True, capture_output=True,
-        )
-        version = subprocess.run(
-            [python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
-        ).stdout.strip()
+        if label.endswith("shared libpython"):
+            embedding_spec(prefix, name, python)
+            where = "libpython" + version_of(python)[:4] + ".so (embedded)"
+        else:
+            subprocess.run(
+                [TANDEM, "install", "--prefix", str(prefix), "--name", name, "--python", python],
+                check=True, capture_output=True,
+            )
+            where = how_tandem_runs(python)
+        version = version_of(python)
         own, own_result = own_process(python, args.repeats)
         tandem, tandem_result = in_tandem(name, args.repeats)
         if own_result != tandem_result:
             raise RuntimeError(f"{label}: Tandem computed {tandem_result}, the interpreter {own_result}")
         print(
-            f"| {label} | {version} | {library_of(python)} | {own * 1e3:.1f} ms | {tandem * 1e3:.1f} ms "
+            f"| {label} | {version} | {where} | {own * 1e3:.1f} ms | {tandem * 1e3:.1f} ms "
             f"| {own / tandem:.3f} |",
             flush=True,
         )

@@ -14,11 +14,13 @@ static PyObject *object_variable(void *handle, const char *name) {
 }
 
 int tandem_python_load(const char *path, char *error, size_t size) {
+  const char *name = path == NULL ? "this process" : path;
   if (loaded_path[0] != 0) {
-    if (strcmp(loaded_path, path) == 0) return 0;
+    if (strcmp(loaded_path, name) == 0) return 0;
     snprintf(error, size, "%s is loaded already; one process embeds one Python", loaded_path);
     return -1;
   }
+  // dlopen(NULL) is the program and what it loaded globally: a python's own API.
   void *handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
   if (handle == NULL) {
     snprintf(error, size, "%s", dlerror());
@@ -52,12 +54,13 @@ int tandem_python_load(const char *path, char *error, size_t size) {
     if (*objects[i].slot == NULL) missing = objects[i].name;
   }
   if (missing != NULL) {
-    snprintf(error, size, "%s has no %s: not a CPython 3.10-3.13 library", path, missing);
+    snprintf(error, size, "%s has no %s: not a CPython 3.10-3.13 %s", name, missing,
+             path == NULL ? "that exports its C API" : "library");
     dlclose(handle);
     return -1;
   }
   tandem_python = api;
-  snprintf(loaded_path, sizeof loaded_path, "%s", path);
+  snprintf(loaded_path, sizeof loaded_path, "%s", name);
   return 0;
 }
 

@@ -19,6 +19,13 @@ public struct PythonEnvironment: Sendable {
   public let prefix: String
   /// The shared libpython to load; nil when the interpreter has none.
   public let library: String?
+  /// Whether the interpreter's own program carries libpython (Debian's python3,
+  /// pyenv's default builds): the kernel then runs inside that python
+  /// (`python -m tandem._host`), at its speed, rather than loading the slower
+  /// position-independent shared library.
+  public let linksStatically: Bool
+  /// Why the kernel cannot load this interpreter's libpython itself, with the fix.
+  public let missingLibrary: String
   /// Why this interpreter cannot be embedded, with the fix; nil when it can.
   public let problem: String?
   /// For each module asked about, what importing it in this environment gives.
@@ -104,11 +111,25 @@ public struct PythonEnvironment: Sendable {
     return PythonEnvironment(executable: executable, version: version, prefix: prefix.path, library: library)
   }
 
-  private init(executable: String, version: String, prefix: String, library: String) {
+  /// The python this process is (one that loaded the kernel to host it), described
+  /// from inside without asking it again.
+  public static func hosted(executable: String) throws -> PythonEnvironment {
+    var error = [CChar](repeating: 0, count: 1024)
+    guard tandem_python_load(nil, &error, error.count) == 0 else {
+      throw ProbeError(description: String(cString: error))
+    }
+    let version = String(cString: Py_GetVersion()).split(separator: " ").first.map(String.init) ?? ""
+    let prefix = URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+    return PythonEnvironment(executable: executable, version: version, prefix: prefix.path, library: nil)
+  }
+
+  private init(executable: String, version: String, prefix: String, library: String?) {
     self.executable = executable
     self.version = version
     self.prefix = prefix
     self.library = library
+    self.linksStatically = library == nil
+    self.missingLibrary = "Python \(version) at \(executable) has no shared libpython"
     self.problem = nil
     self.modules = [:]
   }
@@ -129,8 +150,17 @@ public struct PythonEnvironment: Sendable {
       }
     }
     self.modules = modules
+    linksStatically = report["static"]?.boolValue ?? false
     let major = numbers.first ?? 0
     let minor = numbers.count > 1 ? numbers[1] : 0
+    let looked = (report["searched"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+    missingLibrary =
+      "Python \(version) at \(executable) has no shared libpython (looked for \(looked)): "
+      + (linksStatically
+        ? "run the kernel through the kernelspec `tandem install` writes, which starts it inside that python"
+        : "install it (Debian and Ubuntu: apt-get install libpython\(major).\(minor); pyenv: "
+          + "PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install \(version)) or use a Python built with "
+          + "--enable-shared (conda, uv and python.org builds are)")
     let implementation = report["implementation"]?.stringValue ?? "?"
     let range = "CPython 3.\(Self.supported.minor)-3.\(Self.supported.through)"
     let fix = "pass --python with the python of an environment made from \(range)"
@@ -142,13 +172,8 @@ public struct PythonEnvironment: Sendable {
       problem =
         "\(executable) is a free-threaded build (\(version)t), which Tandem cannot embed: "
         + "use the default build of Python \(major).\(minor)"
-    } else if library == nil {
-      let looked = (report["searched"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
-      problem =
-        "Python \(version) at \(executable) has no shared libpython (looked for \(looked)): "
-        + "install it (Debian and Ubuntu: apt-get install libpython\(major).\(minor); pyenv: "
-        + "PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install \(version)) or use a Python built with "
-        + "--enable-shared (conda, uv and python.org builds are)"
+    } else if library == nil && !linksStatically {
+      problem = missingLibrary
     } else {
       problem = nil
     }
@@ -180,6 +205,13 @@ public struct PythonEnvironment: Sendable {
                 searched.append(path)
                 if library is None and os.path.isfile(path):
                     library = os.path.realpath(path)
+    # Whether this program carries libpython itself: no libpython mapped in. (Debian's
+    # sysconfig says Py_ENABLE_SHARED of its shared build, yet python3 is static.)
+    try:
+        with open("/proc/self/maps") as maps:
+            static = not any("/libpython" in line for line in maps)
+    except IOError:
+        static = not var("Py_ENABLE_SHARED")
     modules = {}
     stdout, sys.stdout = sys.stdout, sys.stderr
     for name in sys.argv[1:]:
@@ -202,6 +234,7 @@ public struct PythonEnvironment: Sendable {
         "library": library,
         "searched": searched,
         "gil_disabled": bool(var("Py_GIL_DISABLED")),
+        "static": static,
         "modules": modules,
     }))
     """

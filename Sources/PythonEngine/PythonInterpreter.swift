@@ -26,21 +26,30 @@ public final class PythonInterpreter: @unchecked Sendable {
   }
 
   /// Loads the environment's libpython, starts the Python thread and initialises
-  /// CPython on it.
+  /// CPython on it. In a python hosting the kernel, takes that python's own API and
+  /// hands the interpreter to its main thread instead (`serveHostThread`).
   public func start() throws {
     if let problem = environment.problem {
       throw PythonError(typeName: "PythonLoadError", message: problem)
     }
+    let hosted = Self.host.isHosted
+    guard hosted || environment.library != nil else {
+      throw PythonError(typeName: "PythonLoadError", message: environment.missingLibrary)
+    }
     var error = [CChar](repeating: 0, count: 1024)
-    guard tandem_python_load(environment.library!, &error, error.count) == 0 else {
+    guard tandem_python_load(hosted ? nil : environment.library!, &error, error.count) == 0 else {
       let reason = String(cString: error)
       throw PythonError(
-        typeName: "PythonLoadError", message: "cannot load \(environment.library!): \(reason)")
+        typeName: "PythonLoadError", message: "cannot load \(environment.library ?? "Python"): \(reason)")
     }
-    let thread = Thread { [self] in main() }
-    thread.name = "tandem-python"
-    thread.stackSize = 16 << 20
-    thread.start()
+    if hosted {
+      Self.host.hand(self)
+    } else {
+      let thread = Thread { [self] in main(hosted: false) }
+      thread.name = "tandem-python"
+      thread.stackSize = 16 << 20
+      thread.start()
+    }
     condition.lock()
     while startResult == nil { condition.wait() }
     let result = startResult!
@@ -115,14 +124,14 @@ public final class PythonInterpreter: @unchecked Sendable {
     return true
   }
 
-  private func main() {
+  private func main(hosted: Bool) {
     pythonThread = pthread_self()
     var set = sigset_t()
     sigemptyset(&set)
     sigaddset(&set, SIGINT)
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
 
-    let result = initialize()
+    let result = hosted ? adopt() : initialize()
     condition.lock()
     startResult = result
     condition.broadcast()
@@ -141,6 +150,16 @@ public final class PythonInterpreter: @unchecked Sendable {
     }
   }
 
+  /// In a hosting python, on its main thread: Python runs already; this thread
+  /// takes the GIL for good (the loop lends it out between pieces of work).
+  private func adopt() -> Result<Void, PythonError> {
+    _ = PyGILState_Ensure()
+    let argv = PyRef(list: [PyRef("")])
+    PySys_SetObject("argv", argv.pointer)
+    logger.debug("Python \(environment.version) hosts the kernel: \(executable)")
+    return .success(())
+  }
+
   private func initialize() -> Result<Void, PythonError> {
     // The program name locates the environment, as for its own `python`: a venv's
     // pyvenv.cfg beside it, its site-packages. (PyConfig would say the same, but its
@@ -156,6 +175,50 @@ public final class PythonInterpreter: @unchecked Sendable {
     logger.debug("Python \(environment.version) initialised from \(executable)")
     return .success(())
   }
+}
+
+extension PythonInterpreter {
+  /// Marks this process as a python that loaded the kernel (`python -m tandem._host`):
+  /// `start()` then uses that python instead of loading a libpython.
+  public static func hostedHere() { host.markHosted() }
+
+  /// Whether this process is a python hosting the kernel.
+  public static var isHosted: Bool { host.isHosted }
+
+  /// On the hosting python's main thread, which holds no GIL: waits for `start()`,
+  /// then is the interpreter's Python thread for as long as the process runs.
+  public static func serveHostThread() -> Never {
+    let interpreter = host.waitForInterpreter()
+    interpreter.main(hosted: true)
+    // Only a failed start returns here; start() reports it and the command exits.
+    while true { pause() }
+  }
+
+  /// The hosting python's main thread and the interpreter it waits for.
+  final class Host: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var hosted = false
+    private var interpreter: PythonInterpreter?
+
+    var isHosted: Bool { condition.withLock { hosted } }
+    func markHosted() { condition.withLock { hosted = true } }
+
+    func hand(_ interpreter: PythonInterpreter) {
+      condition.withLock {
+        self.interpreter = interpreter
+        condition.broadcast()
+      }
+    }
+
+    func waitForInterpreter() -> PythonInterpreter {
+      condition.lock()
+      defer { condition.unlock() }
+      while interpreter == nil { condition.wait() }
+      return interpreter!
+    }
+  }
+
+  static let host = Host()
 }
 
 extension PythonInterpreter {

@@ -100,8 +100,9 @@ struct tandem_python_api {
 extern struct tandem_python_api tandem_python;
 
 /// Loads the libpython at `path` with its symbols global (extension modules find
-/// them there) and fills `tandem_python`. 0 on success; otherwise -1 with the reason
-/// in `error`. A second call succeeds only for the library already loaded.
+/// them there) and fills `tandem_python`; a NULL `path` takes them from this process
+/// (a python that loaded the kernel). 0 on success; otherwise -1 with the reason in
+/// `error`. A second call succeeds only for the library already loaded.
 int tandem_python_load(const char *path, char *error, size_t size);
 
 /// The version string (`Py_GetVersion`) of the libpython at `path`, read without

@@ -113,11 +113,21 @@ struct InstallCommand: ParsableCommand {
     let name = self.name ?? (rFirst ? "tandem-r" : "tandem")
     let folder = try kernelsFolder(environment) + "/" + name
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    var argv: [JSONValue] = [
-      .string(InstalledFiles.executable), "kernel", "-f", "{connection_file}", "--python", .string(python),
-      // Saves the kernel asking the interpreter at each start; it checks this still holds.
-      "--libpython", .string(environment.library! + "@" + environment.version),
-    ]
+    var argv: [JSONValue]
+    if environment.linksStatically {
+      // That python's own program runs the kernel: cells at its speed.
+      argv = [
+        .string(python), "-m", "tandem._host", .string(InstalledFiles.library), "kernel", "-f",
+        "{connection_file}",
+        "--python", .string(python),
+      ]
+    } else {
+      argv = [
+        .string(InstalledFiles.executable), "kernel", "-f", "{connection_file}", "--python", .string(python),
+        // Saves the kernel asking the interpreter at each start; it checks this still holds.
+        "--libpython", .string(environment.library! + "@" + environment.version),
+      ]
+    }
     if rFirst { argv += ["--language", "r"] }
     if let rLibrary { argv += ["--r-library", .string(rLibrary)] }
     if let metrics { argv += ["--metrics", .string(metrics)] }

@@ -62,7 +62,8 @@ struct RPackageSetup {
       path <- find.package('tandem', lib.loc = \(where_), quiet = TRUE); \
       if (length(path)) cat(dirname(path[1]), read.dcf(file.path(path[1], 'DESCRIPTION'), 'Version')[1], sep = '\\n')
       """
-    let lines = (try? Self.run([executable, "--no-echo", "--vanilla", "-e", code]))?.output
+    let lines =
+      (try? Self.run([executable, "--no-echo", "--vanilla", "-e", code]))?.output
       .split(separator: "\n").map(String.init) ?? []
     return lines.count >= 2 ? (lines[lines.count - 2], lines[lines.count - 1]) : nil
   }
@@ -95,7 +96,8 @@ struct RPackageSetup {
     guard result.status == 0 else {
       let tail = result.output.split(separator: "\n").suffix(15).joined(separator: "\n")
       var fix = "it needs R's headers and a C compiler (Debian and Ubuntu: apt-get install r-base-dev)"
-      if let range = tail.range(of: "dependencies? (.*) (is|are) not available", options: .regularExpression) {
+      if let range = tail.range(of: "dependencies? (.*) (is|are) not available", options: .regularExpression)
+      {
         fix = "R lacks packages it imports (\(tail[range])): install them in R with install.packages()"
       }
       throw InstallError("R CMD INSTALL of Tandem's R package failed; \(fix):\n\(tail)")

@@ -1,9 +1,10 @@
 import ArgumentParser
 
 /// The `tandem` command: a Jupyter kernel for Python and R in one process.
-@main
-struct Tandem: ParsableCommand {
-  static let configuration = CommandConfiguration(
+public struct Tandem: ParsableCommand {
+  public init() {}
+
+  public static let configuration = CommandConfiguration(
     commandName: "tandem",
     abstract: "A Jupyter kernel for Python and R cells that share one session.",
     discussion: """

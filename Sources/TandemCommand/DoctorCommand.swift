@@ -74,6 +74,8 @@ struct DoctorCommand: ParsableCommand {
         if let problem = environment.problem {
           print("embeds             NO")
           problems.append(problem)
+        } else if environment.linksStatically {
+          print("runs cells         inside \(python), which carries libpython itself: at its own speed")
         } else {
           let interpreter = PythonInterpreter(
             environment: environment, logger: Logger(label: "tandem.doctor"))
@@ -81,6 +83,8 @@ struct DoctorCommand: ParsableCommand {
             try interpreter.start()
             let version = try interpreter.version().split(separator: " ").first.map(String.init) ?? ""
             print("embeds             yes (Python \(version) started in this process)")
+            print(
+              "runs cells         in \(environment.library!), which \(python) links too: at its own speed")
           } catch {
             print("embeds             NO")
             problems.append("Python at \(python) does not start embedded: \(error)")
@@ -122,11 +126,14 @@ struct DoctorCommand: ParsableCommand {
       print("R tandem           \(own.map { "\($0.version) (\($0.library))" } ?? "MISSING")")
       let fix =
         InstalledFiles.rPackageSource != nil
-        ? "run `tandem install`, which builds it from this installation" : "run `make install` or `make setup`"
+        ? "run `tandem install`, which builds it from this installation"
+        : "run `make install` or `make setup`"
       if own == nil {
-        problems.append("Tandem's R package is not installed (beside this binary, \(python) or R's libraries): \(fix)")
+        problems.append(
+          "Tandem's R package is not installed (beside this binary, \(python) or R's libraries): \(fix)")
       } else if let wanted, let own, own.version != wanted {
-        problems.append("Tandem's R package in \(own.library) is \(own.version), this Tandem is \(wanted): \(fix)")
+        problems.append(
+          "Tandem's R package in \(own.library) is \(own.version), this Tandem is \(wanted): \(fix)")
       }
     } else {
       problems.append(

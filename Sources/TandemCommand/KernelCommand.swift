@@ -81,7 +81,9 @@ struct KernelCommand: ParsableCommand {
           executable: python, library: String(value[..<at]), version: String(value[value.index(after: at)...])
         )
       }
-      environment = try recorded ?? PythonEnvironment.probe(python)
+      environment =
+        try PythonInterpreter.isHosted
+        ? PythonEnvironment.hosted(executable: python) : recorded ?? PythonEnvironment.probe(python)
     } catch {
       fail("\(error)")
     }

@@ -9,10 +9,15 @@ import Foundation
 /// which `tandem install` builds) and `tandem/kernelspec`. A binary still in the
 /// source tree it was built in uses that tree instead: `python/`, `kernelspec/`,
 /// `r/tandem`, and the R library beside the Python environment that `make setup` made.
-enum InstalledFiles {
-  /// This binary, as an absolute path.
+public enum InstalledFiles {
+  /// The kernel's library (`libTandemMain.so`), which the `tandem` program and an
+  /// environment's own python load; its entry points set it before anything runs.
+  public static var library = "/proc/self/exe"
+
+  /// The `tandem` program, as an absolute path: the one beside the library (the
+  /// process may be a python that loaded it).
   static var executable: String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    URL(fileURLWithPath: library).deletingLastPathComponent().appendingPathComponent("tandem").path
   }
 
   /// The folder above `bin/`.
@@ -59,7 +64,8 @@ enum InstalledFiles {
   /// The folder holding the kernelspec's logo files.
   static var logos: String? {
     for installed in [
-      prefix.appendingPathComponent("share/tandem/kernelspec").path, prefix.appendingPathComponent("kernelspec").path,
+      prefix.appendingPathComponent("share/tandem/kernelspec").path,
+      prefix.appendingPathComponent("kernelspec").path,
     ] where FileManager.default.fileExists(atPath: installed + "/logo-64x64.png") {
       return installed
     }
