@@ -5,10 +5,13 @@ the tests that need them."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 import subprocess
 import tempfile
 from pathlib import Path
+
+import pytest
 
 from conftest import ROOT, SPEC_PREFIX
 
@@ -72,3 +75,26 @@ def hidden_source_tree(command: list[str], **kwargs) -> subprocess.CompletedProc
         ["unshare", "-m", "sh", "-c", script, "sh", str(ROOT), *command],
         capture_output=True, text=True, **kwargs,
     )
+
+
+def check_driver_session(seen: dict, python: Path) -> None:
+    """What own_python_driver.py saw in a kernel embedding the environment of `python`:
+    a frame, an `%%R -i df -o out` round trip, a `tandem.map`, an interrupt, a plot."""
+    version = seen["language_version"]
+    assert seen["embedded"] == [[int(p) for p in version.split(".")], str(python), str(python.parent.parent)]
+    assert seen["frame"][0] == pytest.approx(sum(math.sqrt(i) for i in range(5)))
+    assert seen["frame"][1] == ["A", "B", None, "D", "É"]
+    assert seen["r_cell"][0] == "ok", seen["r_cell"]
+    assert seen["r_out"] == {
+        "n": [1, 1, None, 1, 1],
+        "x2": [0, 2, 4, 6, 8],
+        "s": ["A", "B", None, "D", "É"],
+        "cls": ["integer"] * 5,
+    }
+    assert seen["map"] == [i * i for i in range(20)]
+    assert seen["interrupt"][0] == "KeyboardInterrupt", seen["interrupt"]
+    assert seen["after_interrupt"] == 42
+    status, pictures = seen["plot"]
+    assert status == "ok" and len(pictures) == 1, seen["plot"]
+    assert pictures[0]["width"] > 200 and pictures[0]["height"] > 150
+    assert 0.005 < pictures[0]["ink"] < 0.5, pictures

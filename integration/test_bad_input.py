@@ -239,7 +239,7 @@ def test_logs_go_to_stderr_not_cells(tmp_path):
 def test_doctor_reports_what_it_found():
     result = run_tandem("doctor", "--python", PYTHON)
     assert result.returncode == 0, result.stdout + result.stderr
-    for word in ("libzmq", "libpython3", "IPython", "matplotlib-inline", "embeds             yes"):
+    for word in ("libzmq", "libpython3", "IPython", "matplotlib-inline", f"runs cells         inside {PYTHON}"):
         assert word in result.stdout
 
 

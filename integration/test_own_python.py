@@ -6,7 +6,6 @@ the environment itself has it."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SPEC_PREFIX, TANDEM
-from own_pythons import environment, hidden_source_tree, installed_prefix, pyenv_python
+from own_pythons import check_driver_session, environment, hidden_source_tree, installed_prefix, pyenv_python
 
 
 def python_says(python: Path, code: str) -> str:
@@ -41,23 +40,7 @@ def test_an_installed_tandem_embeds_a_fresh_environment(minor, tmp_path):
     version = python_says(python, "import platform; print(platform.python_version())")
     assert version.startswith(minor + ".")
     assert seen["language_version"] == version
-    assert seen["embedded"] == [[int(p) for p in version.split(".")], str(python), str(python.parent.parent)]
-    assert seen["frame"][0] == pytest.approx(sum(math.sqrt(i) for i in range(5)))
-    assert seen["frame"][1] == ["A", "B", None, "D", "É"]
-    assert seen["r_cell"][0] == "ok", seen["r_cell"]
-    assert seen["r_out"] == {
-        "n": [1, 1, None, 1, 1],
-        "x2": [0, 2, 4, 6, 8],
-        "s": ["A", "B", None, "D", "É"],
-        "cls": ["integer"] * 5,
-    }
-    assert seen["map"] == [i * i for i in range(20)]
-    assert seen["interrupt"][0] == "KeyboardInterrupt", seen["interrupt"]
-    assert seen["after_interrupt"] == 42
-    status, pictures = seen["plot"]
-    assert status == "ok" and len(pictures) == 1, seen["plot"]
-    assert pictures[0]["width"] > 200 and pictures[0]["height"] > 150
-    assert 0.005 < pictures[0]["ink"] < 0.5, pictures
+    check_driver_session(seen, python)
 
 
 def doctor(python: Path) -> subprocess.CompletedProcess:

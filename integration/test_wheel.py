@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import math
-import os
 import shutil
 import subprocess
 import tempfile
@@ -17,10 +15,8 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-import pytest
-
 from conftest import ROOT
-from own_pythons import DRIVER_PACKAGES, hidden_source_tree, pyenv_python
+from own_pythons import DRIVER_PACKAGES, check_driver_session, hidden_source_tree, pyenv_python
 
 #: A PATH with the system's programs (R among them) and nothing of the Swift toolchain.
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -92,26 +88,6 @@ def install_and_drive(tmp_path: Path, r_library: Path) -> tuple[str, dict, str]:
     return sections["install"], seen, sections["doctor"]
 
 
-def check_session(seen: dict, env: Path) -> None:
-    assert seen["embedded"][1:] == [str(env / "bin" / "python"), str(env)]
-    assert seen["embedded"][0][:2] == [3, 13]
-    assert seen["frame"][0] == pytest.approx(sum(math.sqrt(i) for i in range(5)))
-    assert seen["r_cell"][0] == "ok", seen["r_cell"]
-    assert seen["r_out"] == {
-        "n": [1, 1, None, 1, 1],
-        "x2": [0, 2, 4, 6, 8],
-        "s": ["A", "B", None, "D", "É"],
-        "cls": ["integer"] * 5,
-    }
-    assert seen["map"] == [i * i for i in range(20)]
-    assert seen["interrupt"][0] == "KeyboardInterrupt", seen["interrupt"]
-    assert seen["after_interrupt"] == 42
-    status, pictures = seen["plot"]
-    assert status == "ok" and len(pictures) == 1, seen["plot"]
-    assert pictures[0]["width"] > 200 and pictures[0]["height"] > 150
-    assert 0.005 < pictures[0]["ink"] < 0.5, pictures
-
-
 def r_package_version() -> str:
     text = (ROOT / "r" / "tandem" / "DESCRIPTION").read_text()
     return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Version:"))
@@ -163,7 +139,8 @@ def test_a_wheel_in_a_fresh_environment_with_tandems_r_package_present(tmp_path)
     printed, seen, doctor = install_and_drive(tmp_path, library)
     assert f"Tandem's R package {r_package_version()} is in {library}" in printed, printed
     assert "Installing Tandem's R package" not in printed, printed
-    check_session(seen, installed_environment())
+    assert seen["language_version"].startswith("3.13.")
+    check_driver_session(seen, installed_environment() / "bin" / "python")
     assert f"R tandem           {r_package_version()} ({library})" in doctor, doctor
     assert "Everything Tandem needs is here." in doctor, doctor
 
@@ -175,7 +152,8 @@ def test_tandem_install_builds_the_r_package_where_r_lacks_it(tmp_path):
     assert f"Installing Tandem's R package {version} into {library}: R CMD INSTALL" in printed, printed
     assert f"Installed Tandem's R package {version} into {library}" in printed, printed
     assert (library / "tandem" / "DESCRIPTION").exists()
-    check_session(seen, installed_environment())
+    assert seen["language_version"].startswith("3.13.")
+    check_driver_session(seen, installed_environment() / "bin" / "python")
     assert f"R tandem           {version} ({library})" in doctor, doctor
 
 

@@ -7,18 +7,22 @@ import TandemKernel
 import Telemetry
 import ZeroMQ
 
-/// `tandem install`: writes the kernelspec Jupyter uses to start Tandem.
+/// `tandem install`: writes the kernelspecs Jupyter uses to start Tandem, and puts
+/// Tandem's R package where that R finds it.
 struct InstallCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "install",
-    abstract: "Install the Tandem kernelspec so Jupyter can start it.",
+    abstract: "Install the Tandem kernelspecs (tandem, tandem-r) so Jupyter can start them.",
     discussion: """
-      Without a location option the spec goes to the system folder
-      (/usr/local/share/jupyter/kernels). The spec names this binary and the Python
-      environment to embed, as reticulate's use_python does: any CPython 3.10-3.13
-      environment with a shared libpython. Tandem's Python half is installed into
-      that environment with pip when it is missing there (from the wheel that
-      `make install` put beside this binary, or the source tree's python/).
+      Without a location option the specs go to the system folder
+      (/usr/local/share/jupyter/kernels). A spec names the Python environment to
+      embed, as reticulate's use_python does: any CPython 3.10-3.13 environment. One
+      whose python carries libpython in its own program (Debian's python3) runs the
+      kernel inside that python; others load their shared libpython into this one.
+      Tandem's Python half is installed into the environment with pip when it is
+      missing there (from the wheel that `make install` put beside this binary, or
+      the source tree's python/). Tandem's R package is built into R's user library
+      (or --r-library) when that R lacks it or has another version.
       """
   )
 
