@@ -20,8 +20,10 @@ def test_install_writes_spec_with_logos(tmp_path):
     )
     folder = tmp_path / "share" / "jupyter" / "kernels" / "my-tandem"
     spec = json.loads((folder / "kernel.json").read_text())
-    assert spec["argv"][1:5] == ["kernel", "-f", "{connection_file}", "--python"]
-    assert spec["argv"][5] == PYTHON
+    # Debian's python3 (the suite's) carries libpython: it runs the kernel inside itself.
+    library = str(Path(TANDEM).resolve().parent / "libTandemMain.so")
+    assert spec["argv"][:8] == [PYTHON, "-m", "tandem._host", library, "kernel", "-f", "{connection_file}", "--python"]
+    assert spec["argv"][8] == PYTHON
     assert spec["display_name"] == "Mine"
     assert spec["interrupt_mode"] == "message"
     assert spec["language"] == "python"
@@ -57,15 +59,21 @@ def test_a_stale_recorded_libpython_is_asked_again():
     not ask the interpreter at each start; when that no longer holds (here: the
     environment was remade from another Python, whose libpython is recorded), the
     kernel asks and embeds the right one."""
-    subprocess.run(
-        [TANDEM, "install", "--prefix", str(SPEC_PREFIX), "--name", "stale", "--python", PYTHON],
-        check=True, capture_output=True,
-    )
-    path = SPEC_PREFIX / "share" / "jupyter" / "kernels" / "stale" / "kernel.json"
-    spec = json.loads(path.read_text())
-    at = spec["argv"].index("--libpython") + 1
-    library, version = spec["argv"][at].rsplit("@", 1)
+    # The suite's python hosts its kernels; this spec embeds its shared libpython, as
+    # `tandem install` writes for interpreters that run on one.
+    library, version = subprocess.run(
+        [PYTHON, "-c", "import os, platform, sysconfig as s; "
+         "print(os.path.realpath(os.path.join(s.get_config_var('LIBDIR'), s.get_config_var('INSTSONAME'))), "
+         "platform.python_version())"],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()
     assert Path(library).exists() and version.count(".") == 2
+    folder = SPEC_PREFIX / "share" / "jupyter" / "kernels" / "stale"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kernel.json"
+    argv = [TANDEM, "kernel", "-f", "{connection_file}", "--python", PYTHON, "--libpython", f"{library}@{version}"]
+    spec = {"argv": argv, "display_name": "stale", "language": "python"}
+    at = argv.index("--libpython") + 1
     other = pyenv_python("3.12")
     other_version = subprocess.run(
         [str(other), "-c", "import platform; print(platform.python_version())"],

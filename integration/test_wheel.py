@@ -43,15 +43,20 @@ def hidden(script: str, home: Path, r_library: Path, path: str, timeout: float =
     return hidden_source_tree(["bash", "-ec", script], env=env, timeout=timeout)
 
 
+#: Debian's own python3, which carries libpython in its program.
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
 @functools.cache
-def installed_environment() -> Path:
-    """A fresh venv of pyenv's 3.13 into which `pip install` put the wheel (and what
-    the driver needs), the source tree hidden throughout. Returns its folder."""
+def installed_environment(base: str = "") -> Path:
+    """A fresh venv of `base` (default: pyenv's 3.13) into which `pip install` put the
+    wheel (and what the driver needs), the source tree hidden throughout. Returns its
+    folder."""
     wheel = built_wheel()
     folder = Path(tempfile.mkdtemp(prefix="tandem-wheelenv-")) / "env"
     script = f"""
     if command -v swift; then echo "a Swift toolchain is on PATH"; exit 1; fi
-    {pyenv_python("3.13")} -m venv {folder}
+    {base or pyenv_python("3.13")} -m venv {folder}
     {folder}/bin/python -m pip install -q {wheel} {" ".join(DRIVER_PACKAGES)}
     """
     home = folder.parent / "home"
@@ -61,11 +66,12 @@ def installed_environment() -> Path:
     return folder
 
 
-def install_and_drive(tmp_path: Path, r_library: Path) -> tuple[str, dict, str]:
+def install_and_drive(tmp_path: Path, r_library: Path, base: str = "") -> tuple[str, dict, str, list]:
     """`tandem install --user` as a user with home and R library in `tmp_path`, then the
-    driver's session through jupyter_client. Returns what install printed, what the
-    driver saw, and what `tandem doctor` printed."""
-    env = installed_environment()
+    driver's session through jupyter_client, in the environment `installed_environment`
+    made of `base`. Returns what install printed, what the driver saw, what `tandem
+    doctor` printed and the spec's argv."""
+    env = installed_environment(base)
     home = tmp_path / "home"
     home.mkdir()
     driver = tmp_path / "driver.py"
@@ -81,11 +87,15 @@ def install_and_drive(tmp_path: Path, r_library: Path) -> tuple[str, dict, str]:
     sections = dict(part.split("\n", 1) for part in result.stdout.split("== ")[1:])
     assert sections["specs"].split() == ["tandem", "tandem-r"], sections["specs"]
     spec = json.loads((home / ".local/share/jupyter/kernels/tandem/kernel.json").read_text())
-    assert Path(spec["argv"][0]) == env / "lib" / "python3.13" / "site-packages" / "tandem" / "bin" / "tandem"
     assert spec["argv"][spec["argv"].index("--python") + 1] == str(env / "bin" / "python")
     assert not [arg for arg in spec["argv"] if str(ROOT) in arg]
     seen = json.loads(sections["driver"].strip().splitlines()[-1])
-    return sections["install"], seen, sections["doctor"]
+    return sections["install"], seen, sections["doctor"], spec["argv"]
+
+
+def packaged(env: Path, name: str) -> Path:
+    """A file the wheel put in the `tandem` package of `env`."""
+    return next(env.glob("lib/python3.*/site-packages/tandem")) / "bin" / name
 
 
 def r_package_version() -> str:
@@ -136,7 +146,9 @@ def test_a_wheel_in_a_fresh_environment_with_tandems_r_package_present(tmp_path)
     library.mkdir()
     source = shutil.copytree(ROOT / "r" / "tandem", tmp_path / "source" / "tandem")  # it compiles in place
     subprocess.run(["R", "CMD", "INSTALL", "--no-html", "-l", str(library), str(source)], check=True, capture_output=True)
-    printed, seen, doctor = install_and_drive(tmp_path, library)
+    printed, seen, doctor, argv = install_and_drive(tmp_path, library)
+    env = installed_environment()
+    assert Path(argv[0]) == packaged(env, "tandem")  # pyenv's 3.13 runs on its shared libpython
     assert f"Tandem's R package {r_package_version()} is in {library}" in printed, printed
     assert "Installing Tandem's R package" not in printed, printed
     assert seen["language_version"].startswith("3.13.")
@@ -147,7 +159,7 @@ def test_a_wheel_in_a_fresh_environment_with_tandems_r_package_present(tmp_path)
 
 def test_tandem_install_builds_the_r_package_where_r_lacks_it(tmp_path):
     library = tmp_path / "R-user-library"  # R_LIBS_USER, not made yet: install makes it
-    printed, seen, doctor = install_and_drive(tmp_path, library)
+    printed, seen, doctor, _ = install_and_drive(tmp_path, library)
     version = r_package_version()
     assert f"Installing Tandem's R package {version} into {library}: R CMD INSTALL" in printed, printed
     assert f"Installed Tandem's R package {version} into {library}" in printed, printed
@@ -155,6 +167,22 @@ def test_tandem_install_builds_the_r_package_where_r_lacks_it(tmp_path):
     assert seen["language_version"].startswith("3.13.")
     check_driver_session(seen, installed_environment() / "bin" / "python")
     assert f"R tandem           {version} ({library})" in doctor, doctor
+
+
+def test_debians_python3_runs_the_wheels_kernel_inside_itself(tmp_path):
+    """Debian's python3 carries libpython in its program: the spec starts the kernel
+    inside the environment's python, from the library the wheel carries."""
+    library = tmp_path / "R-user-library"
+    printed, seen, doctor, argv = install_and_drive(tmp_path, library, DEBIAN_PYTHON)
+    env = installed_environment(DEBIAN_PYTHON)
+    python = env / "bin" / "python"
+    assert argv[:4] == [str(python), "-m", "tandem._host", str(packaged(env, "libTandemMain.so"))]
+    assert seen["language_version"] == subprocess.run(
+        [DEBIAN_PYTHON, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    check_driver_session(seen, python)
+    assert f"runs cells         inside {python}, which carries libpython itself" in doctor, doctor
 
 
 def test_without_r_the_python_kernel_is_installed_and_adding_r_is_explained(tmp_path):

@@ -156,6 +156,26 @@ public final class PythonInterpreter: @unchecked Sendable {
     _ = PyGILState_Ensure()
     let argv = PyRef(list: [PyRef("")])
     PySys_SetObject("argv", argv.pointer)
+    // os.environ is what this python read when it started; the kernel has set
+    // variables since (where values travel, the futures broker), which an embedded
+    // Python would have read. Updated, not replaced: modules may hold the mapping.
+    do {
+      let os = try PyRef.importModule("os")
+      guard let mapping = os.attribute("environ") else { throw PythonError.fetch() }
+      var entry = environ
+      while let pointer = entry.pointee {
+        // Bytes decoded as os.environ decodes them, so any value survives unchanged.
+        let bytes = Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map { UInt8(bitPattern: $0) }
+        if let equals = bytes.firstIndex(of: UInt8(ascii: "=")), equals > 0 {
+          let name = try os.callMethod("fsdecode", PyRef(bytes: Array(bytes[..<equals])))
+          let value = try os.callMethod("fsdecode", PyRef(bytes: Array(bytes[(equals + 1)...])))
+          _ = try mapping.callMethod("__setitem__", name, value)
+        }
+        entry += 1
+      }
+    } catch {
+      return .failure(error as? PythonError ?? PythonError(typeName: "PythonInitError", message: "\(error)"))
+    }
     logger.debug("Python \(environment.version) hosts the kernel: \(executable)")
     return .success(())
   }

@@ -33,7 +33,8 @@ enum MetricsSettings {
       where !seen.contains(name) {
         guard let data = FileManager.default.contents(atPath: "\(kernels)/\(name)/kernel.json"),
           let spec = try? JSONValue.parse(Array(data)), let argv = spec["argv"]?.arrayValue,
-          argv.first?.stringValue?.hasSuffix("/tandem") == true
+          // The tandem program, or a python hosting the kernel.
+          argv.first?.stringValue?.hasSuffix("/tandem") == true || argv.contains("tandem._host")
         else { continue }
         seen.insert(name)
         let arguments = argv.compactMap(\.stringValue)
