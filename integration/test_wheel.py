@@ -47,16 +47,20 @@ def hidden(script: str, home: Path, r_library: Path, path: str, timeout: float =
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
-@functools.cache
 def installed_environment(base: str = "") -> Path:
     """A fresh venv of `base` (default: pyenv's 3.13) into which `pip install` put the
-    wheel (and what the driver needs), the source tree hidden throughout. Returns its
-    folder."""
+    wheel (and what the driver needs), the source tree hidden throughout, made once.
+    Returns its folder."""
+    return environment_of(base or str(pyenv_python("3.13")))
+
+
+@functools.cache
+def environment_of(base: str) -> Path:
     wheel = built_wheel()
     folder = Path(tempfile.mkdtemp(prefix="tandem-wheelenv-")) / "env"
     script = f"""
     if command -v swift; then echo "a Swift toolchain is on PATH"; exit 1; fi
-    {base or pyenv_python("3.13")} -m venv {folder}
+    {base} -m venv {folder}
     {folder}/bin/python -m pip install -q {wheel} {" ".join(DRIVER_PACKAGES)}
     """
     home = folder.parent / "home"
