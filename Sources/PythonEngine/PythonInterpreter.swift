@@ -165,7 +165,9 @@ public final class PythonInterpreter: @unchecked Sendable {
       var entry = environ
       while let pointer = entry.pointee {
         // Bytes decoded as os.environ decodes them, so any value survives unchanged.
-        let bytes = Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map { UInt8(bitPattern: $0) }
+        let bytes = Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map {
+          UInt8(bitPattern: $0)
+        }
         if let equals = bytes.firstIndex(of: UInt8(ascii: "=")), equals > 0 {
           let name = try os.callMethod("fsdecode", PyRef(bytes: Array(bytes[..<equals])))
           let value = try os.callMethod("fsdecode", PyRef(bytes: Array(bytes[(equals + 1)...])))

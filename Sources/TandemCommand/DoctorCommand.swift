@@ -59,6 +59,26 @@ struct DoctorCommand: ParsableCommand {
     }
   }
 
+  /// Why `python` cannot load the kernel's library to host it (the last line of what
+  /// it printed); nil when it can.
+  static func hostingFailure(_ python: String) -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", "import ctypes, sys; ctypes.CDLL(sys.argv[1])", InstalledFiles.library]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    do {
+      try process.run()
+    } catch {
+      return "\(error)"
+    }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus != 0 else { return nil }
+    return text.split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
+  }
+
   func run() throws {
     let python = PythonLocation.absolute(self.python)
     var problems: [String] = []
@@ -75,7 +95,13 @@ struct DoctorCommand: ParsableCommand {
           print("embeds             NO")
           problems.append(problem)
         } else if environment.linksStatically {
-          print("runs cells         inside \(python), which carries libpython itself: at its own speed")
+          if let failure = Self.hostingFailure(python) {
+            print("runs cells         NO")
+            problems.append(
+              "\(python) cannot load the kernel's library \(InstalledFiles.library): \(failure)")
+          } else {
+            print("runs cells         inside \(python), which carries libpython itself: at its own speed")
+          }
         } else {
           let interpreter = PythonInterpreter(
             environment: environment, logger: Logger(label: "tandem.doctor"))
