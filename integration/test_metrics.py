@@ -3,7 +3,7 @@
 Debian's `prometheus` (installed by `make setup`) scrapes a Tandem kernel on
 loopback while the kernel runs a Python and an R fan-out, each with one task that
 raises, one whose worker is killed and one slow task. The counts Prometheus holds
-must equal what the cells saw, the alert rules of the README must fire, and the
+must equal what the cells saw, the alert rules of docs/monitoring.md must fire, and the
 kernel's own series (requests, cells, R restarts, exchanged bytes) must match the
 requests the test sent.
 """
@@ -135,10 +135,10 @@ def metrics_kernel(name: str = "tandem", address: str = "127.0.0.1:0"):
             os.environ["TANDEM_METRICS"] = previous
 
 
-def readme_alert_rules() -> str:
-    text = (ROOT / "README.md").read_text()
+def documented_alert_rules() -> str:
+    text = (ROOT / "docs" / "monitoring.md").read_text()
     found = re.search(r"```yaml\n(groups:\n.*?)```", text, re.S)
-    assert found, "the README's alert rules block"
+    assert found, "the alert rules block of docs/monitoring.md"
     return found.group(1)
 
 
@@ -207,7 +207,7 @@ def wait_for(base: str, expression: str, expected: dict[tuple, float], seconds: 
 def test_prometheus_scrapes_the_fan_outs_their_failures_and_restarts(tmp_path):
     assert PROMETHEUS and PROMTOOL, "prometheus and promtool come with Debian's prometheus package"
     rules = tmp_path / "tandem-rules.yml"
-    rules.write_text(readme_alert_rules())
+    rules.write_text(documented_alert_rules())
     checked = subprocess.run([PROMTOOL, "check", "rules", str(rules)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -254,7 +254,7 @@ def test_prometheus_scrapes_the_fan_outs_their_failures_and_restarts(tmp_path):
             assert {dict(key)["language"] for key in workers} == {"py", "r"}
             assert all(value > 1e6 for value in workers.values()), workers
 
-            # The README's rules: p99 of both languages is over 500 ms (2.5 % of the
+            # The documented rules: p99 of both languages is over 500 ms (2.5 % of the
             # tasks took 1.5 s), and two tasks of each failed within the minute.
             deadline = time.monotonic() + 60
             while True:
