@@ -147,9 +147,12 @@ public struct Message: Sendable {
   public var content: [UInt8]
   public var buffers: [[UInt8]]
 
+  /// `{}`: an empty parent header, metadata or content.
+  public static let emptyObject: [UInt8] = Array("{}".utf8)
+
   public init(
-    identities: [[UInt8]] = [], header: MessageHeader, parentHeader: [UInt8] = Array("{}".utf8),
-    metadata: [UInt8] = Array("{}".utf8), content: [UInt8], buffers: [[UInt8]] = []
+    identities: [[UInt8]] = [], header: MessageHeader, parentHeader: [UInt8] = Message.emptyObject,
+    metadata: [UInt8] = Message.emptyObject, content: [UInt8], buffers: [[UInt8]] = []
   ) {
     self.identities = identities
     self.header = header
@@ -184,7 +187,7 @@ public struct Message: Sendable {
 
   /// A message answering this one: same session, this header as parent.
   public func reply(
-    type: String, content: [UInt8], session: String, metadata: [UInt8] = Array("{}".utf8)
+    type: String, content: [UInt8], session: String, metadata: [UInt8] = Message.emptyObject
   ) -> Message {
     Message(
       identities: identities,

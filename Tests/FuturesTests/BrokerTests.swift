@@ -38,6 +38,16 @@ final class BrokerTests: XCTestCase {
     return broker
   }
 
+  /// A DEALER answering for the pool's worker `id`, once the pool has started it (a
+  /// ready message from a worker the pool has not started yet is dropped).
+  private func worker(_ broker: Broker, id: String) throws -> ZMQSocket {
+    let deadline = Date(timeIntervalSinceNow: 10)
+    while !broker.snapshot().workers.contains(where: { $0.name == id }) && Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.01)
+    }
+    return try peer(broker, id: id)
+  }
+
   /// A DEALER connected to the broker, named `id`.
   private func peer(_ broker: Broker, id: String) throws -> ZMQSocket {
     let socket = try ZMQSocket(context: context, kind: .dealer)
@@ -80,7 +90,7 @@ final class BrokerTests: XCTestCase {
     let broker = try startBroker(workers: "exec /bin/sleep 30")
     submit(broker, task: "t1", payload: "work")
     // The pool started worker w1 for the task; this socket answers for it.
-    let worker = try peer(broker, id: "w1")
+    let worker = try self.worker(broker, id: "w1")
     _ = try worker.send([Verb.ready, Array("1".utf8)])
     guard let task = next(worker), task.count == 3 else { return XCTFail("no task reached the worker") }
     XCTAssertEqual(task[0], Verb.task)
@@ -136,7 +146,7 @@ final class BrokerTests: XCTestCase {
     submit(broker, task: "t1", payload: "first")
     submit(broker, task: "t2", payload: "second")
     submit(broker, task: "t3", payload: "third")
-    let worker = try peer(broker, id: "w1")
+    let worker = try self.worker(broker, id: "w1")
     _ = try worker.send([Verb.ready, Array("1".utf8)])
     guard let first = next(worker) else { return XCTFail("no task reached the worker") }
     var snapshot = broker.snapshot()

@@ -7,7 +7,8 @@ import Logging
 /// they are for and answers control requests itself, at once, even while a cell runs.
 ///
 /// It knows shells, not languages: which engine serves a request is the
-/// `CellRouter`'s choice. A new control request is a case in `serveControl`.
+/// `CellRouter`'s choice. A new control request is a case of `ControlRequest`, served in
+/// `serveControl`.
 public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   /// `implementation_version` in kernel_info_reply.
   public static let version = "0.1.0"
@@ -27,7 +28,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   private let debugQueue = DispatchQueue(label: "tandem-debugger")
   private let debugParentLock = NSLock()
   /// The header of the last debug request: the parent of the debugger's events.
-  private var debugParent: [UInt8] = Array("{}".utf8)
+  private var debugParent: [UInt8] = Message.emptyObject
 
   /// Serves requests from `transport` through `router`; the text code writes is
   /// collected by `output` and published to the request that runs. `debugger`
@@ -53,10 +54,7 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   func start() {
     _ = kernelInfoContent
     let shell = mainShell
-    output.setSink { stream, text in
-      let content: JSONValue = ["name": .string(stream), "text": .string(text)]
-      shell.publish("stream", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
-    }
+    output.setSink { stream, text in shell.publish(.stream(name: stream, text: text)) }
     debugger?.setEventSink { [weak self] event in self?.publishDebugEvent(event) }
     transport.start(handler: self)
   }
@@ -133,75 +131,79 @@ public final class Kernel: KernelTransportHandler, @unchecked Sendable {
   // MARK: - Control (transport thread)
 
   private func serveControl(_ request: Message) {
-    if request.msgType == "debug_request", let debugger, debugger.isAvailable {
-      serveDebug(request, with: debugger)
-      return
-    }
-    transport.publishStatus("busy", parent: request)
-    defer { transport.publishStatus("idle", parent: request) }
-    let content = (try? request.parsedContent()) ?? [:]
-    switch request.msgType {
-    case "kernel_info_request":
-      transport.reply(to: request, type: "kernel_info_reply", content: kernelInfoContent, on: .control)
-    case "interrupt_request":
-      mainShell.interrupt()
-      transport.reply(
-        to: request, type: "interrupt_reply", content: Array(#"{"status":"ok"}"#.utf8), on: .control)
-    case "shutdown_request":
-      let restart = content["restart"]?.boolValue ?? false
-      let reply: JSONValue = ["status": "ok", "restart": .bool(restart)]
-      transport.reply(to: request, type: "shutdown_reply", content: reply.serialized, on: .control)
-      // ipykernel also publishes the reply, so every client learns of the shutdown.
-      transport.send(
-        Message(
-          header: MessageHeader(msgType: "shutdown_reply", session: transport.session),
-          parentHeader: request.rawHeader, content: reply.serialized), on: .iopub)
-      let shutdown = Thread { [self] in shutDown() }
-      shutdown.start()
-    case "create_subshell_request":
-      let id = UUID().uuidString.lowercased()
-      let subshell = makeShell(subshellID: id)
-      do {
-        try router.thread.spawn(name: "subshell-\(id)") { subshell.serveUntilClosed() }
-        subshells.add(subshell, id: id)
-        let reply: JSONValue = ["status": "ok", "subshell_id": .string(id)]
-        transport.reply(to: request, type: "create_subshell_reply", content: reply.serialized, on: .control)
-      } catch {
-        logger.error("cannot start a subshell's thread: \(error)")
-        let reply = Reply.error(ename: "SubshellError", evalue: "cannot start a subshell's thread: \(error)")
-        transport.reply(to: request, type: "create_subshell_reply", content: reply.content, on: .control)
-      }
-    case "delete_subshell_request":
-      let id = content["subshell_id"]?.stringValue ?? ""
-      if let subshell = subshells.remove(id) {
-        subshell.close()
-        transport.reply(
-          to: request, type: "delete_subshell_reply", content: Array(#"{"status":"ok"}"#.utf8), on: .control)
-      } else {
-        let reply = Reply.error(
-          ename: "SubshellNotFound", evalue: "no subshell \(id) to delete (list_subshell_request lists them)")
-        transport.reply(to: request, type: "delete_subshell_reply", content: reply.content, on: .control)
-      }
-    case "usage_request":
-      transport.reply(to: request, type: "usage_reply", content: usage.content().serialized, on: .control)
-    case "list_subshell_request":
-      let reply: JSONValue = ["status": "ok", "subshell_id": .array(subshells.ids.map { .string($0) })]
-      transport.reply(to: request, type: "list_subshell_reply", content: reply.serialized, on: .control)
-    case "debug_request":
-      let reply: JSONValue = [
-        "type": "response", "request_seq": content["seq"] ?? 0, "success": false,
-        "command": content["command"] ?? "",
-        "message":
-          "this kernel's Python environment has no debugger: install debugpy in it, then restart the kernel",
-      ]
-      transport.reply(to: request, type: "debug_reply", content: reply.serialized, on: .control)
-    default:
+    guard let kind = ControlRequest(rawValue: request.msgType) else {
       logger.warning("unknown message type \(request.msgType) on control")
       if let type = RequestKind.replyType(of: request.msgType) {
         let error = Reply.error(
           ename: "UnknownMessageType", evalue: "Tandem does not serve \(request.msgType) on control")
         transport.reply(to: request, type: type, content: error.content, on: .control)
       }
+      return
+    }
+    if kind == .debug, let debugger, debugger.isAvailable {
+      serveDebug(request, with: debugger)
+      return
+    }
+    transport.publishStatus("busy", parent: request)
+    defer { transport.publishStatus("idle", parent: request) }
+    let content = (try? request.parsedContent()) ?? [:]
+    let reply = { (content: [UInt8]) in
+      self.transport.reply(to: request, type: kind.replyType, content: content, on: .control)
+    }
+    switch kind {
+    case .kernelInfo:
+      reply(kernelInfoContent)
+    case .interrupt:
+      mainShell.interrupt()
+      reply(Reply.ok.content)
+    case .shutdown:
+      let restart = content["restart"]?.boolValue ?? false
+      let answer: JSONValue = ["status": "ok", "restart": .bool(restart)]
+      reply(answer.serialized)
+      // ipykernel also publishes the reply, so every client learns of the shutdown.
+      transport.send(
+        Message(
+          header: MessageHeader(msgType: kind.replyType, session: transport.session),
+          parentHeader: request.rawHeader, content: answer.serialized), on: .iopub)
+      let shutdown = Thread { [self] in shutDown() }
+      shutdown.start()
+    case .createSubshell:
+      let id = UUID().uuidString.lowercased()
+      let subshell = makeShell(subshellID: id)
+      do {
+        try router.thread.spawn(name: "subshell-\(id)") { subshell.serveUntilClosed() }
+        subshells.add(subshell, id: id)
+        reply((["status": "ok", "subshell_id": .string(id)] as JSONValue).serialized)
+      } catch {
+        logger.error("cannot start a subshell's thread: \(error)")
+        reply(
+          Reply.error(ename: "SubshellError", evalue: "cannot start a subshell's thread: \(error)").content)
+      }
+    case .deleteSubshell:
+      let id = content["subshell_id"]?.stringValue ?? ""
+      if let subshell = subshells.remove(id) {
+        subshell.close()
+        reply(Reply.ok.content)
+      } else {
+        reply(
+          Reply.error(
+            ename: "SubshellNotFound",
+            evalue: "no subshell \(id) to delete (list_subshell_request lists them)"
+          ).content)
+      }
+    case .usage:
+      reply(usage.content().serialized)
+    case .listSubshell:
+      reply(
+        (["status": "ok", "subshell_id": .array(subshells.ids.map { .string($0) })] as JSONValue).serialized)
+    case .debug:
+      let answer: JSONValue = [
+        "type": "response", "request_seq": content["seq"] ?? 0, "success": false,
+        "command": content["command"] ?? "",
+        "message":
+          "this kernel's Python environment has no debugger: install debugpy in it, then restart the kernel",
+      ]
+      reply(answer.serialized)
     }
   }
 

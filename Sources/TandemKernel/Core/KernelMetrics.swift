@@ -11,10 +11,7 @@ public enum KernelMetrics {
   /// The message types counted by name; any other counts as "other", so that a
   /// client cannot grow the metrics without bound.
   static let knownTypes: Set<String> = Set(
-    RequestKind.allCases.map(\.rawValue) + [
-      "shutdown_request", "interrupt_request", "debug_request", "usage_request", "input_reply",
-      "create_subshell_request", "list_subshell_request", "delete_subshell_request",
-    ])
+    RequestKind.allCases.map(\.rawValue) + ControlRequest.allCases.map(\.rawValue) + ["input_reply"])
 
   private static let requests: [String: Counter] = Dictionary(
     uniqueKeysWithValues: (knownTypes + ["other"]).map {

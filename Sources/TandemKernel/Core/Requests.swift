@@ -25,6 +25,23 @@ public enum RequestKind: String, Sendable, CaseIterable {
   }
 }
 
+/// A request on the control channel, which the kernel answers itself, at once, even
+/// while a cell runs. `Kernel` switches over these cases (a new one does not compile
+/// until it is served) and `KernelMetrics` counts each by name.
+public enum ControlRequest: String, Sendable, CaseIterable {
+  case kernelInfo = "kernel_info_request"
+  case interrupt = "interrupt_request"
+  case shutdown = "shutdown_request"
+  case createSubshell = "create_subshell_request"
+  case deleteSubshell = "delete_subshell_request"
+  case listSubshell = "list_subshell_request"
+  case usage = "usage_request"
+  case debug = "debug_request"
+
+  /// The reply's message type.
+  public var replyType: String { RequestKind.replyType(of: rawValue)! }
+}
+
 /// A shell request read once: what it asks for and its parsed content. The raw
 /// content travels on to engines that parse it themselves (the Python half).
 public struct ShellRequest {
@@ -97,6 +114,12 @@ public struct Reply {
     self.init(
       status: Status(field: content["status"]?.stringValue), content: content.serialized)
   }
+
+  /// `{"status": "ok"}` and nothing else.
+  public static let ok = Reply(content: ["status": "ok"])
+
+  /// An execution skipped because an earlier one in its queue failed.
+  public static let aborted = Reply(content: ["status": "aborted"])
 
   /// An error reply naming the problem.
   public static func error(ename: String, evalue: String) -> Reply {

@@ -184,7 +184,7 @@ final class Shell: Frontend, @unchecked Sendable {
   private func abort(_ request: Message) {
     transport.publishStatus("busy", parent: request)
     transport.reply(
-      to: request, type: "execute_reply", content: Array(#"{"status":"aborted"}"#.utf8), on: .shell)
+      to: request, type: "execute_reply", content: Reply.aborted.content, on: .shell)
     transport.publishStatus("idle", parent: request)
   }
 
@@ -193,7 +193,8 @@ final class Shell: Frontend, @unchecked Sendable {
   func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]]) {
     let message = Message(
       header: MessageHeader(msgType: msgType, session: transport.session),
-      parentHeader: currentParent ?? Array("{}".utf8), metadata: metadata, content: content, buffers: buffers)
+      parentHeader: currentParent ?? Message.emptyObject, metadata: metadata, content: content,
+      buffers: buffers)
     if msgType == "stream" {
       transport.send(message, on: .iopub)
     } else {

@@ -1,9 +1,10 @@
+import JSON
 import JupyterWire
 
 extension KernelTransport {
   /// Publishes busy or idle on IOPub for `parent`.
   func publishStatus(_ state: String, parent: Message) {
-    let content = Array(#"{"execution_state":""#.utf8) + Array(state.utf8) + Array(#""}"#.utf8)
+    let content = (["execution_state": .string(state)] as JSONValue).serialized
     send(
       Message(
         header: MessageHeader(msgType: "status", session: session), parentHeader: parent.rawHeader,

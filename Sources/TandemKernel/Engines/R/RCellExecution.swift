@@ -16,8 +16,7 @@ extension REngine {
     // as in ipykernel (its input shows the next).
     let shown = request.storesHistory ? count : count - 1
     if !silent {
-      let input: JSONValue = ["code": .string(code), "execution_count": .int(count)]
-      frontend.publish("execute_input", content: input.serialized, metadata: Array("{}".utf8), buffers: [])
+      frontend.publish(.executeInput(code: code, count: count))
     }
     var body: JSONValue = [
       "type": "execute", "r_first": true, "code": .string(code),
@@ -38,7 +37,7 @@ extension REngine {
       "payload": outcome?["payload"] ?? [],
       "user_expressions": [:],
     ]
-    let error: JSONValue
+    let error: EngineOutput
     switch outcome?["status"]?.stringValue {
     case "ok":
       reply["status"] = "ok"
@@ -48,17 +47,15 @@ extension REngine {
       // IRkernel's name and value: "ERROR", and R's "Error in f(): message" line
       // (notebooks and tools written for IRkernel read them).
       let traceback = outcome?["traceback"] ?? [outcome?["evalue"] ?? ""]
-      error = [
-        "ename": "ERROR", "evalue": traceback.arrayValue?.first ?? outcome?["evalue"] ?? "",
-        "traceback": traceback,
-      ]
+      error = .error(
+        ename: "ERROR", evalue: traceback.arrayValue?.first ?? outcome?["evalue"] ?? "", traceback: traceback)
     default:
       // Interrupted: nothing but the name, as IRkernel shows no traceback.
-      error = ["ename": "KeyboardInterrupt", "evalue": "", "traceback": []]
+      error = .error(ename: "KeyboardInterrupt", evalue: "", traceback: [])
     }
-    frontend.publish("error", content: error.serialized, metadata: Array("{}".utf8), buffers: [])
+    frontend.publish(error)
     reply["status"] = "error"
-    reply.merge(error.objectValue ?? [:]) { _, new in new }
+    reply.merge(error.content.objectValue ?? [:]) { _, new in new }
     return Reply(content: .object(reply))
   }
 }

@@ -127,10 +127,9 @@ public final class REngine: LanguageEngine {
       let fresh = try session.start()
       if fresh && session.starts > 1 { KernelMetrics.rRestarted() }
       if fresh && session.starts > 1, let frontend {
-        let note: JSONValue = [
-          "name": "stderr", "text": "R restarted: this is a fresh R session; earlier R variables are gone.\n",
-        ]
-        frontend.publish("stream", content: note.serialized, metadata: Array("{}".utf8), buffers: [])
+        frontend.publish(
+          .stream(
+            name: "stderr", text: "R restarted: this is a fresh R session; earlier R variables are gone.\n"))
       }
       lastSequence += 1
       let sequence = lastSequence
@@ -164,9 +163,7 @@ public final class REngine: LanguageEngine {
         case "display":
           publishDisplay(message, frontend: frontend, resultCount: resultCount)
         case "clear_output":
-          let content: JSONValue = ["wait": message["wait"] ?? false]
-          frontend?.publish(
-            "clear_output", content: content.serialized, metadata: Array("{}".utf8), buffers: [])
+          frontend?.publish(.clearOutput(wait: message["wait"]?.boolValue ?? false))
         case "input_request":
           try answerInputRequest(message, frontend: frontend)
         default:
@@ -193,14 +190,12 @@ public final class REngine: LanguageEngine {
   /// Says, in the log and in the cell, why an interrupted request has not ended.
   private func announceHeldInterrupt(grace: Double, frontend: Frontend?) {
     logger.info("R has not stopped 1 s after an interrupt; waiting up to \(Int(grace)) s")
-    let note: JSONValue = [
-      "name": "stderr",
-      "text": .string(
-        "Interrupting R: R is in code that holds interrupts (loading a package) or does not check for "
+    frontend?.publish(
+      .stream(
+        name: "stderr",
+        text: "Interrupting R: R is in code that holds interrupts (loading a package) or does not check for "
           + "them; the interrupt takes effect when that code ends, or R is restarted after \(Int(grace)) s.\n"
-      ),
-    ]
-    frontend?.publish("stream", content: note.serialized, metadata: Array("{}".utf8), buffers: [])
+      ))
   }
 
   /// Ends an R that stayed silent after an interrupt; the cell gets why.
@@ -246,22 +241,20 @@ public final class REngine: LanguageEngine {
   }
 
   private func publishDisplay(_ message: RMessage, frontend: Frontend?, resultCount: Int64?) {
-    var content: [String: JSONValue] = [
-      "data": message["data"] ?? [:], "metadata": message["metadata"] ?? [:],
-    ]
-    var type = "display_data"
+    let data = message["data"] ?? [:]
+    let metadata = message["metadata"] ?? [:]
     if message["result"]?.boolValue == true, let resultCount {
-      type = "execute_result"
-      content["execution_count"] = .int(resultCount)
+      frontend?.publish(.executeResult(count: resultCount, data: data, metadata: metadata))
     } else if let id = message["display_id"] {
       // An output R replaces later (progress): update_display_data finds it by id.
-      content["transient"] = ["display_id": id]
-      if message["update"]?.boolValue == true { type = "update_display_data" }
+      let transient: JSONValue = ["display_id": id]
+      frontend?.publish(
+        message["update"]?.boolValue == true
+          ? .updateDisplayData(data: data, metadata: metadata, transient: transient)
+          : .displayData(data: data, metadata: metadata, transient: transient))
     } else {
-      content["transient"] = [:]
+      frontend?.publish(.displayData(data: data, metadata: metadata, transient: [:]))
     }
-    frontend?.publish(
-      type, content: JSONValue.object(content).serialized, metadata: Array("{}".utf8), buffers: [])
   }
 
   /// R asked for input: the frontend answers (input_request/input_reply), R gets it.
