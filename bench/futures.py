@@ -1,5 +1,8 @@
 """Parallel futures: Tandem's worker pool against the anchors, side by side in one run.
 
+(Over 400 lines on purpose: every anchor runs in the same run as Tandem, so that
+the ratios compare like with like; each measure is a short function.)
+
 Python (inside a Tandem kernel, through jupyter_client, against the same work in
 this process):
   * per-task overhead of 2,000 trivial tasks, serial (submit, then result, one at a

@@ -4,7 +4,10 @@ language, a plot, a value crossing between the languages and a futures fan-out
 with its progress bar; the outputs are read from the page and a screenshot is
 saved in out/browser/. The debugger panel stops a Python cell at a breakpoint set
 in the editor's gutter and shows the paused function's variables. The resource
-panel (jupyter-resource-usage) shows the memory of the kernel with its R child."""
+panel (jupyter-resource-usage) shows the memory of the kernel with its R child.
+
+Over 400 lines on purpose: the cases share one JupyterLab server and one Chromium,
+and the page helpers they drive it with."""
 
 from __future__ import annotations
 

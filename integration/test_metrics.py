@@ -6,6 +6,9 @@ raises, one whose worker is killed and one slow task. The counts Prometheus hold
 must equal what the cells saw, the alert rules of docs/monitoring.md must fire, and the
 kernel's own series (requests, cells, R restarts, exchanged bytes) must match the
 requests the test sent.
+
+Over 400 lines on purpose: one Prometheus server and one kernel serve every case,
+and starting them is most of the cost.
 """
 
 from __future__ import annotations

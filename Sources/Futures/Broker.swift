@@ -4,6 +4,10 @@ import Logging
 import ProcessStats
 import ZeroMQ
 
+// Over 400 lines on purpose: the broker's routing is one state machine (tasks,
+// workers, clients, interrupts) that its thread owns without locks; the frames,
+// the pool, the scheduler and the snapshots are in files of their own.
+
 /// The futures broker: a ZeroMQ ROUTER that clients (the kernel's Python, the R
 /// session) submit tasks to, and a pool of long-lived worker processes per language
 /// that run them. Workers start at the first task of their language; a worker that

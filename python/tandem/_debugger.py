@@ -10,6 +10,10 @@ debug requests on a thread of its own, holding the GIL only while it runs Python
 so they are answered while a cell runs or is stopped at a breakpoint. Events go
 out as ``debug_event`` on IOPub.
 
+Over 400 lines on purpose: the requests a notebook adds to DAP share the session's
+state (the cell files, the stopped thread, the variables' references) with the
+forwarding to pydevd; the cell files themselves are in ``_cell_files``.
+
 Tandem's own threads (named ``tandem-*``, and IPython's history thread) and its
 frames are hidden: pydevd neither lists nor stops them, and a stack trace ends at
 the cell.

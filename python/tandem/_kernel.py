@@ -3,6 +3,9 @@
 The kernel process owns the sockets, busy/idle and the execution queue; this
 module runs the language side: it executes cells in IPython, completes,
 inspects, and returns each reply's content as JSON bytes.
+
+Over 400 lines on purpose: it is the one object the Swift kernel calls, one method
+per message type, each short; the work itself lives in the modules it imports.
 """
 
 from __future__ import annotations

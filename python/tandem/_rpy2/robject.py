@@ -2,6 +2,9 @@
 functions, environments, formulas. Each holds the number of an R object kept in
 the kernel's R session; its text is rpy2's (class, R classes, elements), `str()`
 is R's print, and R functions are called with Python values or other proxies.
+
+Over 400 lines on purpose: the proxy classes mirror rpy2.robjects' one hierarchy
+and share its base class's handle, text and conversion helpers.
 """
 
 from __future__ import annotations
