@@ -25,7 +25,8 @@ let package = Package(
 
     // JSON values and their codec, shared by every protocol Tandem speaks.
     .target(name: "JSON"),
-    // ZeroMQ sockets, each owned by one thread.
+    // ZeroMQ sockets, each owned by one thread, and the queue that wakes a thread
+    // polling them.
     .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
     // The Jupyter messaging protocol: connection files, messages, signing, sockets.
     .target(
@@ -108,6 +109,7 @@ let package = Package(
     // The `tandem` program: a few lines of C that load the library beside them.
     .executableTarget(name: "tandem", linkerSettings: [.linkedLibrary("dl")]),
     .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
+    .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),
     .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),

@@ -40,10 +40,9 @@ public final class Broker: @unchecked Sendable {
   /// Held by the broker's thread while it works (not while it waits), so that the
   /// in-process client can ask about its tasks from its own thread.
   private let stateLock = NSLock()
-  private let commandLock = NSLock()
-  private var commands: [Command] = []
-  private var wakeRead: Int32 = -1
-  private var wakeWrite: Int32 = -1
+  /// Interrupts and stops for the broker's thread; the in-process client's
+  /// messages wake it through the same pipe.
+  private let commands: WakeQueue<Command>
   private var thread: Thread?
   private let finished = DispatchSemaphore(value: 0)
 
@@ -68,13 +67,7 @@ public final class Broker: @unchecked Sendable {
     pool = WorkerPool(
       launch: launch, endpoint: endpoint, stateDirectory: directory,
       size: max(1, poolSize ?? ProcessInfo.processInfo.activeProcessorCount))
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw ZMQError(call: "pipe", errno: errno) }
-    wakeRead = fds[0]
-    wakeWrite = fds[1]
-    _ = fcntl(wakeRead, F_SETFD, FD_CLOEXEC)
-    _ = fcntl(wakeWrite, F_SETFD, FD_CLOEXEC)
-    _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
+    commands = try WakeQueue()
     local.attach(to: self)
   }
 
@@ -157,17 +150,9 @@ public final class Broker: @unchecked Sendable {
   }
 
   /// Wakes the broker's thread to read the in-process client's messages.
-  func wake() {
-    var byte: UInt8 = 0
-    _ = write(wakeWrite, &byte, 1)
-  }
+  func wake() { commands.wake() }
 
-  private func post(_ command: Command) {
-    commandLock.lock()
-    commands.append(command)
-    commandLock.unlock()
-    wake()
-  }
+  private func post(_ command: Command) { commands.push(command) }
 
   // MARK: - The broker thread
 
@@ -175,34 +160,27 @@ public final class Broker: @unchecked Sendable {
     while true {
       var poller = ZMQPoller()
       poller.add(socket)
-      poller.add(fd: wakeRead)
+      poller.add(fd: commands.descriptor)
       // A worker's end makes its descriptor readable: the broker sleeps until
       // something happens. Without such descriptors it looks once a second.
       let exits = pool.workers.values.map(\.process.exitDescriptor)
       for case let fd? in exits { poller.add(fd: fd) }
       let looks = exits.contains(nil)
-      let ready = poller.poll(timeoutMilliseconds: looks ? 1000 : -1)
+      let ready = poller.poll(timeoutMilliseconds: !commands.willSleep() ? 0 : looks ? 1000 : -1)
       stateLock.lock()
       defer { stateLock.unlock() }
       if ready[0] {
         while let frames = try? socket.receive(dontWait: true) { handle(frames) }
       }
-      if ready[1] {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        _ = read(wakeRead, &buffer, buffer.count)
-        commandLock.lock()
-        let pending = commands
-        commands.removeAll()
-        commandLock.unlock()
-        for frames in local.takeInbox() { handle([LocalClient.peer] + frames) }
-        for command in pending {
-          switch command {
-          case .interrupt: interruptAll()
-          case .stop:
-            shutDownWorkers()
-            socket.close()
-            return
-          }
+      if ready[1] { commands.clearSignal() }
+      for frames in local.takeInbox() { handle([LocalClient.peer] + frames) }
+      for command in commands.take() {
+        switch command {
+        case .interrupt: interruptAll()
+        case .stop:
+          shutDownWorkers()
+          socket.close()
+          return
         }
       }
       if ready.dropFirst(2).contains(true) || looks { reap() }

@@ -18,16 +18,15 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
   private let codec: WireCodec
   private let logger: Logger
   private var sockets: [Channel: ZMQSocket] = [:]
-  /// A self-pipe: writing to it wakes the server thread's poll.
-  private let wakeFD: Int32
-  private let wakeWriteFD: Int32
-  private let lock = NSLock()
-  private var outgoing: [(Channel, Message)] = []
-  private var stopping = false
-  /// Whether the server thread is (about to be) blocked in poll; only then does a
-  /// sender need to wake it through the pipe.
-  private var sleeping = false
+  /// What the server thread sends next; a push wakes its poll.
+  private let outgoing: WakeQueue<Outgoing>
   private let stopped = DispatchSemaphore(value: 0)
+
+  private enum Outgoing {
+    case message(Channel, Message)
+    /// Send what is queued before, then close the sockets.
+    case stop
+  }
   private weak var handler: KernelTransportHandler?
 
   /// Why the sockets could not be bound, in words a user can act on.
@@ -59,10 +58,7 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     self.session = session
     self.logger = logger
     self.codec = WireCodec(key: connection.key, scheme: connection.signatureScheme)
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { throw ZMQError(call: "pipe", errno: errno) }
-    for fd in fds { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
-    (wakeFD, wakeWriteFD) = (fds[0], fds[1])
+    outgoing = try WakeQueue()
     let kinds: [(Channel, ZMQSocket.Kind)] = [
       (.shell, .router), (.control, .router), (.stdin, .router), (.iopub, .xpub), (.hb, .router),
     ]
@@ -88,11 +84,6 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     }
   }
 
-  deinit {
-    close(wakeFD)
-    close(wakeWriteFD)
-  }
-
   /// Starts the heartbeat and server threads.
   public func start(handler: KernelTransportHandler) {
     self.handler = handler
@@ -107,47 +98,27 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
 
   /// Queues a message; the server thread signs and sends it.
   public func send(_ message: Message, on channel: Channel) {
-    lock.lock()
-    outgoing.append((channel, message))
-    let mustWake = sleeping
-    sleeping = false
-    lock.unlock()
-    if mustWake { wake() }
+    outgoing.push(.message(channel, message))
   }
 
   /// Sends what is queued, closes the sockets and returns once the server thread ends.
   public func stop() {
-    lock.lock()
-    stopping = true
-    lock.unlock()
-    wake()
+    outgoing.push(.stop)
     stopped.wait()
-  }
-
-  private func wake() {
-    var one: UInt8 = 1
-    _ = write(wakeWriteFD, &one, 1)
   }
 
   private func run() {
     let order: [Channel] = [.control, .shell, .stdin, .iopub]
     var poller = ZMQPoller()
     for channel in order { poller.add(sockets[channel]!) }
-    poller.add(fd: wakeFD)
+    poller.add(fd: outgoing.descriptor)
     while true {
-      lock.lock()
       // Messages queued while sending the last batch go out without a wake-up.
-      sleeping = outgoing.isEmpty && !stopping
-      let idle = sleeping
-      lock.unlock()
-      let ready = poller.poll(timeoutMilliseconds: idle ? -1 : 0)
+      let ready = poller.poll(timeoutMilliseconds: outgoing.willSleep() ? -1 : 0)
       for (i, channel) in order.enumerated() where ready[i] {
         drain(channel)
       }
-      if ready[order.count] {
-        var sink = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        while withUnsafeMutableBytes(of: &sink, { read(wakeFD, $0.baseAddress, $0.count) }) > 0 {}
-      }
+      if ready[order.count] { outgoing.clearSignal() }
       if flushOutgoing() { break }
     }
     for socket in sockets.values where socket !== sockets[.hb] { socket.close() }
@@ -156,15 +127,15 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
 
   /// Sends everything queued; returns true when the server should stop.
   private func flushOutgoing() -> Bool {
+    var stop = false
     while true {
-      lock.lock()
-      let batch = outgoing
-      outgoing.removeAll(keepingCapacity: true)
-      let stop = stopping
-      lock.unlock()
+      let batch = outgoing.take()
       if batch.isEmpty { return stop }
-      for (channel, message) in batch {
-        var message = message
+      for item in batch {
+        guard case .message(let channel, var message) = item else {
+          stop = true
+          continue
+        }
         if channel == .iopub && message.identities.isEmpty {
           message.identities = [Array("kernel.\(session).\(message.msgType)".utf8)]
         }
