@@ -59,19 +59,7 @@ call_python <- function(op, ..., values = NULL) {
     frames <- packed[["frames"]]
   }
   send_message(message, frames)
-  repeat {
-    reply <- receive_message(1000L)
-    if (is.null(reply)) {
-      if (!kernel_alive(state$kernel_pid)) quit(save = "no", status = 0L)
-      next
-    }
-    if (identical(reply[["type"]], "reply")) break
-    if (identical(reply[["type"]], "ping")) {
-      answer_ping(reply)
-      next
-    }
-    serve_request(reply)
-  }
+  reply <- serve_messages(until = "reply")
   # An interrupt that stopped Python stops the R code waiting for it, as one.
   if (identical(reply[["status"]], "interrupted")) signal_interrupt()
   if (!identical(reply[["status"]], "ok")) stop(reply[["evalue"]], call. = FALSE)

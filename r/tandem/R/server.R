@@ -11,21 +11,31 @@ serve <- function(endpoint, kernel_pid = NA_integer_) {
   # lose a request the loop has taken off the socket: one that arrives after that
   # is applied to the request, one that arrives while R waits for a request was
   # meant for a request that has ended and is dropped.
-  suspendInterrupts(repeat {
-    request <- receive_message(1000L, idle = TRUE)
-    if (is.null(request)) {
-      if (!kernel_alive(kernel_pid)) quit(save = "no", status = 0L)
+  suspendInterrupts(serve_messages(idle = TRUE))
+}
+
+# The one receive loop: serves the kernel's requests, answers its pings and ends R
+# on shutdown or when the kernel is gone, until a message of type `until` comes,
+# which it returns. The server loop never returns; a call into Python waits here
+# for its "reply", serving what the kernel asks of R meanwhile.
+serve_messages <- function(until = NULL, idle = FALSE) {
+  repeat {
+    message <- receive_message(1000L, idle = idle)
+    if (is.null(message)) {
+      if (!kernel_alive(state$kernel_pid)) quit(save = "no", status = 0L)
       next
     }
-    if (identical(request$type, "shutdown")) quit(save = "no", status = 0L)
+    type <- message[["type"]]
+    if (!is.null(until) && identical(type, until)) return(message)
+    if (identical(type, "shutdown")) quit(save = "no", status = 0L)
     # The answer to a call into Python that an interrupt abandoned.
-    if (identical(request$type, "reply")) next
-    if (identical(request$type, "ping")) {
-      answer_ping(request)
+    if (identical(type, "reply")) next
+    if (identical(type, "ping")) {
+      answer_ping(message)
       next
     }
-    serve_request(request)
-  })
+    serve_request(message)
+  }
 }
 
 # The kernel asks, after an interrupt, whether R received request number
