@@ -90,8 +90,9 @@ final class KernelTests: XCTestCase {
     let reply = transport.reply(to: unknown)
     XCTAssertEqual(reply?["ename"], "UnknownMessageType")
     XCTAssertEqual(reply?["evalue"]?.stringValue?.contains("frobnicate_request"), true)
-    XCTAssertEqual(
-      transport.messages.last { $0.message.parentHeader == unknown.rawHeader }?.message.msgType, "status")
+    // Answered between busy and idle, as every shell request (idle follows the reply).
+    XCTAssertTrue(transport.waitForIdle(unknown))
+    XCTAssertEqual(transport.trace(of: unknown), ["status:busy", "shell:frobnicate_reply", "status:idle"])
 
     var garbled = request("execute_request")
     garbled.content = Array("[1, 2".utf8)

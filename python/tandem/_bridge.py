@@ -181,8 +181,7 @@ class Bridge:
         except BaseException as error:  # noqa: BLE001 - every failure goes back to R
             if "values" in request:
                 _release(request["values"])
-            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "error"
-            reply, reply_frames = {"status": status, "evalue": _describe(error)}, []
+            reply, reply_frames = failure_reply(error), []
         return [json.dumps(reply).encode(), reply_frames]
 
     def _serve(self, request: dict, frames: list) -> tuple[dict, list]:
@@ -202,14 +201,14 @@ class Bridge:
             values, errors = unpack(request["values"], frames)
             self.namespace.update(values)
             if errors:
-                return {"status": "error", "evalue": "; ".join(errors)}, []
+                return failure_reply("; ".join(errors)), []
             return {"status": "ok"}, []
         if op == "names":
             return {"status": "ok", "names": [n for n in self.namespace if not n.startswith("_")]}, []
         if op in self.handlers:
             values, errors = unpack(request["values"], frames) if "values" in request else ({}, [])
             if errors:
-                return {"status": "error", "evalue": "; ".join(errors)}, []
+                return failure_reply("; ".join(errors)), []
             fields, carried = self.handlers[op](request, values)
             reply, reply_frames = self._reply_values(carried) if carried is not None else ({"status": "ok"}, [])
             return {**reply, **fields}, reply_frames
@@ -219,7 +218,7 @@ class Bridge:
         header, frames, errors = pack(values)
         if errors:
             _release(header)
-            return {"status": "error", "evalue": "; ".join(errors)}, []
+            return failure_reply("; ".join(errors)), []
         return {"status": "ok", "values": header}, frames
 
 
@@ -251,10 +250,15 @@ def session() -> R:
     return R(_installed)
 
 
-def _describe(error: BaseException) -> str:
+def failure_reply(error: BaseException | str) -> dict:
+    """What R is told when a call into Python failed: the one mapping of failures to
+    replies. R signals an interrupt for "interrupted" and raises the text of
+    "error": an exception's type and message, or a text as it is (the values that
+    could not cross)."""
     if isinstance(error, KeyboardInterrupt):
-        return "interrupted"
-    return f"{type(error).__name__}: {error}"
+        return {"status": "interrupted", "evalue": "interrupted"}
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return {"status": "error", "evalue": text}
 
 
 class R:

@@ -85,7 +85,7 @@ public final class IPythonEngine: HostEngine {
       if let r {
         r.attach(thread: pythonThread) { [weak self] message in
           self?.serveR(message)
-            ?? RMessage(body: ["status": "error", "evalue": "the kernel is stopping"], frames: [])
+            ?? .failed("the kernel is stopping")
         }
         natives += try RBridgeNatives.make(slot, r: r)
       }
@@ -141,9 +141,9 @@ public final class IPythonEngine: HostEngine {
       return RMessage(body: body, frames: reply[1].sequenceItems.compactMap(\.bytesValue))
     } catch let error as PythonError where error.typeName == "KeyboardInterrupt" {
       // An interrupt that landed in Tandem's Python around the call: R stops as interrupted.
-      return RMessage(body: ["status": "interrupted", "evalue": "interrupted"], frames: [])
+      return .interrupted
     } catch {
-      return RMessage(body: ["status": "error", "evalue": .string("\(error)")], frames: [])
+      return .failed("\(error)")
     }
   }
 

@@ -157,7 +157,7 @@ public final class REngine: LanguageEngine {
         case "python":
           var reply =
             pythonHandler?(message)
-            ?? RMessage(body: ["status": "error", "evalue": "Python is not available"], frames: [])
+            ?? .failed("Python is not available")
           reply.body["type"] = "reply"
           try session.send(reply.body, frames: reply.frames)
         case "display":
