@@ -62,21 +62,10 @@ struct DoctorCommand: ParsableCommand {
   /// Why `python` cannot load the kernel's library to host it (the last line of what
   /// it printed); nil when it can.
   static func hostingFailure(_ python: String) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", "import ctypes, sys; ctypes.CDLL(sys.argv[1])", InstalledFiles.library]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    do {
-      try process.run()
-    } catch {
-      return "\(error)"
-    }
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus != 0 else { return nil }
-    return text.split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
+    let check = [python, "-c", "import ctypes, sys; ctypes.CDLL(sys.argv[1])", InstalledFiles.library]
+    guard let result = try? programOutput(check, timeout: 60) else { return "cannot run \(python)" }
+    guard result.status != 0 else { return nil }
+    return result.output.split(separator: "\n").last.map(String.init) ?? "exit \(result.status)"
   }
 
   func run() throws {

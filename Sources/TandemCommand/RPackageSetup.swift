@@ -63,7 +63,7 @@ struct RPackageSetup {
       if (length(path)) cat(dirname(path[1]), read.dcf(file.path(path[1], 'DESCRIPTION'), 'Version')[1], sep = '\\n')
       """
     let lines =
-      (try? Self.run([executable, "--no-echo", "--vanilla", "-e", code]))?.output
+      (try? programOutput([executable, "--no-echo", "--vanilla", "-e", code], timeout: 120))?.output
       .split(separator: "\n").map(String.init) ?? []
     return lines.count >= 2 ? (lines[lines.count - 2], lines[lines.count - 1]) : nil
   }
@@ -72,7 +72,8 @@ struct RPackageSetup {
   /// packages when the site library is not writable.
   private func userLibrary() -> String? {
     let code = "cat(path.expand(strsplit(Sys.getenv('R_LIBS_USER'), ':')[[1]][1]))"
-    let output = (try? Self.run([executable, "--no-echo", "--vanilla", "-e", code]))?.output ?? ""
+    let output =
+      (try? programOutput([executable, "--no-echo", "--vanilla", "-e", code], timeout: 120))?.output ?? ""
     let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
     return path.isEmpty || path == "NA" ? nil : path
   }
@@ -82,9 +83,14 @@ struct RPackageSetup {
   private func install(source: String, version: String, into library: String, replacing old: String?) throws {
     let files = FileManager.default
     try files.createDirectory(atPath: library, withIntermediateDirectories: true)
-    let scratch = files.temporaryDirectory.appendingPathComponent("tandem-r-\(getpid())").path
-    try? files.removeItem(atPath: scratch)
-    try files.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    // A folder of its own, made at once with mode 0700: another user cannot have
+    // made it first and swapped the source R is about to build.
+    var template = Array((files.temporaryDirectory.path + "/tandem-r-XXXXXX").utf8CString)
+    guard let made = mkdtemp(&template) else {
+      throw InstallError(
+        "cannot make a temporary folder to build Tandem's R package in: \(String(cString: strerror(errno)))")
+    }
+    let scratch = String(cString: made)
     defer { try? files.removeItem(atPath: scratch) }
     try files.copyItem(atPath: source, toPath: scratch + "/tandem")
     let command = [executable, "CMD", "INSTALL", "--no-html", "-l", library, scratch + "/tandem"]
@@ -92,7 +98,8 @@ struct RPackageSetup {
     print(
       "Installing Tandem's R package \(version) into \(library)\(why): "
         + "\(executable) CMD INSTALL --no-html -l \(library) \(source)")
-    let result = try Self.run(command)
+    // Compiling takes a minute or two; an R that hangs is stopped after ten.
+    let result = try programOutput(command, timeout: 600)
     guard result.status == 0 else {
       let tail = result.output.split(separator: "\n").suffix(15).joined(separator: "\n")
       var fix = "it needs R's headers and a C compiler (Debian and Ubuntu: apt-get install r-base-dev)"
@@ -103,20 +110,5 @@ struct RPackageSetup {
       throw InstallError("R CMD INSTALL of Tandem's R package failed; \(fix):\n\(tail)")
     }
     print("Installed Tandem's R package \(version) into \(library)")
-  }
-
-  /// Runs a program to its end, both streams in one text.
-  private static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 }

@@ -24,7 +24,12 @@ public func tandemHostMain(
   InstalledFiles.library = String(cString: library)
   let command = arguments(argc, argv)
   PythonInterpreter.hostedHere()
-  let thread = Thread { Tandem.main(command) }
+  let thread = Thread {
+    Tandem.main(command)
+    // A command that returns (not the kernel, which exits itself) ends the process:
+    // the main thread would otherwise wait for a Python start that never comes.
+    exit(0)
+  }
   thread.name = "tandem-command"
   thread.stackSize = 16 << 20
   thread.start()
