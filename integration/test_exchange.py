@@ -561,7 +561,11 @@ def test_interrupt_during_transfers_keeps_state(kernel):
 
     km, kc = kernel
     ok(kc, "import numpy as np\nbig = np.random.random(30_000_000)\nkept = 1\nr.kept_r = 2")
-    for code in ["%%R\nfor (k in 1:200) x <- py$big", "for k in range(200):\n    r.y = big"]:
-        elapsed = interrupt_running_cell(km, kc, code, settle=0.5)
+    # At moments spread over each transfer: one that lands while R copies a value
+    # (C code that does not check for interrupts) must stop the loop all the same.
+    settles = [0.5, 0.23, 0.71, 0.37]
+    cells = ["%%R\nfor (k in 1:200) x <- py$big", "for k in range(200):\n    r.y = big"]
+    for code, settle in [(code, settle) for code in cells for settle in settles]:
+        elapsed = interrupt_running_cell(km, kc, code, settle=settle)
         assert elapsed < 2
         assert ok(kc, "print(kept, r.kept_r, big.shape[0])").split() == ["1", "2", "30000000"]

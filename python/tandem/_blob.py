@@ -59,9 +59,14 @@ class Writer:
                 os.close(fd)
             if mapping is not None:
                 blob = np.frombuffer(mapping, dtype=np.uint8)
-                for offset, view in self.parts:
-                    blob[offset : offset + view.nbytes] = view
-                del blob  # the mapping can be resized later only once nothing views it
+                try:
+                    for offset, view in self.parts:
+                        blob[offset : offset + view.nbytes] = view
+                finally:
+                    # The mapping can be resized later only once nothing views it,
+                    # and an interrupt's traceback (kept as sys.last_traceback)
+                    # would keep this view alive with the frame.
+                    del blob
                 header["file"] = path
                 header["arena"] = True
                 return header, []

@@ -6,34 +6,43 @@ import Foundation
 /// stopped), and R that answers nothing for `grace` seconds is given up on.
 struct InterruptWatch {
   let grace: Double
+  /// Seconds on a monotonic clock; tests pass their own.
+  private let now: () -> Double
   private var interruptedAt: Double?
-  private var lastHeard = Self.now()
+  private var lastHeard: Double
   private var lastPing = 0.0
   private var announced = false
 
-  init(grace: Double) { self.grace = grace }
+  init(grace: Double, clock: @escaping () -> Double = InterruptWatch.monotonic) {
+    self.grace = grace
+    self.now = clock
+    lastHeard = clock()
+  }
+
+  /// Whether an interrupt was passed to R during this request.
+  var passed: Bool { interruptedAt != nil }
 
   mutating func interrupted() {
-    interruptedAt = Self.now()
+    interruptedAt = now()
   }
 
   mutating func heard() {
-    lastHeard = Self.now()
+    lastHeard = now()
   }
 
   /// Whether to ping R now: after an interrupt, once a second of silence.
   mutating func shouldPing() -> Bool {
     guard interruptedAt != nil else { return false }
-    let now = Self.now()
-    guard now - max(lastHeard, lastPing) >= 1 else { return false }
-    lastPing = now
+    let time = now()
+    guard time - max(lastHeard, lastPing) >= 1 else { return false }
+    lastPing = time
     return true
   }
 
   /// Whether to tell the user that R holds the interrupt: once, after a second
   /// of silence since it.
   mutating func shouldAnnounce() -> Bool {
-    guard let interruptedAt, !announced, Self.now() - max(interruptedAt, lastHeard) >= 1 else { return false }
+    guard let interruptedAt, !announced, now() - max(interruptedAt, lastHeard) >= 1 else { return false }
     announced = true
     return true
   }
@@ -41,8 +50,9 @@ struct InterruptWatch {
   /// Whether R has been silent for the grace period since the interrupt.
   func gaveUp() -> Bool {
     guard let interruptedAt else { return false }
-    return Self.now() - max(interruptedAt, lastHeard) >= grace
+    return now() - max(interruptedAt, lastHeard) >= grace
   }
 
-  private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+  /// Seconds since boot, never going back.
+  static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -146,6 +146,11 @@ public final class REngine: LanguageEngine {
         }
         switch message["type"]?.stringValue {
         case "reply":
+          // R finished without seeing the interrupt passed to it (it was in C code
+          // that does not check, or its reply was on the way), and drops it once
+          // idle: the request still ends as interrupted, or a Python loop calling R
+          // would lose the user's interrupt and run on.
+          if watch.passed, message["status"]?.stringValue == "ok" { return .interrupted }
           return message
         case "pong":
           // R reads a ping only between requests: if it never received this
