@@ -71,25 +71,54 @@ let package = Package(
     // Embedded CPython: lifecycle, GIL, object handles, errors. Holds C pointers,
     // so it uses language mode 5.
     .target(
-      name: "PythonEngine",
+      name: "EmbeddedPython",
       dependencies: ["CPython", "JSON", .product(name: "Logging", package: "swift-log")],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
-    // Request routing, execution queue, output routing.
+    // The kernel's core: channels, shells and their queues, control requests, the
+    // engine interface, output capture, the kernel's metrics. It knows no language:
+    // engines declare theirs.
     .target(
-      name: "TandemKernel",
+      name: "KernelCore",
       dependencies: [
-        "JSON", "JupyterWire", "PythonEngine", "RSession", "Futures", "ProcessStats",
+        "JSON", "JupyterWire", "ProcessStats",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
       ],
+      path: "Sources/Kernel/Core",
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    // Which engine serves a request: cell magics, the default language, the host.
+    .target(name: "KernelRouting", dependencies: ["KernelCore", "JSON"], path: "Sources/Kernel/Routing"),
+    // Python cells: IPython in the embedded interpreter, the router's host, and the
+    // natives its Python half calls. Holds Python object handles (language mode 5).
+    .target(
+      name: "EnginePython",
+      dependencies: [
+        "KernelCore", "EmbeddedPython", "JSON", "Futures",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      path: "Sources/Engines/Python",
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    // R cells and the R bridge, in the child R session.
+    .target(
+      name: "EngineR",
+      dependencies: [
+        "KernelCore", "RSession", "JSON", "JupyterWire",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      path: "Sources/Engines/R",
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     // The commands: kernel, install, doctor, worker.
     .target(
       name: "TandemCommand",
       dependencies: [
-        "TandemKernel", "JSON", "JupyterWire", "PythonEngine", "RSession", "ZeroMQ", "Exchange", "Futures",
+        "KernelCore", "KernelRouting", "EnginePython", "EngineR", "JSON", "JupyterWire", "EmbeddedPython",
+        "RSession", "ZeroMQ", "Exchange", "Futures",
         "ChildProcess", "ProcessStats", "Telemetry",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Metrics", package: "swift-metrics"),
@@ -102,7 +131,7 @@ let package = Package(
     // flag, on a target only the library links.
     .target(
       name: "TandemMain",
-      dependencies: ["TandemCommand", "PythonEngine"],
+      dependencies: ["TandemCommand", "EmbeddedPython"],
       swiftSettings: [.swiftLanguageMode(.v5)],
       linkerSettings: [.unsafeFlags(["-static-stdlib"])]
     ),
@@ -119,8 +148,10 @@ let package = Package(
       dependencies: ["RSession", "JSON", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
-      name: "TandemKernelTests",
-      dependencies: ["TandemKernel", "JSON", "JupyterWire", .product(name: "Logging", package: "swift-log")]
+      name: "KernelTests",
+      dependencies: [
+        "KernelCore", "KernelRouting", "JSON", "JupyterWire", .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     .testTarget(
       name: "FuturesTests",

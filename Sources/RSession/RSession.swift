@@ -32,18 +32,6 @@ public struct RMessage {
   }
 
   public subscript(key: String) -> JSONValue? { body[key] }
-
-  /// The reply telling R that what it asked of the kernel failed: R raises `evalue`.
-  /// (Python's own failures are mapped in the Python half, `_bridge.failure_reply`;
-  /// these are the kernel's, around that call.)
-  public static func failed(_ evalue: String) -> RMessage {
-    RMessage(body: ["status": "error", "evalue": .string(evalue)], frames: [])
-  }
-
-  /// The reply telling R that what it asked was interrupted: R signals an interrupt.
-  public static var interrupted: RMessage {
-    RMessage(body: ["status": "interrupted", "evalue": "interrupted"], frames: [])
-  }
 }
 
 /// Why talking to R failed.

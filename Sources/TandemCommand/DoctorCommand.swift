@@ -1,8 +1,8 @@
 import ArgumentParser
+import EmbeddedPython
 import Foundation
 import JupyterWire
 import Logging
-import PythonEngine
 import RSession
 import ZeroMQ
 

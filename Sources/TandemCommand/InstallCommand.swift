@@ -1,9 +1,10 @@
 import ArgumentParser
+import EmbeddedPython
+import EngineR
 import Foundation
 import JSON
 import JupyterWire
-import PythonEngine
-import TandemKernel
+import KernelCore
 import Telemetry
 import ZeroMQ
 
@@ -45,7 +46,7 @@ struct InstallCommand: ParsableCommand {
     help: ArgumentHelp(
       "Install one spec with this default cell language: python (tandem) or r (tandem-r, with %%python "
         + "cells). Without it: tandem, and tandem-r when R is here (only tandem with --name)."))
-  var language: CellLanguage?
+  var language: Language?
 
   @Option(
     help: "The library folder holding Tandem's R package, if not R-library beside the Python environment.")
@@ -95,26 +96,32 @@ struct InstallCommand: ParsableCommand {
     let environment = try checkedEnvironment(python)
     let requestedLibrary = rLibrary.map(PythonLocation.absolute)
     let r = try RPackageSetup().ensure(requested: requestedLibrary, python: python)
-    var languages = language.map { [$0] } ?? [.python]
+    // One spec for each language whose engine can run here (R's needs R and
+    // Tandem's R package); only the one asked for with --language or --name.
+    var languages = language.map { [$0] } ?? (name == nil ? Languages.all : [Languages.host]).map(\.language)
     var library: String?
     switch r {
     case .ready(let found):
       library = found
-      if language == nil && name == nil { languages.append(.r) }
     case .noR(let reason):
-      guard language != .r else { throw InstallError(reason) }
+      guard language != REngine.declaration.language else { throw InstallError(reason) }
+      languages.removeAll { $0 == REngine.declaration.language }
       print(reason)
     }
     for language in languages {
-      try writeSpec(language: language, environment: environment, rLibrary: library)
+      try writeSpec(
+        Languages.declaration(of: language)!, environment: environment, rLibrary: library)
     }
   }
 
-  /// Writes the kernelspec whose cells default to `language`.
-  private func writeSpec(language: CellLanguage, environment: PythonEnvironment, rLibrary: String?) throws {
+  /// Writes the kernelspec whose cells default to `declaration`'s language.
+  private func writeSpec(
+    _ declaration: LanguageDeclaration, environment: PythonEnvironment, rLibrary: String?
+  )
+    throws
+  {
     let python = environment.executable
-    let rFirst = language == .r
-    let name = self.name ?? (rFirst ? "tandem-r" : "tandem")
+    let name = self.name ?? declaration.kernelspecName
     let folder = try kernelsFolder(environment) + "/" + name
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var argv: [JSONValue]
@@ -132,15 +139,20 @@ struct InstallCommand: ParsableCommand {
         "--libpython", .string(environment.library! + "@" + environment.version),
       ]
     }
-    if rFirst { argv += ["--language", "r"] }
+    if declaration.language != Languages.host.language {
+      argv += ["--language", .string(declaration.language.name)]
+    }
     if let rLibrary { argv += ["--r-library", .string(rLibrary)] }
     if let metrics { argv += ["--metrics", .string(metrics)] }
-    let embedded = "Python \(environment.shortVersion), \(environment.name)"
+    // The default language first: "Tandem (Python 3.11, venv + R)", "Tandem (R + Python 3.11, venv)".
+    let embedded = "\(Languages.host.displayName) \(environment.shortVersion), \(environment.name)"
+    let shown = ([declaration] + Languages.all.filter { $0.language != declaration.language }).map {
+      $0.language == Languages.host.language ? embedded : $0.displayName
+    }
     let spec: JSONValue = [
       "argv": .array(argv),
-      "display_name": .string(
-        displayName ?? (rFirst ? "Tandem (R + \(embedded))" : "Tandem (\(embedded) + R)")),
-      "language": rFirst ? "R" : "python",
+      "display_name": .string(displayName ?? "Tandem (\(shown.joined(separator: " + ")))"),
+      "language": .string(declaration.kernelspecLanguage),
       "interrupt_mode": .string(interruptMode),
       "kernel_protocol_version": .string(protocolVersion),
       // jupyter_client provisions CurveZMQ keys for kernels that say they take them.

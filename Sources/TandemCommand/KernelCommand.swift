@@ -1,14 +1,17 @@
 import ArgumentParser
 import ChildProcess
+import EmbeddedPython
+import EnginePython
+import EngineR
 import Exchange
 import Foundation
 import Futures
 import JSON
 import JupyterWire
+import KernelCore
+import KernelRouting
 import Logging
-import PythonEngine
 import RSession
-import TandemKernel
 import Telemetry
 
 /// `tandem kernel -f CONNECTION_FILE`: what Jupyter runs.
@@ -34,7 +37,7 @@ struct KernelCommand: ParsableCommand {
   var libpython: String?
 
   @Option(help: "The default cell language: python (R in %%R cells) or r (Python in %%python cells).")
-  var language: CellLanguage = .python
+  var language: Language = Languages.host.language
 
   @Option(name: .customLong("r"), help: "The R program for R cells.")
   var rExecutable = "R"
@@ -143,14 +146,16 @@ struct KernelCommand: ParsableCommand {
     exportSystemTimeZone()
     // Before anything records a metric: handles made earlier would stay no-ops.
     let registry = metricsAddress.map { _ in MetricsEndpoint.bootstrap() }
+    // The engines besides the host: each serves its own cells and the host's calls into its language.
+    let others: [BridgedEngine] = [rEngine]
     let broker = startBroker(directory: folder.path, rLibrary: library, logger: logger)
     var metricsState = MetricsEndpointState()
     var endpoint: MetricsEndpoint?
     if let metricsAddress, let registry {
       do {
-        endpoint = try MetricsEndpoint(metricsAddress, registry: registry) { [rEngine] in
+        endpoint = try MetricsEndpoint(metricsAddress, registry: registry) {
           broker?.recordGauges()
-          KernelMetrics.recordProcesses(rPID: rEngine.processID)
+          KernelMetrics.recordProcesses(others.flatMap(\.processes))
         }
         metricsState.url = "http://\(endpoint!.address)/metrics"
         logger.notice("serving metrics on \(metricsState.url!)")
@@ -160,12 +165,13 @@ struct KernelCommand: ParsableCommand {
         logger.error("\(error); the kernel runs without metrics")
       }
     }
-    if language == .r {
+    let rFirst = language == rEngine.language
+    if rFirst {
       // R-first: R boots while Python initialises.
       rEngine.launch()
     }
     let pythonEngine = IPythonEngine(
-      python: environment, r: rEngine, defaultLanguage: language, futures: broker?.local,
+      python: environment, peers: others, defaultLanguage: language, futures: broker?.local,
       metrics: metricsState, connectionFile: URL(fileURLWithPath: connectionFile).standardizedFileURL.path,
       logger: logger)
     do {
@@ -175,12 +181,12 @@ struct KernelCommand: ParsableCommand {
       cleanUp()
       fail("\(error)")
     }
-    if language == .r {
+    if rFirst {
       // R-first: start R now, so the first cell does not wait for it.
       pythonEngine.thread.enqueue { rEngine.startEagerly() }
     }
     let router = CellRouter(
-      host: pythonEngine, others: [rEngine], defaultLanguage: language, thread: pythonEngine.thread)
+      host: pythonEngine, others: others, defaultLanguage: language, thread: pythonEngine.thread)
     let kernel = Kernel(
       transport: server, router: router, output: capture, debugger: pythonEngine.debugger, logger: logger)
     logger.info("serving \(connection.endpoint(.shell)) with Python \(python)")

@@ -1,5 +1,5 @@
+import EmbeddedPython
 import Foundation
-import PythonEngine
 import TandemCommand
 
 /// The `tandem` program's entry: its launcher loads this library, at `library`, and

@@ -1,4 +1,0 @@
-import ArgumentParser
-import TandemKernel
-
-extension CellLanguage: ExpressibleByArgument {}
