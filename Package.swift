@@ -36,7 +36,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
-    // Child processes: spawned with a clean signal state, reaped, described.
+    // Child processes: spawned with a clean signal state, reaped, described; and
+    // programs run to their end for what they print, with a time limit.
     .target(name: "ChildProcess"),
     // The child R process: start, protocol transport, interrupt, restart.
     .target(
@@ -72,7 +73,7 @@ let package = Package(
     // so it uses language mode 5.
     .target(
       name: "EmbeddedPython",
-      dependencies: ["CPython", "JSON", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CPython", "ChildProcess", "JSON", .product(name: "Logging", package: "swift-log")],
       swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     // The kernel's core: channels, shells and their queues, control requests, the

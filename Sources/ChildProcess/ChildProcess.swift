@@ -16,11 +16,24 @@ public final class ChildProcess {
     public let description: String
   }
 
+  /// Where a child's standard output or error goes.
+  public enum Stream {
+    /// The kernel's own (captured by the kernel, so R's output reaches the cell).
+    case inherited
+    /// Nowhere (/dev/null).
+    case discarded
+    /// A descriptor of the caller's, such as a pipe's end.
+    case descriptor(Int32)
+  }
+
   /// Spawns `arguments` (the first is the program, looked up on PATH). Standard input
-  /// is /dev/null; standard output and error are the kernel's (captured, so R's
-  /// output reaches the cell). The child dies with the kernel, even when the kernel
-  /// is killed (`setpriv --pdeathsig`, where util-linux has it).
-  public init(arguments: [String], environment: [String: String]) throws {
+  /// is /dev/null; standard output and error are the kernel's unless given. The
+  /// child dies with the kernel, even when the kernel is killed (`setpriv
+  /// --pdeathsig`, where util-linux has it).
+  public init(
+    arguments: [String], environment: [String: String], output: Stream = .inherited,
+    errors: Stream = .inherited
+  ) throws {
     var arguments = arguments
     // Found here rather than by the spawn: behind setpriv, a missing program would
     // look like a child that started and exited with status 127.
@@ -53,6 +66,13 @@ public final class ChildProcess {
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    for (stream, target) in [(output, Int32(1)), (errors, Int32(2))] {
+      switch stream {
+      case .inherited: break
+      case .discarded: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
+      case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+      }
+    }
     // Nothing else of the kernel's (sockets, pipes of other children) leaks into the child.
     ChildProcess.closeFrom(3, in: &actions)
 
@@ -113,6 +133,25 @@ public final class ChildProcess {
     return true
   }
 
+  /// Its exit status, once it exited (nil while it runs, or when a signal ended it).
+  public var exitStatus: Int32? {
+    guard let raw = status, raw & 0x7f == 0 else { return nil }
+    return (raw >> 8) & 0xff
+  }
+
+  /// Kills the child and its process group at once, unless it has ended.
+  public func kill() {
+    if status == nil { Glibc.kill(-pid, SIGKILL) }
+  }
+
+  /// Waits for the child to end and reaps it.
+  public func waitForEnd() {
+    guard status == nil else { return }
+    var raw: Int32 = 0
+    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+    status = raw
+  }
+
   /// Whether the child ended by a signal (nil while it runs).
   public var endedBySignal: Bool? { status.map { $0 & 0x7f != 0 } }
 
@@ -128,7 +167,7 @@ public final class ChildProcess {
 
   /// Sends a signal to the child (not its group), unless it has ended.
   public func signal(_ number: Int32) {
-    if status == nil { kill(pid, number) }
+    if status == nil { Glibc.kill(pid, number) }
   }
 
   /// Ends the child: waits up to `grace` seconds for it to leave, then kills its group.
@@ -136,10 +175,8 @@ public final class ChildProcess {
     let deadline = Date(timeIntervalSinceNow: grace)
     while isRunning && Date() < deadline { usleep(10_000) }
     if isRunning {
-      kill(-pid, SIGKILL)
-      var raw: Int32 = 0
-      waitpid(pid, &raw, 0)
-      status = raw
+      kill()
+      waitForEnd()
     }
   }
 

@@ -1,4 +1,5 @@
 @preconcurrency import CPython
+import ChildProcess
 import Foundation
 import JSON
 
@@ -62,31 +63,20 @@ public struct PythonEnvironment: Sendable {
 
   /// Runs `executable` to describe its environment, importing `modules` there.
   public static func probe(_ executable: String, modules: [String] = []) throws -> PythonEnvironment {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = ["-c", probeScript] + modules
-    // One pipe for both streams: what imports print cannot fill a second pipe nobody
-    // reads yet. The report is printed last; on failure the last line is the error.
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = FileHandle.nullDevice
+    // Both streams in one text: the report is printed last; on failure the last
+    // line is the error.
+    let run: ProgramRun
     do {
-      try process.run()
+      run = try ProgramRun.run([executable, "-c", probeScript] + modules, timeout: probeTimeout)
     } catch {
-      throw ProbeError(description: "cannot run \(executable): \(error.localizedDescription)")
+      throw ProbeError(description: "cannot run \(executable): \(error)")
     }
-    let watchdog = DispatchWorkItem { process.terminate() }
-    DispatchQueue.global().asyncAfter(deadline: .now() + probeTimeout, execute: watchdog)
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    watchdog.cancel()
-    let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-    guard process.terminationStatus == 0, let report = try? JSONValue.parse(line) else {
+    let line = run.output.split(separator: "\n").last.map(String.init) ?? ""
+    guard run.status == 0, let report = try? JSONValue.parse(line) else {
       let reason =
-        process.terminationReason == .uncaughtSignal
+        run.timedOut
         ? "no answer within \(Int(probeTimeout)) s"
-        : line.isEmpty ? "exit \(process.terminationStatus)" : line
+        : line.isEmpty ? run.ending : line
       throw ProbeError(description: "\(executable) does not run as Python: \(reason)")
     }
     return PythonEnvironment(executable: executable, report: report)

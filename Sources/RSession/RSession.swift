@@ -237,24 +237,10 @@ extension RSession {
     return status
   }
 
+  /// What R prints to standard output, or nil when it cannot run; an R that hangs
+  /// (a site profile waiting on the network) is stopped after two minutes.
   private static func run(_ arguments: [String]) -> String? {
-    guard let program = ChildProcess.resolve(arguments[0])
-    else {
-      return nil
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = Array(arguments.dropFirst())
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do {
-      try process.run()
-    } catch {
-      return nil
-    }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    (try? ProgramRun.run(arguments, capture: .output, timeout: 120))?.output
   }
+
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import EmbeddedPython
 import Foundation
 import JupyterWire
@@ -63,9 +64,9 @@ struct DoctorCommand: ParsableCommand {
   /// it printed); nil when it can.
   static func hostingFailure(_ python: String) -> String? {
     let check = [python, "-c", "import ctypes, sys; ctypes.CDLL(sys.argv[1])", InstalledFiles.library]
-    guard let result = try? programOutput(check, timeout: 60) else { return "cannot run \(python)" }
+    guard let result = try? ProgramRun.run(check, timeout: 60) else { return "cannot run \(python)" }
     guard result.status != 0 else { return nil }
-    return result.output.split(separator: "\n").last.map(String.init) ?? "exit \(result.status)"
+    return result.output.split(separator: "\n").last.map(String.init) ?? result.ending
   }
 
   func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import EmbeddedPython
 import EngineR
 import Foundation
@@ -191,14 +192,10 @@ struct InstallCommand: ParsableCommand {
       }
       let command = [python, "-m", "pip", "install", "--disable-pip-version-check", source]
       print("Installing Tandem's Python half into \(environment.prefix): \(command.joined(separator: " "))")
-      let pip = Process()
-      pip.executableURL = URL(fileURLWithPath: python)
-      pip.arguments = Array(command.dropFirst())
-      try pip.run()
-      pip.waitUntilExit()
-      guard pip.terminationStatus == 0 else {
-        throw InstallError(
-          "pip could not install Tandem's Python half (exit \(pip.terminationStatus)); see above")
+      // pip's progress is the user's to watch; a pip that hangs is stopped after 30 minutes.
+      let pip = try ProgramRun.run(command, capture: .nothing, timeout: 1800)
+      guard pip.status == 0 else {
+        throw InstallError("pip could not install Tandem's Python half (it \(pip.ending)); see above")
       }
       environment = try PythonEnvironment.probe(python, modules: modules)
     }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import RSession
 
@@ -63,7 +64,7 @@ struct RPackageSetup {
       if (length(path)) cat(dirname(path[1]), read.dcf(file.path(path[1], 'DESCRIPTION'), 'Version')[1], sep = '\\n')
       """
     let lines =
-      (try? programOutput([executable, "--no-echo", "--vanilla", "-e", code], timeout: 120))?.output
+      (try? ProgramRun.run([executable, "--no-echo", "--vanilla", "-e", code], timeout: 120))?.output
       .split(separator: "\n").map(String.init) ?? []
     return lines.count >= 2 ? (lines[lines.count - 2], lines[lines.count - 1]) : nil
   }
@@ -73,7 +74,7 @@ struct RPackageSetup {
   private func userLibrary() -> String? {
     let code = "cat(path.expand(strsplit(Sys.getenv('R_LIBS_USER'), ':')[[1]][1]))"
     let output =
-      (try? programOutput([executable, "--no-echo", "--vanilla", "-e", code], timeout: 120))?.output ?? ""
+      (try? ProgramRun.run([executable, "--no-echo", "--vanilla", "-e", code], timeout: 120))?.output ?? ""
     let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
     return path.isEmpty || path == "NA" ? nil : path
   }
@@ -99,7 +100,7 @@ struct RPackageSetup {
       "Installing Tandem's R package \(version) into \(library)\(why): "
         + "\(executable) CMD INSTALL --no-html -l \(library) \(source)")
     // Compiling takes a minute or two; an R that hangs is stopped after ten.
-    let result = try programOutput(command, timeout: 600)
+    let result = try ProgramRun.run(command, timeout: 600)
     guard result.status == 0 else {
       let tail = result.output.split(separator: "\n").suffix(15).joined(separator: "\n")
       var fix = "it needs R's headers and a C compiler (Debian and Ubuntu: apt-get install r-base-dev)"
