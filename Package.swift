@@ -144,9 +144,17 @@ let package = Package(
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),
     .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
     .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+    // A stand-in for R that speaks the session's protocol, for the unit tests below.
+    .target(name: "FakeR", path: "Tests/Support/FakeR"),
     .testTarget(
       name: "RSessionTests",
-      dependencies: ["RSession", "JSON", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["RSession", "FakeR", "JSON", .product(name: "Logging", package: "swift-log")]
+    ),
+    .testTarget(
+      name: "EngineRTests",
+      dependencies: [
+        "EngineR", "KernelCore", "RSession", "FakeR", "JSON", .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     .testTarget(
       name: "KernelTests",

@@ -1,3 +1,4 @@
+import FakeR
 import Foundation
 import JSON
 import Logging
@@ -11,10 +12,7 @@ final class RSessionTests: XCTestCase {
   private var fakeR = ""
 
   override func setUpWithError() throws {
-    directory = NSTemporaryDirectory() + "rsession-test-\(getpid())-\(UUID().uuidString.prefix(8))"
-    // Only this user may reach the session's socket in it, as in the kernel's private folder.
-    try FileManager.default.createDirectory(
-      atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    directory = try FakeR.privateFolder("rsession-test")
     fakeR = try FakeR.install(in: directory)
   }
 

@@ -28,6 +28,8 @@ public final class REngine: BridgedEngine {
   private var lastSequence: Int64 = 0
   /// How long R may stay silent after an interrupt before it is ended.
   private let interruptGrace: Double
+  /// The clock that times R's silence after an interrupt; tests pass their own.
+  var clock: () -> Double = InterruptWatch.monotonic
   /// Held by the thread whose request R runs; reentrant, for R's calls into Python
   /// that call R again.
   private let owner = NSRecursiveLock()
@@ -147,7 +149,7 @@ public final class REngine: BridgedEngine {
       var request = request
       request["seq"] = .int(sequence)
       try session.send(request, frames: frames)
-      var watch = InterruptWatch(grace: interruptGrace)
+      var watch = InterruptWatch(grace: interruptGrace, clock: clock)
       while true {
         guard let message = try receive(watch: &watch) else {
           if watch.shouldPing() { try session.send(["type": "ping", "request": .int(sequence)]) }
@@ -233,9 +235,8 @@ public final class REngine: BridgedEngine {
   /// The next message from R, waiting briefly with the engine's lock released; an
   /// interrupt meanwhile is passed on to R, whose request then ends as "interrupted".
   private func receive(watch: inout InterruptWatch) throws -> RMessage? {
-    var thrown: Error?
-    let message = thread?.waiting {
-      do {
+    let poll = { [session] () -> Result<RMessage?, Error> in
+      Result {
         // Most replies come within a fraction of a millisecond: poll without
         // sleeping that long first, since waking a sleeping thread costs as much.
         let spinUntil = DispatchTime.now().uptimeNanoseconds + 300_000
@@ -243,17 +244,14 @@ public final class REngine: BridgedEngine {
           if let message = try session.receive(timeout: 0) { return message }
         }
         return try session.receive(timeout: 0.05)
-      } catch {
-        thrown = error
-        return nil
       }
     }
-    if let thrown { throw thrown }
+    let message = try (thread.map { $0.waiting(poll) } ?? poll()).get()
     if thread?.takeInterrupt() == true {
       session.interrupt()
       watch.interrupted()
     }
-    return message ?? nil
+    return message
   }
 
   private func publishDisplay(_ message: RMessage, frontend: Frontend?, resultCount: Int64?) {
