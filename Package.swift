@@ -138,7 +138,10 @@ let package = Package(
     ),
     // The `tandem` program: a few lines of C that load the library beside them.
     .executableTarget(name: "tandem", linkerSettings: [.linkedLibrary("dl")]),
-    .testTarget(name: "JupyterWireTests", dependencies: ["JupyterWire", "JSON"]),
+    .testTarget(
+      name: "JupyterWireTests",
+      dependencies: ["JupyterWire", "JSON", "ZeroMQ", "CZeroMQ", .product(name: "Logging", package: "swift-log")]
+    ),
     .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),

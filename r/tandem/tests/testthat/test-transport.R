@@ -1,21 +1,3 @@
-# A ROUTER standing for the kernel, with R connected to it and its "ready" read;
-# returns the socket and R's routing id.
-connected_kernel <- function() {
-  ctx <- pbdZMQ::zmq.ctx.new()
-  kernel <- pbdZMQ::zmq.socket(ctx, pbdZMQ::ZMQ.ST()$ROUTER)
-  endpoint <- paste0("ipc://", tempfile(fileext = ".ipc"))
-  pbdZMQ::zmq.bind(kernel, endpoint)
-  tandem:::connect_kernel(endpoint)
-  tandem:::send_message(list(type = "ready"))
-  hello <- pbdZMQ::zmq.recv.multipart(kernel, unserialize = FALSE)
-  expect_equal(jsonlite::fromJSON(rawToChar(hello[[2]]))$type, "ready")
-  list(ctx = ctx, socket = kernel, peer = hello[[1]])
-}
-
-to_r <- function(kernel, json) {
-  pbdZMQ::zmq.send.multipart(kernel$socket, list(kernel$peer, charToRaw(json)), serialize = FALSE)
-}
-
 test_that("messages from the kernel are received without warnings", {
   kernel <- connected_kernel()
   to_r(kernel, '{"type":"execute","code":"1"}')
