@@ -140,12 +140,32 @@ let package = Package(
     .executableTarget(name: "tandem", linkerSettings: [.linkedLibrary("dl")]),
     .testTarget(
       name: "JupyterWireTests",
-      dependencies: ["JupyterWire", "JSON", "ZeroMQ", "CZeroMQ", .product(name: "Logging", package: "swift-log")]
+      dependencies: [
+        "JupyterWire", "JSON", "ZeroMQ", "CZeroMQ", .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
     .testTarget(name: "ExchangeTests", dependencies: ["Exchange"]),
     .testTarget(name: "ProcessStatsTests", dependencies: ["ProcessStats"]),
     .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
+    // The project's Python embedded once per test process, for the tests below.
+    .target(
+      name: "TestPython",
+      dependencies: ["EmbeddedPython", .product(name: "Logging", package: "swift-log")],
+      path: "Tests/Support/TestPython"
+    ),
+    .testTarget(
+      name: "EmbeddedPythonTests", dependencies: ["EmbeddedPython", "TestPython"],
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    // A frontend and an engine thread the engines' tests drive.
+    .target(
+      name: "EngineDoubles", dependencies: ["KernelCore", "JSON"], path: "Tests/Support/EngineDoubles"),
+    .testTarget(
+      name: "EnginePythonTests",
+      dependencies: ["EnginePython", "EmbeddedPython", "KernelCore", "JSON", "TestPython", "EngineDoubles"],
+      swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
     .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
     // A stand-in for R that speaks the session's protocol, for the unit tests below.
     .target(name: "FakeR", path: "Tests/Support/FakeR"),
@@ -156,7 +176,8 @@ let package = Package(
     .testTarget(
       name: "EngineRTests",
       dependencies: [
-        "EngineR", "KernelCore", "RSession", "FakeR", "JSON", .product(name: "Logging", package: "swift-log"),
+        "EngineR", "KernelCore", "RSession", "FakeR", "EngineDoubles", "JSON",
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(

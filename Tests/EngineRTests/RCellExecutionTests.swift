@@ -1,3 +1,4 @@
+import EngineDoubles
 import FakeR
 import Foundation
 import JSON

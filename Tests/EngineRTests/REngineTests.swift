@@ -1,3 +1,4 @@
+import EngineDoubles
 import FakeR
 import Foundation
 import JSON
@@ -140,49 +141,4 @@ final class REngineTests: XCTestCase {
     XCTAssertTrue(reply["evalue"]?.stringValue?.hasPrefix("R code runs on the main shell only") ?? false)
     XCTAssertTrue(engine.processes.isEmpty, "R started for a request it refused")
   }
-}
-
-/// The engine thread as the test's own: waits run in place, and an interrupt is
-/// taken once `interrupt(after:)`'s delay has passed.
-final class ThreadDouble: EngineThread {
-  private var interruptAt: Date?
-
-  /// Interrupts the running request `seconds` from now.
-  func interrupt(after seconds: Double) {
-    interruptAt = Date(timeIntervalSinceNow: seconds)
-  }
-
-  func enqueue(_ work: @escaping () -> Void) { work() }
-  func interrupt() { interrupt(after: 0) }
-  func spawn(name: String, _ body: @escaping () -> Void) throws {}
-  func discardStaleInterrupt() { interruptAt = nil }
-  func waiting<T>(_ body: () -> T) -> T { body() }
-  func interruptible<T>(_ body: () -> T) -> T? { body() }
-
-  func takeInterrupt() -> Bool {
-    guard let at = interruptAt, Date() >= at else { return false }
-    interruptAt = nil
-    return true
-  }
-}
-
-/// A frontend that records what is published to it and allows no input.
-final class FrontendDouble: Frontend {
-  private(set) var published: [(type: String, content: JSONValue)] = []
-  var subshellID: String?
-  var currentParent: [UInt8]? { nil }
-
-  func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]]) {
-    published.append((msgType, (try? JSONValue.parse(content)) ?? [:]))
-  }
-
-  func publish(_ msgType: String, content: [UInt8], metadata: [UInt8], buffers: [[UInt8]], parent: [UInt8]) {
-    publish(msgType, content: content, metadata: metadata, buffers: buffers)
-  }
-
-  func sendInputRequest(prompt: String, password: Bool) throws {
-    throw NSError(domain: "FrontendDouble", code: 1)
-  }
-
-  func takeInputReply(timeout: Double) -> String? { nil }
 }

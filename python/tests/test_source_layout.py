@@ -81,7 +81,9 @@ def test_the_kernel_core_imports_no_engine():
     package = (ROOT / "Package.swift").read_text()
     core = re.search(r'name: "KernelCore",\s*dependencies: \[(.*?)\]', package, re.S)
     assert core, "Package.swift has no KernelCore target"
-    engines = re.findall(r'name: "(Engine\w+)"', package)
+    # One target per engine, each in its folder under Sources/Engines.
+    targets = package.split(".target(")[1:]
+    engines = [re.search(r'name: "(\w+)"', t).group(1) for t in targets if 'path: "Sources/Engines/' in t]
     assert set(engines) == {"EnginePython", "EngineR"}
     for dependency in re.findall(r'"(\w+)"', core.group(1)):
         assert not dependency.startswith("Engine") and dependency not in ("KernelRouting", "RSession", "EmbeddedPython")
