@@ -86,8 +86,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
       ],
-      path: "Sources/Kernel/Core",
-      swiftSettings: [.swiftLanguageMode(.v5)]
+      path: "Sources/Kernel/Core"
     ),
     // Which engine serves a request: cell magics, the default language, the host.
     .target(name: "KernelRouting", dependencies: ["KernelCore", "JSON"], path: "Sources/Kernel/Routing"),

@@ -100,6 +100,8 @@ struct KernelCommand: ParsableCommand {
     let capture: OutputCapture
     do {
       capture = try OutputCapture()
+      // What C code prints (extension modules, libraries) shows a line at a time.
+      setvbuf(stdout, nil, _IOLBF, 0)
     } catch {
       fail("cannot capture output: \(error)")
     }
@@ -153,9 +155,11 @@ struct KernelCommand: ParsableCommand {
     var endpoint: MetricsEndpoint?
     if let metricsAddress, let registry {
       do {
+        // Each engine's `processes` may be read from any thread.
+        nonisolated(unsafe) let engines = others
         endpoint = try MetricsEndpoint(metricsAddress, registry: registry) {
           broker?.recordGauges()
-          KernelMetrics.recordProcesses(others.flatMap(\.processes))
+          KernelMetrics.recordProcesses(engines.flatMap(\.processes))
         }
         metricsState.url = "http://\(endpoint!.address)/metrics"
         logger.notice("serving metrics on \(metricsState.url!)")

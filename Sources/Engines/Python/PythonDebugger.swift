@@ -5,7 +5,9 @@ import KernelCore
 /// Python cells' debugger: `tandem._debugger` (debugpy's pydevd in this process),
 /// reached from the kernel's debugger thread with the GIL taken for each request,
 /// so it answers while the Python thread runs a cell or is stopped in one.
-final class PythonDebugger: Debugger {
+/// `isAvailable` is set once, by `probe()` on the Python thread, before the kernel
+/// serves requests; afterwards it is only read.
+final class PythonDebugger: Debugger, @unchecked Sendable {
   private let interpreter: PythonInterpreter
   let events = DebugNatives.EventSink()
   private(set) var isAvailable = false

@@ -2,7 +2,7 @@
 /// Protocol requests in, responses out, events published whenever they come. The
 /// kernel serves its requests on a thread of its own, so they are answered while a
 /// cell runs or is stopped at a breakpoint.
-public protocol Debugger: AnyObject {
+public protocol Debugger: AnyObject, Sendable {
   /// Whether it can debug (kernel_info's `debugger`).
   var isAvailable: Bool { get }
 

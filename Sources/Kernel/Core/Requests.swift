@@ -89,7 +89,7 @@ public struct ShellRequest {
 
 /// An engine's answer to a request: the reply content and its status, which the
 /// kernel acts on (stop_on_error) without reading the content again.
-public struct Reply {
+public struct Reply: Sendable {
   public enum Status: String, Sendable {
     case ok, error, aborted
 

@@ -24,10 +24,11 @@ public final class OutputCapture: CapturedOutput, @unchecked Sendable {
   /// A batch is emitted at once when it reaches this size.
   private let batchBytes = 256 << 10
 
-  /// Redirects fds 1 and 2 into pipes and starts the reader thread.
+  /// Redirects fds 1 and 2 into pipes and starts the reader thread. (The caller
+  /// makes C's own `stdout` line-buffered, so that what C code prints shows a line
+  /// at a time.)
   public convenience init() throws {
     try self.init(stdout: 1, stderr: 2)
-    setvbuf(stdout, nil, _IOLBF, 0)
   }
 
   /// Redirects the two descriptors into pipes read as "stdout" and "stderr" (other
