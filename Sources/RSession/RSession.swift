@@ -120,9 +120,7 @@ public final class RSession {
             + (configuration.library.map { " in \($0)" } ?? "")
             + " (run `make install`, or `make setup` in the source tree)")
       }
-      var poller = ZMQPoller()
-      poller.add(socket)
-      if poller.poll(timeoutMilliseconds: 20)[0], let frames = try? socket.receive(dontWait: true),
+      if socket.hasMessage(within: 20), let frames = try? socket.receive(dontWait: true),
         frames.count >= 2, let hello = try? JSONValue.parse(frames[1]), hello["type"]?.stringValue == "ready"
       {
         // Only the R this kernel started becomes "R".
@@ -151,9 +149,7 @@ public final class RSession {
   /// The next message from R, or nil if none came within `timeout` seconds.
   /// Throws `.died` once R has ended.
   public func receive(timeout: Double) throws -> RMessage? {
-    var poller = ZMQPoller()
-    poller.add(socket)
-    if poller.poll(timeoutMilliseconds: Int(timeout * 1000))[0] {
+    if socket.hasMessage(within: Int(timeout * 1000)) {
       while let frames = try socket.receive(dontWait: true) {
         // Messages from an R that has since been replaced are dropped.
         guard frames.count >= 2, frames[0] == peer else { continue }

@@ -138,6 +138,14 @@ public final class ZMQSocket: @unchecked Sendable {
     return true
   }
 
+  /// Whether a message waits to be received, waiting up to `milliseconds` for one
+  /// (-1: without end).
+  public func hasMessage(within milliseconds: Int) -> Bool {
+    var poller = ZMQPoller()
+    poller.add(self)
+    return poller.poll(timeoutMilliseconds: milliseconds)[0]
+  }
+
   /// Receives one whole multipart message; nil when `dontWait` and nothing is queued.
   public func receive(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]]? {
     var frames: [[UInt8]] = []
