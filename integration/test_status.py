@@ -75,10 +75,12 @@ def test_the_panel_updates_in_place_and_ends_with_the_cell(kernel):
     kinds = [t for t, _ in outputs]
     assert kinds.index("status", 1) > max(i for i, (t, c) in enumerate(outputs) if (t, c) in panel)
 
-    # While the cell ran, the panel showed busy workers spinning (about one core each).
+    # While the cell ran, the panel showed busy workers spinning: about one core
+    # each on a quiet machine; CI's two cores also run the kernel and this client,
+    # and a worker there was once measured at exactly half a core.
     busy = [row for _, c in panel for row in rows(c) if row["state"] == "busy"]
     assert busy, [c["data"]["text/plain"] for _, c in panel]
-    assert max(float(row["CPU"].rstrip("%")) for row in busy if row["CPU"]) > 50
+    assert max(float(row["CPU"].rstrip("%")) for row in busy if row["CPU"]) >= 30
     assert all(re.fullmatch(r"#\d+", row["task"]) for row in busy)
 
     final = panel[-1][1]

@@ -92,7 +92,7 @@ final class REngineTests: XCTestCase {
     thread.interrupt(after: 0)
     let reply = call("hold")
     XCTAssertEqual(reply["status"], "error")
-    XCTAssertEqual(reply["ename"], "RSessionError")
+    XCTAssertEqual(reply["traceback"], [reply["evalue"] ?? ""])
     XCTAssertTrue(
       reply["evalue"]?.stringValue?.hasPrefix("R did not stop within 30 s of the interrupt") ?? false,
       "\(reply.body)")
@@ -122,7 +122,7 @@ final class REngineTests: XCTestCase {
     engine.attach(thread: thread) { _ in .failed("unused") }
     let first = call("warm up")["pid"]
     let died = call("crash")
-    XCTAssertEqual(died["ename"], "RSessionError")
+    XCTAssertEqual(died["status"], "error")
     XCTAssertTrue(
       died["evalue"]?.stringValue?.hasSuffix("a fresh R session starts with the next R cell") ?? false,
       "\(died.body)")

@@ -217,7 +217,11 @@ def client() -> _Client:
                         "tandem futures run inside the Tandem kernel; outside it use "
                         "concurrent.futures or tandem.executor(dask=...)"
                     )
-                _client = _Client()
+                # Made whole or not at all: an interrupt inside (starting the reader
+                # thread waits for it) left a reader without its client, and that
+                # orphan then took outcomes the next client waited for in vain.
+                with _interrupts.deferred():
+                    _client = _Client()
     return _client
 
 

@@ -11,6 +11,7 @@ import importlib
 import json
 import pickle
 import queue
+import threading
 
 import pytest
 
@@ -115,3 +116,30 @@ def test_an_executors_map_gives_results_in_order_however_they_arrive(broker):
     assert list(results) == [1, 2, 3]
     arguments = [pickle.loads(frames[5]) for frames in broker.sent]
     assert [args for args, kwargs, chunked in arguments] == [(-1,), (-2,), (-3,)]
+
+
+def test_an_interrupt_while_the_client_is_made_leaves_one_client_and_one_reader(broker, monkeypatch):
+    import signal
+
+    from tandem import _interrupts
+
+    previous = signal.getsignal(signal.SIGINT)
+    _interrupts.install(None)
+    start = threading.Thread.start
+
+    def start_then_interrupt(thread):
+        start(thread)
+        signal.raise_signal(signal.SIGINT)  # lands while the client is being made
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    try:
+        with _interrupts.allowed(), pytest.raises(KeyboardInterrupt):
+            _futures.client()  # the cell's code: the interrupt is raised, once the client is whole
+        monkeypatch.setattr(threading.Thread, "start", start)
+        made = _futures._client
+        assert made is not None and _futures.client() is made
+        readers = [t for t in threading.enumerate() if t.name == "tandem-futures" and t is made._reader]
+        assert len(readers) == 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupts.drop_pending()

@@ -225,11 +225,10 @@ public final class REngine: BridgedEngine {
         + "for interrupts), so it was ended; a fresh R session starts with the next R cell")
   }
 
+  /// The kernel's own failure around a request (R could not start, died, or was
+  /// ended): shown as the text alone, without R's "Error:".
   private static func failure(_ text: String) -> BridgeMessage {
-    let body: JSONValue = [
-      "status": "error", "ename": "RSessionError", "evalue": .string(text), "traceback": [.string(text)],
-    ]
-    return BridgeMessage(body: body)
+    .failed(text, traceback: [text])
   }
 
   /// The next message from R, waiting briefly with the engine's lock released; an

@@ -13,11 +13,13 @@ public struct BridgeMessage {
 
   public subscript(key: String) -> JSONValue? { body[key] }
 
-  /// The reply saying that what was asked failed: the asking side raises `evalue`.
-  /// (The host's own failures are mapped in its language's half; these are the
-  /// kernel's, around the call.)
-  public static func failed(_ evalue: String) -> BridgeMessage {
-    BridgeMessage(body: ["status": "error", "evalue": .string(evalue)])
+  /// The reply saying that what was asked failed: the asking side raises `evalue`,
+  /// showing `traceback` when given. (The host's own failures are mapped in its
+  /// language's half; these are the kernel's, around the call.)
+  public static func failed(_ evalue: String, traceback: [String]? = nil) -> BridgeMessage {
+    var body: JSONValue = ["status": "error", "evalue": .string(evalue)]
+    if let traceback { body["traceback"] = .array(traceback.map(JSONValue.string)) }
+    return BridgeMessage(body: body)
   }
 
   /// The reply saying that what was asked was interrupted: the asking side
