@@ -33,7 +33,11 @@ final class ProgramRunTests: XCTestCase {
   }
 
   func testTheEnvironmentIsTheOneGivenAndNoDescriptorLeaks() throws {
-    let leaked = open("/dev/null", O_RDONLY)  // not close-on-exec
+    // Not close-on-exec, and numbered above anything the child opens itself (ls's
+    // folder takes the lowest free number), so that only a leak can show it.
+    let opened = open("/dev/null", O_RDONLY)
+    let leaked = fcntl(opened, F_DUPFD, 200)
+    close(opened)
     defer { close(leaked) }
     let run = try ProgramRun.run(
       ["/bin/sh", "-c", "echo $TANDEM_TEST_VALUE; ls /proc/self/fd"],
